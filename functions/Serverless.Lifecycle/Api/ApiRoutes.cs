@@ -1,0 +1,40 @@
+namespace Serverless.Lifecycle.Api;
+
+/// <summary>
+/// The HTTP routes both hosts expose under <c>/api</c>. The Functions app uses these constants in
+/// its trigger attributes and laptop mode maps the same list, and a test compares the two.
+/// </summary>
+public static class ApiRoutes
+{
+    public const string Prefix = "api";
+
+    public const string Models = "models";
+    public const string Model = "models/{name}";
+    public const string Datasets = "models/{name}/datasets";
+    public const string Runs = "models/{name}/runs";
+    public const string Run = "runs/{runId}";
+    public const string Versions = "models/{name}/versions";
+    public const string Version = "models/{name}/versions/{version}";
+    public const string Alias = "models/{name}/aliases/{alias}";
+    public const string Predict = "models/{name}/predict";
+    public const string Health = "health";
+
+    /// <summary>Every (method, route) pair of the API.</summary>
+    public static readonly IReadOnlyList<(string Method, string Route)> All =
+    [
+        ("PUT", Model),
+        ("GET", Models),
+        ("GET", Model),
+        ("POST", Datasets),
+        ("POST", Runs),
+        ("GET", Run),
+        ("GET", Versions),
+        ("GET", Version),
+        ("PUT", Alias),
+        ("DELETE", Alias),
+        ("POST", Predict),
+        ("GET", Health),
+    ];
+
+    public static string RunUrl(string runId) => $"/{Prefix}/runs/{runId}";
+}

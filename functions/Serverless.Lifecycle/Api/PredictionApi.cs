@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Serving;
+
+namespace Serverless.Lifecycle.Api;
+
+/// <summary>POST /models/{name}/predict: scores instances with the champion.</summary>
+public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IOptions<ServingOptions> options)
+{
+    public Task<IResult> PredictAsync(HttpRequest request, string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using (document)
+        {
+            LoadedModel model;
+            try
+            {
+                model = await server.GetAsync(name, ReservedAliases.Champion, cancellationToken);
+            }
+            catch (AliasNotFoundException)
+            {
+                await registry.GetSpecAsync(name, cancellationToken);
+                return ApiResults.NotFound($"Model '{name}' has no champion yet: no version has passed the gate.");
+            }
+
+            var parsed = PredictionRequestParser.Parse(document!.RootElement, model.Spec, options.Value.MaxBatchRows);
+            if (!parsed.IsValid)
+            {
+                return ApiResults.BadRequest("The instances do not match the model's schema.", new Dictionary<string, string[]>(parsed.Errors));
+            }
+
+            var predictions = model.Onnx.Predict(parsed.Batch!);
+            return ApiResults.Json(new
+            {
+                model = name,
+                version = model.Version.Version,
+                alias = ReservedAliases.Champion,
+                requestId = Guid.NewGuid().ToString("N"),
+                predictions = predictions.Select(p => new { label = p.Label, probability = p.Probability, score = p.Score }),
+            });
+        }
+    });
+
+    /// <summary>GET /health: the process is up.</summary>
+    public static IResult Health() => ApiResults.Json(new { status = "healthy" });
+}

@@ -1,0 +1,168 @@
+using Microsoft.AspNetCore.Http;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
+
+namespace Serverless.Lifecycle.Api;
+
+/// <summary>Model specs, versions and aliases over HTTP.</summary>
+public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artifacts)
+{
+    private const string ApiActor = "api";
+
+    /// <summary>PUT /models/{name}: register or update a spec; 400 with every problem when it is invalid.</summary>
+    public Task<IResult> PutModelAsync(HttpRequest request, string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!RequestBodies.IsJson(request))
+        {
+            return Results.Problem(detail: "Send the spec as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.");
+        }
+
+        var json = await RequestBodies.ReadTextAsync(request, RequestBodies.MaxJsonBytes, cancellationToken);
+        if (json is null)
+        {
+            return Results.Problem(detail: "The spec is larger than 4 MiB.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large.");
+        }
+
+        var (spec, problems) = ModelSpecValidator.Parse(json);
+        var all = problems.ToList();
+        if (spec is not null && spec.Name != name)
+        {
+            all.Add(new SpecProblem("$.name", $"The spec's name '{spec.Name}' does not match the route's '{name}'."));
+        }
+
+        if (spec is null || all.Count > 0)
+        {
+            var errors = all.GroupBy(p => p.Path).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToArray());
+            return ApiResults.BadRequest($"The model spec has {all.Count} problem(s).", errors);
+        }
+
+        var created = await registry.PutSpecAsync(spec, ApiActor, cancellationToken);
+        return ApiResults.Json(spec, created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+    });
+
+    /// <summary>GET /models: every model with its aliases.</summary>
+    public Task<IResult> ListModelsAsync(CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        var specs = await registry.ListSpecsAsync(cancellationToken);
+        var models = new List<object>();
+        foreach (var spec in specs)
+        {
+            var aliases = await registry.ListAliasesAsync(spec.Name, cancellationToken);
+            models.Add(new { name = spec.Name, task = spec.Task, aliases = aliases.ToDictionary(a => a.Alias, a => a.Version) });
+        }
+
+        return ApiResults.Json(new { models });
+    });
+
+    /// <summary>GET /models/{name}: the spec, the number of versions, and the aliases with their versions.</summary>
+    public Task<IResult> GetModelAsync(string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        var spec = await registry.GetSpecAsync(name, cancellationToken);
+        var versions = await registry.ListVersionsAsync(name, cancellationToken);
+        var aliases = await registry.ListAliasesAsync(name, cancellationToken);
+        return ApiResults.Json(new
+        {
+            name,
+            spec,
+            versions = versions.Count(v => v.Status == ModelVersionStatus.Ready),
+            aliases = aliases.ToDictionary(a => a.Alias, a => a.Version),
+        });
+    });
+
+    /// <summary>GET /models/{name}/versions.</summary>
+    public Task<IResult> ListVersionsAsync(string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        await registry.GetSpecAsync(name, cancellationToken);
+        var versions = await registry.ListVersionsAsync(name, cancellationToken);
+        var aliases = await registry.ListAliasesAsync(name, cancellationToken);
+        return ApiResults.Json(new
+        {
+            name,
+            versions = versions.Select(v => new
+            {
+                v.Version,
+                v.Status,
+                v.RunId,
+                v.CreatedAt,
+                v.Sha256,
+                v.Metrics,
+                aliases = aliases.Where(a => a.Version == v.Version).Select(a => a.Alias).ToArray(),
+            }),
+        });
+    });
+
+    /// <summary>GET /models/{name}/versions/{version}: the version with its card.</summary>
+    public Task<IResult> GetVersionAsync(string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+        {
+            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...).");
+        }
+
+        var entry = await registry.GetVersionAsync(name, number, cancellationToken);
+        var card = entry.Status == ModelVersionStatus.Ready ? await artifacts.ReadCardAsync(entry, cancellationToken) : null;
+        var aliases = await registry.ListAliasesAsync(name, cancellationToken);
+        return ApiResults.Json(new
+        {
+            entry.Model,
+            entry.Version,
+            entry.Status,
+            entry.RunId,
+            entry.CreatedAt,
+            entry.Sha256,
+            entry.Metrics,
+            aliases = aliases.Where(a => a.Version == number).Select(a => a.Alias).ToArray(),
+            card,
+        });
+    });
+
+    /// <summary>PUT /models/{name}/aliases/{alias} with <c>{"version": N, "reason": "..."}</c>; honours If-Match.</summary>
+    public Task<IResult> SetAliasAsync(HttpRequest request, string name, string alias, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using (document)
+        {
+            var root = document!.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !root.TryGetProperty("version", out var versionElement)
+                || !versionElement.TryGetInt32(out var version)
+                || version < 1)
+            {
+                return ApiResults.BadRequest("version", "Required: the version number the alias should point at, for example {\"version\": 3}.");
+            }
+
+            if (ReservedAliases.IsReserved(alias))
+            {
+                return ApiResults.BadRequest("alias", $"'{alias}' is reserved ('latest' and v<digits> are resolved, not set).");
+            }
+
+            var reason = root.TryGetProperty("reason", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null;
+            var ifMatch = request.Headers.IfMatch.FirstOrDefault();
+            await registry.GetSpecAsync(name, cancellationToken);
+            var entry = await registry.GetVersionAsync(name, version, cancellationToken);
+            if (entry.Status != ModelVersionStatus.Ready)
+            {
+                return ApiResults.Conflict($"Version {version} of '{name}' is still being registered.");
+            }
+
+            var state = await registry.SetAliasAsync(name, alias, version, ifMatch, ApiActor, reason, cancellationToken);
+            request.HttpContext.Response.Headers.ETag = state.ETag;
+            return ApiResults.Json(state);
+        }
+    });
+
+    /// <summary>DELETE /models/{name}/aliases/{alias}; honours If-Match.</summary>
+    public Task<IResult> DeleteAliasAsync(HttpRequest request, string name, string alias, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await registry.DeleteAliasAsync(name, alias, request.Headers.IfMatch.FirstOrDefault(), ApiActor, cancellationToken);
+        return Results.NoContent();
+    });
+}

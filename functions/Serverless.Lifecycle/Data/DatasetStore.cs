@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs.Models;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Data;
+
+/// <summary>Uploaded training data: blobs under <c>datasets/{model}/</c> and one table row per version.</summary>
+public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
+{
+    /// <summary>
+    /// Streams <paramref name="content"/> into a new blob, hashing it on the way, and records
+    /// the version. The body is never buffered whole.
+    /// </summary>
+    public async Task<DatasetVersion> UploadAsync(string model, Stream content, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(content);
+        await storage.EnsureCreatedAsync(cancellationToken);
+
+        var now = clock.GetUtcNow();
+        var name = $"{model}/{now:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid():N}.csv";
+        var path = new BlobPath(StorageNames.DatasetsContainer, name);
+        var blob = storage.Blob(path);
+
+        using var sha = SHA256.Create();
+        await using (var hashing = new CryptoStream(content, sha, CryptoStreamMode.Read, leaveOpen: true))
+        {
+            await blob.UploadAsync(
+                hashing,
+                new BlobUploadOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" },
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                },
+                cancellationToken);
+        }
+
+        var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+        if (properties.ContentLength == 0)
+        {
+            await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken);
+            throw new EmptyDatasetException(model);
+        }
+
+        var version = new DatasetVersion(
+            model,
+            path.ToString(),
+            properties.ETag.ToString(),
+            Convert.ToHexStringLower(sha.Hash!),
+            properties.ContentLength,
+            now);
+
+        var entity = new TableEntity(model, InvertedKey(now))
+        {
+            [nameof(DatasetVersion.Path)] = version.Path,
+            [nameof(DatasetVersion.ETag)] = version.ETag,
+            [nameof(DatasetVersion.Sha256)] = version.Sha256,
+            [nameof(DatasetVersion.SizeBytes)] = version.SizeBytes,
+            [nameof(DatasetVersion.UploadedAt)] = version.UploadedAt,
+        };
+        await storage.Table(StorageNames.DatasetsTable).UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        return version;
+    }
+
+    /// <summary>The most recently uploaded dataset of a model, or null when there is none.</summary>
+    public async Task<DatasetVersion?> GetLatestAsync(string model, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var table = storage.Table(StorageNames.DatasetsTable);
+        await foreach (var entity in table.QueryAsync<TableEntity>(e => e.PartitionKey == model, maxPerPage: 1, cancellationToken: cancellationToken))
+        {
+            return new DatasetVersion(
+                model,
+                entity.GetString(nameof(DatasetVersion.Path)),
+                entity.GetString(nameof(DatasetVersion.ETag)),
+                entity.GetString(nameof(DatasetVersion.Sha256)),
+                entity.GetInt64(nameof(DatasetVersion.SizeBytes)) ?? 0,
+                entity.GetDateTimeOffset(nameof(DatasetVersion.UploadedAt)) ?? DateTimeOffset.MinValue);
+        }
+
+        return null;
+    }
+
+    /// <summary>Row keys that sort newest first, so "latest" is the first row of the partition.</summary>
+    private static string InvertedKey(DateTimeOffset time) =>
+        (DateTimeOffset.MaxValue.UtcTicks - time.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8];
+}

@@ -1,0 +1,48 @@
+using Microsoft.DurableTask;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Pipeline.Activities;
+
+/// <summary>
+/// Registers the candidate as the next version: reserve the number, write the ONNX file and the
+/// card, then mark the version ready. A retry finds the run's reservation and finishes it, so a
+/// run never creates two versions.
+/// </summary>
+public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactStore artifacts, TimeProvider clock)
+    : TaskActivity<RegisterInput, RegisteredVersion>
+{
+    public override async Task<RegisteredVersion> RunAsync(TaskActivityContext context, RegisterInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var onnx = input.Job.Onnx ?? throw new InvalidDataException($"Job {input.Job.JobId} reported no ONNX artifact.");
+        var reserved = await registry.ReserveVersionAsync(input.Spec.Name, input.RunId, CancellationToken.None);
+        if (reserved.Status == ModelVersionStatus.Ready)
+        {
+            return new RegisteredVersion(reserved.Model, reserved.Version, reserved.Sha256!);
+        }
+
+        var (sha, size) = await artifacts.WriteModelAsync(BlobPath.Parse(onnx.Path), onnx.Sha256, reserved, CancellationToken.None);
+        var card = new ModelCard(
+            reserved.Model,
+            reserved.Version,
+            input.RunId,
+            clock.GetUtcNow(),
+            input.Spec,
+            input.Dataset,
+            input.Spec.Trainer.Algorithm,
+            input.Spec.Trainer.Hyperparameters,
+            input.Spec.Trainer.Seed,
+            input.Job.TrainerVersion,
+            input.Job.Hardware,
+            input.Job.ValidationMetrics,
+            input.Evaluation.Metrics,
+            input.Evaluation.Verdict,
+            input.Job.Parity,
+            sha,
+            size);
+        await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
+        var ready = await registry.CompleteVersionAsync(reserved, sha, input.Evaluation.Metrics, CancellationToken.None);
+        return new RegisteredVersion(ready.Model, ready.Version, sha);
+    }
+}

@@ -1,0 +1,20 @@
+using Serverless.Lifecycle.Pipeline.Activities;
+
+namespace Serverless.Lifecycle.Pipeline;
+
+/// <summary>Every orchestrator and activity class, for the hosts that register them by type.</summary>
+public static class PipelineTypes
+{
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(TrainingPipelineOrchestrator)];
+
+    public static readonly IReadOnlyList<Type> Activities =
+    [
+        typeof(ValidateDatasetActivity),
+        typeof(SplitDatasetActivity),
+        typeof(StartTrainingJobActivity),
+        typeof(GetTrainingJobStatusActivity),
+        typeof(EvaluateModelActivity),
+        typeof(RegisterModelActivity),
+        typeof(PromoteModelActivity),
+    ];
+}

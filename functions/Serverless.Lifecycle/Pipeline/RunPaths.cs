@@ -1,0 +1,13 @@
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Pipeline;
+
+/// <summary>A run's artifacts: one folder per run, <c>runs/{runId}/</c>.</summary>
+public static class RunPaths
+{
+    public static BlobPath ValidationReport(string runId) => new(StorageNames.RunsContainer, $"{runId}/validation.json");
+
+    public static BlobPath Split(string runId, string partition) => new(StorageNames.RunsContainer, $"{runId}/split/{partition}.csv");
+
+    public static BlobPath Evaluation(string runId) => new(StorageNames.RunsContainer, $"{runId}/evaluation.json");
+}

@@ -1,0 +1,69 @@
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Evaluation;
+
+namespace Serverless.Lifecycle.Pipeline;
+
+/// <summary>
+/// What <c>GET /runs/{runId}</c> answers. <see cref="Status"/> is one of: pending, running,
+/// succeeded, rejected, gateFailed, trainingFailed, failed (an infrastructure failure), terminated.
+/// </summary>
+public sealed record RunStatus(
+    string RunId,
+    string? Model,
+    string Status,
+    string? Trigger,
+    DatasetVersion? Dataset,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset LastUpdatedAt,
+    IReadOnlyList<RunStep> Steps,
+    IReadOnlyList<DataProblem>? Problems,
+    IReadOnlyDictionary<string, double>? Metrics,
+    GateVerdict? Verdict,
+    int? Version,
+    string? Error)
+{
+    public bool IsFinished => Status is not ("pending" or "running");
+
+    /// <summary>Builds the status from the engine's view of the instance; shared by every client.</summary>
+    public static RunStatus From(
+        string runId,
+        string runtimeStatus,
+        DateTimeOffset createdAt,
+        DateTimeOffset lastUpdatedAt,
+        TrainingRunRequest? request,
+        TrainingRunResult? progress,
+        TrainingRunResult? output,
+        string? failure)
+    {
+        var result = output ?? progress;
+        var status = runtimeStatus switch
+        {
+            "Completed" when output?.Outcome is { } outcome => outcome switch
+            {
+                RunOutcome.Succeeded => "succeeded",
+                RunOutcome.Rejected => "rejected",
+                RunOutcome.GateFailed => "gateFailed",
+                RunOutcome.TrainingFailed => "trainingFailed",
+                _ => "failed",
+            },
+            "Pending" => "pending",
+            "Running" or "ContinuedAsNew" or "Suspended" => "running",
+            "Terminated" or "Canceled" => "terminated",
+            _ => "failed",
+        };
+        return new RunStatus(
+            runId,
+            request?.Spec.Name ?? result?.Model,
+            status,
+            request?.Trigger,
+            request?.Dataset,
+            createdAt,
+            lastUpdatedAt,
+            result?.Steps ?? [],
+            result?.Problems,
+            result?.Metrics,
+            result?.Verdict,
+            result?.Version,
+            result?.Error ?? failure);
+    }
+}

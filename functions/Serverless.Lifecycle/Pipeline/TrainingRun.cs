@@ -1,0 +1,45 @@
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Specs;
+
+namespace Serverless.Lifecycle.Pipeline;
+
+/// <summary>Why a run started: an upload, a person, a schedule, drift...</summary>
+public static class RunTriggers
+{
+    public const string Upload = "upload";
+    public const string Manual = "manual";
+}
+
+/// <summary>How a run ended. Expected outcomes are values; only infrastructure failures fail the orchestration.</summary>
+public enum RunOutcome
+{
+    Succeeded,
+
+    /// <summary>The data was invalid; nothing was trained. Not retried.</summary>
+    Rejected,
+
+    /// <summary>The candidate trained but did not pass the gate; it was not registered.</summary>
+    GateFailed,
+
+    /// <summary>The trainer reported a failure or did not finish in time.</summary>
+    TrainingFailed,
+}
+
+/// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>
+public sealed record TrainingRunRequest(string RunId, ModelSpec Spec, DatasetVersion Dataset, string Trigger);
+
+/// <summary>One step of a run with its timing and outcome, as shown by <c>GET /runs/{runId}</c>.</summary>
+public sealed record RunStep(string Name, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string Outcome, string? Detail);
+
+/// <summary>What a run reports while it runs (custom status) and when it ends (output).</summary>
+public sealed record TrainingRunResult(
+    string RunId,
+    string Model,
+    RunOutcome? Outcome,
+    IReadOnlyList<RunStep> Steps,
+    IReadOnlyList<DataProblem>? Problems = null,
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    GateVerdict? Verdict = null,
+    int? Version = null,
+    string? Error = null);

@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using Azure.Storage.Blobs.Models;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Registry;
+
+/// <summary>
+/// Model files under <c>models/{model}/{version}/</c>. Written before the registry row is
+/// committed; every load checks the bytes against the SHA-256 the registry recorded.
+/// </summary>
+public sealed class ModelArtifactStore(LifecycleStorage storage)
+{
+    /// <summary>Copies the trained ONNX file into the version's folder after checking it is the file the trainer reported.</summary>
+    public async Task<(string Sha256, long Size)> WriteModelAsync(BlobPath source, string expectedSha256, ModelVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var bytes = (await storage.Blob(source).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+        var sha = Sha256Hex(bytes);
+        if (!string.Equals(sha, expectedSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArtifactIntegrityException(source.ToString(), expectedSha256, sha);
+        }
+
+        // The version number is reserved for this run alone, so overwriting here only ever
+        // replaces a partial write of the same bytes by an earlier attempt of this step.
+        await storage.Blob(BlobPath.Parse(version.ModelPath)).UploadAsync(
+            new BinaryData(bytes),
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" } },
+            cancellationToken);
+        return (sha, bytes.LongLength);
+    }
+
+    public async Task WriteCardAsync(ModelVersion version, ModelCard card, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await storage.Blob(BlobPath.Parse(version.CardPath)).UploadAsync(
+            BinaryData.FromObjectAsJson(card, SpecJson.Options),
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
+            cancellationToken);
+    }
+
+    public async Task<ModelCard> ReadCardAsync(ModelVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        var content = await storage.Blob(BlobPath.Parse(version.CardPath)).DownloadContentAsync(cancellationToken);
+        return content.Value.Content.ToObjectFromJson<ModelCard>(SpecJson.Options)
+            ?? throw new InvalidDataException($"Card {version.CardPath} is empty.");
+    }
+
+    /// <summary>Downloads a ready version's ONNX bytes and verifies them against the registry.</summary>
+    public async Task<byte[]> ReadModelAsync(ModelVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (version.Status != ModelVersionStatus.Ready || version.Sha256 is null)
+        {
+            throw new InvalidOperationException($"Version {version.Version} of '{version.Model}' is not ready to load.");
+        }
+
+        var bytes = (await storage.Blob(BlobPath.Parse(version.ModelPath)).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+        var sha = Sha256Hex(bytes);
+        return string.Equals(sha, version.Sha256, StringComparison.OrdinalIgnoreCase)
+            ? bytes
+            : throw new ArtifactIntegrityException(version.ModelPath, version.Sha256, sha);
+    }
+
+    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+}

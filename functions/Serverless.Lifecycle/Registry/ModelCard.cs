@@ -1,0 +1,30 @@
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Training;
+
+namespace Serverless.Lifecycle.Registry;
+
+/// <summary>
+/// Everything needed to explain a model version: the spec it was trained under, the data, the
+/// trainer, the metrics and the gate's verdict, and the SHA-256 of the ONNX file. Stored as
+/// <c>models/{model}/{version}/card.json</c> next to the model.
+/// </summary>
+public sealed record ModelCard(
+    string Model,
+    int Version,
+    string RunId,
+    DateTimeOffset CreatedAt,
+    ModelSpec Spec,
+    DatasetVersion Dataset,
+    string Algorithm,
+    IReadOnlyDictionary<string, double> Hyperparameters,
+    int Seed,
+    string TrainerVersion,
+    string Hardware,
+    IReadOnlyDictionary<string, double> ValidationMetrics,
+    IReadOnlyDictionary<string, double> TestMetrics,
+    GateVerdict Verdict,
+    OnnxParity? Parity,
+    string OnnxSha256,
+    long OnnxSizeBytes);

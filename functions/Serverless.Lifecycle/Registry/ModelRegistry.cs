@@ -1,0 +1,331 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Registry;
+
+/// <summary>
+/// The model registry on Azure Tables: specs, versions, aliases and an append-only audit trail.
+/// Every write is conditional on an ETag or an insert, so concurrent writers cannot lose an update.
+/// </summary>
+public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
+{
+    private const string SpecRowKey = "spec";
+    private const int MaxUnconditionalRetries = 5;
+
+    private TableClient Specs => storage.Table(StorageNames.SpecsTable);
+
+    private TableClient Versions => storage.Table(StorageNames.VersionsTable);
+
+    private TableClient Aliases => storage.Table(StorageNames.AliasesTable);
+
+    private TableClient Audit => storage.Table(StorageNames.AuditTable);
+
+    /// <summary>Registers or replaces a model's spec; returns true when the model is new.</summary>
+    public async Task<bool> PutSpecAsync(ModelSpec spec, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var existing = await Specs.GetEntityIfExistsAsync<TableEntity>(spec.Name, SpecRowKey, cancellationToken: cancellationToken);
+        var entity = new TableEntity(spec.Name, SpecRowKey)
+        {
+            ["Spec"] = JsonSerializer.Serialize(spec, SpecJson.Options),
+            ["UpdatedAt"] = now,
+            ["CreatedAt"] = existing.HasValue ? existing.Value!.GetDateTimeOffset("CreatedAt") ?? now : now,
+        };
+        if (existing.HasValue)
+        {
+            await Specs.UpdateEntityAsync(entity, existing.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        else
+        {
+            await Specs.AddEntityAsync(entity, cancellationToken);
+        }
+
+        await AppendAuditAsync(spec.Name, existing.HasValue ? "spec-updated" : "spec-registered", actor, null, null, null, cancellationToken);
+        return !existing.HasValue;
+    }
+
+    public async Task<ModelSpec?> TryGetSpecAsync(string model, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var entity = await Specs.GetEntityIfExistsAsync<TableEntity>(model, SpecRowKey, cancellationToken: cancellationToken);
+        return entity.HasValue ? JsonSerializer.Deserialize<ModelSpec>(entity.Value!.GetString("Spec"), SpecJson.Options) : null;
+    }
+
+    public async Task<ModelSpec> GetSpecAsync(string model, CancellationToken cancellationToken) =>
+        await TryGetSpecAsync(model, cancellationToken) ?? throw new ModelNotFoundException(model);
+
+    public async Task<IReadOnlyList<ModelSpec>> ListSpecsAsync(CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var specs = new List<ModelSpec>();
+        await foreach (var entity in Specs.QueryAsync<TableEntity>(e => e.RowKey == SpecRowKey, cancellationToken: cancellationToken))
+        {
+            specs.Add(JsonSerializer.Deserialize<ModelSpec>(entity.GetString("Spec"), SpecJson.Options)!);
+        }
+
+        return specs;
+    }
+
+    /// <summary>
+    /// Reserves the next version number for a run. Idempotent: a run that already reserved one
+    /// gets it back. Numbers come from inserting the row for max + 1, which fails for all but one
+    /// of several concurrent registrations, so versions have no gaps and no duplicates.
+    /// </summary>
+    public async Task<ModelVersion> ReserveVersionAsync(string model, string runId, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var versions = await ListVersionsAsync(model, cancellationToken);
+            var mine = versions.FirstOrDefault(v => v.RunId == runId);
+            if (mine is not null)
+            {
+                return mine;
+            }
+
+            var next = versions.Count == 0 ? 1 : versions.Max(v => v.Version) + 1;
+            var version = new ModelVersion(
+                model,
+                next,
+                ModelVersionStatus.Pending,
+                runId,
+                $"{StorageNames.ModelsContainer}/{model}/{next}/model.onnx",
+                $"{StorageNames.ModelsContainer}/{model}/{next}/card.json",
+                null,
+                clock.GetUtcNow(),
+                new Dictionary<string, double>());
+            try
+            {
+                await Versions.AddEntityAsync(ToEntity(version), cancellationToken);
+                return version;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                // Another registration took this number first; read again and take the next one.
+            }
+        }
+    }
+
+    /// <summary>Marks a reserved version ready once its artifacts are written and verified.</summary>
+    public async Task<ModelVersion> CompleteVersionAsync(ModelVersion reserved, string sha256, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reserved);
+        var current = await Versions.GetEntityAsync<TableEntity>(reserved.Model, VersionKey(reserved.Version), cancellationToken: cancellationToken);
+        var stored = FromEntity(current.Value);
+        if (stored.Status == ModelVersionStatus.Ready)
+        {
+            return stored;
+        }
+
+        var ready = stored with { Status = ModelVersionStatus.Ready, Sha256 = sha256, Metrics = metrics };
+        await Versions.UpdateEntityAsync(ToEntity(ready), current.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+        await AppendAuditAsync(reserved.Model, "version-registered", $"pipeline run {reserved.RunId}", null, reserved.Version, null, cancellationToken);
+        return ready;
+    }
+
+    /// <summary>All versions of a model, newest first.</summary>
+    public async Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var versions = new List<ModelVersion>();
+        await foreach (var entity in Versions.QueryAsync<TableEntity>(e => e.PartitionKey == model, cancellationToken: cancellationToken))
+        {
+            versions.Add(FromEntity(entity));
+        }
+
+        return versions;
+    }
+
+    public async Task<ModelVersion> GetVersionAsync(string model, int version, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var entity = await Versions.GetEntityIfExistsAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
+        return entity.HasValue ? FromEntity(entity.Value!) : throw new ModelVersionNotFoundException(model, version);
+    }
+
+    public async Task<IReadOnlyList<AliasState>> ListAliasesAsync(string model, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var aliases = new List<AliasState>();
+        await foreach (var entity in Aliases.QueryAsync<TableEntity>(e => e.PartitionKey == model, cancellationToken: cancellationToken))
+        {
+            aliases.Add(ToAlias(entity));
+        }
+
+        return aliases;
+    }
+
+    public async Task<AliasState?> TryGetAliasAsync(string model, string alias, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var entity = await Aliases.GetEntityIfExistsAsync<TableEntity>(model, alias, cancellationToken: cancellationToken);
+        return entity.HasValue ? ToAlias(entity.Value!) : null;
+    }
+
+    /// <summary>
+    /// Points <paramref name="alias"/> at <paramref name="version"/>. With <paramref name="expectedETag"/>
+    /// the move happens only if nobody moved the alias since (else <see cref="AliasConflictException"/>);
+    /// without it the move wins over concurrent ones, still as one atomic conditional write.
+    /// Moving an alias to where it already points changes nothing and records nothing.
+    /// </summary>
+    public async Task<AliasState> SetAliasAsync(string model, string alias, int version, string? expectedETag, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(alias);
+        if (ReservedAliases.IsReserved(alias))
+        {
+            throw new ArgumentException($"'{alias}' is a reserved name and cannot be set as an alias.", nameof(alias));
+        }
+
+        var target = await GetVersionAsync(model, version, cancellationToken);
+        if (target.Status != ModelVersionStatus.Ready)
+        {
+            throw new InvalidOperationException($"Version {version} of '{model}' is still being registered and cannot carry an alias yet.");
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await Aliases.GetEntityIfExistsAsync<TableEntity>(model, alias, cancellationToken: cancellationToken);
+            var currentState = current.HasValue ? ToAlias(current.Value!) : null;
+            if (expectedETag is not null && currentState?.ETag != expectedETag)
+            {
+                throw new AliasConflictException(model, alias, currentState?.Version, currentState?.ETag);
+            }
+
+            if (currentState?.Version == version && expectedETag is null)
+            {
+                return currentState;
+            }
+
+            var entity = new TableEntity(model, alias) { ["Version"] = version, ["UpdatedAt"] = clock.GetUtcNow() };
+            try
+            {
+                var response = current.HasValue
+                    ? await Aliases.UpdateEntityAsync(entity, current.Value!.ETag, TableUpdateMode.Replace, cancellationToken)
+                    : await Aliases.AddEntityAsync(entity, cancellationToken);
+                await AppendAuditAsync(model, "alias-moved", actor, currentState?.Version, version, reason, cancellationToken, alias);
+                return new AliasState(model, alias, version, response.Headers.ETag?.ToString() ?? "", clock.GetUtcNow());
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                if (expectedETag is not null || attempt >= MaxUnconditionalRetries)
+                {
+                    var latest = await TryGetAliasAsync(model, alias, cancellationToken);
+                    throw new AliasConflictException(model, alias, latest?.Version, latest?.ETag);
+                }
+            }
+        }
+    }
+
+    public async Task DeleteAliasAsync(string model, string alias, string? expectedETag, string actor, CancellationToken cancellationToken)
+    {
+        var current = await TryGetAliasAsync(model, alias, cancellationToken) ?? throw new AliasNotFoundException(model, alias);
+        if (expectedETag is not null && current.ETag != expectedETag)
+        {
+            throw new AliasConflictException(model, alias, current.Version, current.ETag);
+        }
+
+        try
+        {
+            await Aliases.DeleteEntityAsync(model, alias, new ETag(current.ETag), cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            var latest = await TryGetAliasAsync(model, alias, cancellationToken);
+            throw new AliasConflictException(model, alias, latest?.Version, latest?.ETag);
+        }
+
+        await AppendAuditAsync(model, "alias-deleted", actor, current.Version, null, null, cancellationToken, alias);
+    }
+
+    /// <summary>Resolves an alias (<c>champion</c>, <c>latest</c>) or a version (<c>3</c>, <c>v3</c>) to a ready version.</summary>
+    public async Task<ModelVersion> ResolveAsync(string model, string reference, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reference);
+        var digits = reference.StartsWith('v') ? reference[1..] : reference;
+        if (int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return await GetVersionAsync(model, number, cancellationToken);
+        }
+
+        if (reference == ReservedAliases.Latest)
+        {
+            var versions = await ListVersionsAsync(model, cancellationToken);
+            return versions.FirstOrDefault(v => v.Status == ModelVersionStatus.Ready) ?? throw new AliasNotFoundException(model, reference);
+        }
+
+        var alias = await TryGetAliasAsync(model, reference, cancellationToken) ?? throw new AliasNotFoundException(model, reference);
+        return await GetVersionAsync(model, alias.Version, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<AuditEvent>> ListAuditAsync(string model, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var events = new List<AuditEvent>();
+        await foreach (var entity in Audit.QueryAsync<TableEntity>(e => e.PartitionKey == model, cancellationToken: cancellationToken))
+        {
+            events.Add(new AuditEvent(
+                model,
+                entity.GetString("Action"),
+                entity.GetString("Actor"),
+                entity.GetString("Alias"),
+                entity.GetInt32("From"),
+                entity.GetInt32("To"),
+                entity.GetString("Reason"),
+                entity.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue));
+        }
+
+        return events;
+    }
+
+    private async Task AppendAuditAsync(string model, string action, string actor, int? from, int? to, string? reason, CancellationToken cancellationToken, string? alias = null)
+    {
+        var now = clock.GetUtcNow();
+        var key = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N");
+        await Audit.AddEntityAsync(
+            new TableEntity(model, key)
+            {
+                ["Action"] = action, ["Actor"] = actor, ["Alias"] = alias, ["From"] = from, ["To"] = to, ["Reason"] = reason, ["At"] = now,
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Row keys that sort newest version first.</summary>
+    private static string VersionKey(int version) => (int.MaxValue - version).ToString("D10", CultureInfo.InvariantCulture);
+
+    private static TableEntity ToEntity(ModelVersion version) => new(version.Model, VersionKey(version.Version))
+    {
+        ["Version"] = version.Version,
+        ["Status"] = version.Status.ToString(),
+        ["RunId"] = version.RunId,
+        ["ModelPath"] = version.ModelPath,
+        ["CardPath"] = version.CardPath,
+        ["Sha256"] = version.Sha256,
+        ["CreatedAt"] = version.CreatedAt,
+        ["Metrics"] = JsonSerializer.Serialize(version.Metrics, SpecJson.Options),
+    };
+
+    private static ModelVersion FromEntity(TableEntity entity) => new(
+        entity.PartitionKey,
+        entity.GetInt32("Version") ?? 0,
+        Enum.Parse<ModelVersionStatus>(entity.GetString("Status")),
+        entity.GetString("RunId"),
+        entity.GetString("ModelPath"),
+        entity.GetString("CardPath"),
+        entity.GetString("Sha256"),
+        entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        JsonSerializer.Deserialize<Dictionary<string, double>>(entity.GetString("Metrics") ?? "{}", SpecJson.Options) ?? []);
+
+    private static AliasState ToAlias(TableEntity entity) => new(
+        entity.PartitionKey,
+        entity.RowKey,
+        entity.GetInt32("Version") ?? 0,
+        entity.ETag.ToString(),
+        entity.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue);
+}

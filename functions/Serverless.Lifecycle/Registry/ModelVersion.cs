@@ -1,0 +1,22 @@
+namespace Serverless.Lifecycle.Registry;
+
+public enum ModelVersionStatus
+{
+    /// <summary>The number is reserved for a run; the artifacts are being written. Not servable.</summary>
+    Pending,
+
+    /// <summary>Artifacts written and verified; the version can carry aliases and be served.</summary>
+    Ready,
+}
+
+/// <summary>A registered model version as the registry table holds it.</summary>
+public sealed record ModelVersion(
+    string Model,
+    int Version,
+    ModelVersionStatus Status,
+    string RunId,
+    string ModelPath,
+    string CardPath,
+    string? Sha256,
+    DateTimeOffset CreatedAt,
+    IReadOnlyDictionary<string, double> Metrics);

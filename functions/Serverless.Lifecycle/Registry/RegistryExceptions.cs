@@ -1,0 +1,43 @@
+namespace Serverless.Lifecycle.Registry;
+
+public sealed class ModelNotFoundException(string model)
+    : Exception($"Model '{model}' is not registered.")
+{
+    public string Model { get; } = model;
+}
+
+public sealed class ModelVersionNotFoundException(string model, int version)
+    : Exception($"Model '{model}' has no version {version}.")
+{
+    public string Model { get; } = model;
+
+    public int Version { get; } = version;
+}
+
+public sealed class AliasNotFoundException(string model, string alias)
+    : Exception($"Model '{model}' has no alias '{alias}'.")
+{
+    public string Model { get; } = model;
+
+    public string Alias { get; } = alias;
+}
+
+/// <summary>An alias write lost an optimistic-concurrency race; carries the alias's current state.</summary>
+public sealed class AliasConflictException(string model, string alias, int? currentVersion, string? currentETag)
+    : Exception($"Alias '{alias}' of model '{model}' was changed by someone else; it now points at version {currentVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.")
+{
+    public string Model { get; } = model;
+
+    public string Alias { get; } = alias;
+
+    public int? CurrentVersion { get; } = currentVersion;
+
+    public string? CurrentETag { get; } = currentETag;
+}
+
+/// <summary>The artifact's bytes do not match the SHA-256 the registry recorded.</summary>
+public sealed class ArtifactIntegrityException(string path, string expected, string actual)
+    : Exception($"Artifact {path} has SHA-256 {actual}, but the registry recorded {expected}; refusing to load it.")
+{
+    public string Path { get; } = path;
+}

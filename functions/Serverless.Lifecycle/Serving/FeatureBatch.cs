@@ -1,0 +1,43 @@
+using Serverless.Lifecycle.Specs;
+
+namespace Serverless.Lifecycle.Serving;
+
+/// <summary>
+/// Rows to score, held column by column in the layout the ONNX graph takes (one [rows, 1]
+/// tensor per feature), so building the inputs copies nothing per value.
+/// </summary>
+public sealed class FeatureBatch
+{
+    private readonly Dictionary<string, float[]> numeric = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> categorical = new(StringComparer.Ordinal);
+
+    public FeatureBatch(ModelSpec spec, int rows)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        Rows = rows;
+        foreach (var feature in spec.Features)
+        {
+            if (feature.IsNumeric)
+            {
+                numeric[feature.Name] = new float[rows];
+            }
+            else
+            {
+                categorical[feature.Name] = new string[rows];
+            }
+        }
+    }
+
+    public int Rows { get; }
+
+    public IReadOnlyDictionary<string, float[]> Numeric => numeric;
+
+    public IReadOnlyDictionary<string, string[]> Categorical => categorical;
+
+    /// <summary>Missing numeric values are NaN (the model's imputer replaces them).</summary>
+    public void SetNumeric(string feature, int row, float value) => numeric[feature][row] = value;
+
+    /// <summary>Missing categorical values are the empty string (an unseen category to the one-hot encoder).</summary>
+    public void SetCategorical(string feature, int row, string value) => categorical[feature][row] = value;
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Serverless.Lifecycle.Specs;
+
+/// <summary>
+/// A model declared once: its schema, trainer, quality gate and policies. Validated by
+/// <see cref="ModelSpecValidator"/> on registration and versioned with every model version.
+/// </summary>
+public sealed record ModelSpec
+{
+    public string Name { get; init; } = "";
+
+    /// <summary>binary, multiclass or regression (see <see cref="ModelTasks"/>).</summary>
+    public string Task { get; init; } = "";
+
+    public string Label { get; init; } = "";
+
+    public IReadOnlyList<FeatureSpec> Features { get; init; } = [];
+
+    public TrainerSpec Trainer { get; init; } = new();
+
+    public SplitSpec Split { get; init; } = new();
+
+    public EvaluationSpec Evaluation { get; init; } = new();
+
+    public RolloutSpec Rollout { get; init; } = new();
+
+    /// <summary>Drift policy; interpreted by monitoring.</summary>
+    public JsonElement? Drift { get; init; }
+
+    /// <summary>Retraining triggers; interpreted by monitoring.</summary>
+    public JsonElement? Retraining { get; init; }
+}
+
+public static class ModelTasks
+{
+    public const string Binary = "binary";
+    public const string Multiclass = "multiclass";
+    public const string Regression = "regression";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Binary, Multiclass, Regression };
+}
+
+public sealed record FeatureSpec
+{
+    public string Name { get; init; } = "";
+
+    /// <summary>numeric or categorical (see <see cref="FeatureTypes"/>).</summary>
+    public string Type { get; init; } = "";
+
+    public RangeSpec? Range { get; init; }
+
+    public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>Largest share of rows allowed to miss this feature, 0 to 1.</summary>
+    public double MaxMissingRatio { get; init; }
+
+    [JsonIgnore]
+    public bool IsNumeric => Type == FeatureTypes.Numeric;
+}
+
+public static class FeatureTypes
+{
+    public const string Numeric = "numeric";
+    public const string Categorical = "categorical";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Numeric, Categorical };
+}
+
+public sealed record RangeSpec(double? Min, double? Max);
+
+public sealed record TrainerSpec
+{
+    /// <summary>lightgbm (more in later versions; see <see cref="TrainerAlgorithms"/>).</summary>
+    public string Algorithm { get; init; } = TrainerAlgorithms.LightGbm;
+
+    public IReadOnlyDictionary<string, double> Hyperparameters { get; init; } = new Dictionary<string, double>();
+
+    public int Seed { get; init; } = 42;
+
+    /// <summary>How long a training job may run before the pipeline gives up on it.</summary>
+    public int TimeoutMinutes { get; init; } = 60;
+}
+
+public static class TrainerAlgorithms
+{
+    public const string LightGbm = "lightgbm";
+
+    /// <summary>Algorithms and the hyperparameters each accepts.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Hyperparameters =
+        new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
+        {
+            [LightGbm] = new HashSet<string>(StringComparer.Ordinal)
+            {
+                "numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf",
+            },
+        };
+}
+
+public sealed record SplitSpec
+{
+    public double Train { get; init; } = 0.7;
+
+    public double Validation { get; init; } = 0.15;
+
+    public double Test { get; init; } = 0.15;
+
+    public int Seed { get; init; } = 42;
+}
+
+public sealed record EvaluationSpec
+{
+    public GateSpec Gate { get; init; } = new();
+}
+
+public sealed record GateSpec
+{
+    public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
+}
+
+/// <summary>A value threshold: the metric must be at least <see cref="Min"/> and at most <see cref="Max"/>.</summary>
+public sealed record ThresholdSpec(string Metric, double? Min, double? Max);
+
+public sealed record RolloutSpec
+{
+    /// <summary>direct (shadow and canary come with the rollout work).</summary>
+    public string Strategy { get; init; } = RolloutStrategies.Direct;
+}
+
+public static class RolloutStrategies
+{
+    public const string Direct = "direct";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Direct };
+}

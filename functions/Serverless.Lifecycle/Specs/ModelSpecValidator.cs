@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Serverless.Lifecycle.Specs;
+
+/// <summary>
+/// Parses and validates a model spec, reporting every problem with its JSON path rather than
+/// stopping at the first one, so a person fixes the spec in one pass.
+/// </summary>
+public static partial class ModelSpecValidator
+{
+    /// <summary>Metrics each task produces, and whether the metric is a share in [0, 1].</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, bool>> MetricsByTask =
+        new Dictionary<string, IReadOnlyDictionary<string, bool>>(StringComparer.Ordinal)
+        {
+            [ModelTasks.Binary] = new Dictionary<string, bool>(StringComparer.Ordinal)
+            {
+                ["auc"] = true, ["accuracy"] = true, ["f1"] = true, ["precision"] = true, ["recall"] = true, ["logLoss"] = false,
+            },
+            [ModelTasks.Multiclass] = new Dictionary<string, bool>(StringComparer.Ordinal)
+            {
+                ["macroAccuracy"] = true, ["microAccuracy"] = true, ["logLoss"] = false,
+            },
+            [ModelTasks.Regression] = new Dictionary<string, bool>(StringComparer.Ordinal)
+            {
+                ["rmse"] = false, ["mae"] = false, ["r2"] = false,
+            },
+        };
+
+    /// <summary>Tasks the trainer can train today.</summary>
+    public static readonly IReadOnlySet<string> TrainableTasks = new HashSet<string>(StringComparer.Ordinal) { ModelTasks.Binary };
+
+    private static readonly JsonSerializerOptions StrictOptions = new(SpecJson.Options)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]
+    private static partial Regex ModelNamePattern();
+
+    /// <summary>Parses <paramref name="json"/> and validates it; the spec is null when it could not be read at all.</summary>
+    public static (ModelSpec? Spec, IReadOnlyList<SpecProblem> Problems) Parse(string json)
+    {
+        ModelSpec? spec;
+        try
+        {
+            spec = JsonSerializer.Deserialize<ModelSpec>(json, StrictOptions);
+        }
+        catch (JsonException ex)
+        {
+            return (null, [new SpecProblem(ex.Path ?? "$", FirstSentence(ex.Message))]);
+        }
+
+        if (spec is null)
+        {
+            return (null, [new SpecProblem("$", "The spec is empty (null).")]);
+        }
+
+        return (spec, Validate(spec));
+    }
+
+    public static IReadOnlyList<SpecProblem> Validate(ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var problems = new List<SpecProblem>();
+        void Add(string path, string message) => problems.Add(new SpecProblem(path, message));
+
+        if (!ModelNamePattern().IsMatch(spec.Name ?? ""))
+        {
+            Add("$.name", "Name must be 2 to 63 characters of lowercase letters, digits and '-', starting with a letter or digit.");
+        }
+
+        var taskKnown = ModelTasks.All.Contains(spec.Task ?? "");
+        if (!taskKnown)
+        {
+            Add("$.task", $"Unknown task '{spec.Task}'; expected one of: {string.Join(", ", ModelTasks.All)}.");
+        }
+        else if (!TrainableTasks.Contains(spec.Task!))
+        {
+            Add("$.task", $"Task '{spec.Task}' is not supported by the trainer yet; supported: {string.Join(", ", TrainableTasks)}.");
+        }
+
+        ValidateFeatures(spec, Add);
+        ValidateTrainer(spec.Trainer, Add);
+        ValidateSplit(spec.Split, Add);
+        if (taskKnown)
+        {
+            ValidateGate(spec.Task!, spec.Evaluation?.Gate, Add);
+        }
+
+        if (!RolloutStrategies.All.Contains(spec.Rollout?.Strategy ?? ""))
+        {
+            Add("$.rollout.strategy", $"Unknown rollout strategy '{spec.Rollout?.Strategy}'; expected one of: {string.Join(", ", RolloutStrategies.All)}.");
+        }
+
+        return problems;
+    }
+
+    private static void ValidateFeatures(ModelSpec spec, Action<string, string> add)
+    {
+        if (string.IsNullOrWhiteSpace(spec.Label))
+        {
+            add("$.label", "The label column is required.");
+        }
+
+        if (spec.Features is null || spec.Features.Count == 0)
+        {
+            add("$.features", "At least one feature is required.");
+            return;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < spec.Features.Count; i++)
+        {
+            var feature = spec.Features[i];
+            var path = $"$.features[{i}]";
+            if (feature is null)
+            {
+                add(path, "A feature cannot be null.");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(feature.Name))
+            {
+                add($"{path}.name", "The feature name is required.");
+            }
+            else if (!seen.Add(feature.Name))
+            {
+                add($"{path}.name", $"Duplicate feature '{feature.Name}'.");
+            }
+            else if (feature.Name == spec.Label)
+            {
+                add($"{path}.name", $"'{feature.Name}' is the label; the label must not be listed among the features.");
+            }
+
+            if (!FeatureTypes.All.Contains(feature.Type ?? ""))
+            {
+                add($"{path}.type", $"Unknown feature type '{feature.Type}'; expected one of: {string.Join(", ", FeatureTypes.All)}.");
+            }
+
+            if (feature.MaxMissingRatio is < 0 or > 1 || double.IsNaN(feature.MaxMissingRatio))
+            {
+                add($"{path}.maxMissingRatio", $"Must be between 0 and 1; got {Format(feature.MaxMissingRatio)}.");
+            }
+
+            if (feature.Range is { } range)
+            {
+                if (feature.Type == FeatureTypes.Categorical)
+                {
+                    add($"{path}.range", "A range applies to numeric features only.");
+                }
+                else if (range.Min is { } min && range.Max is { } max && min > max)
+                {
+                    add($"{path}.range", $"min ({Format(min)}) is greater than max ({Format(max)}).");
+                }
+            }
+
+            if (feature.Categories is { } categories)
+            {
+                if (feature.Type == FeatureTypes.Numeric)
+                {
+                    add($"{path}.categories", "Categories apply to categorical features only.");
+                }
+                else if (categories.Count == 0)
+                {
+                    add($"{path}.categories", "List at least one category, or leave categories out.");
+                }
+                else if (categories.Distinct(StringComparer.Ordinal).Count() != categories.Count)
+                {
+                    add($"{path}.categories", "Categories must be unique.");
+                }
+            }
+        }
+    }
+
+    private static void ValidateTrainer(TrainerSpec? trainer, Action<string, string> add)
+    {
+        if (trainer is null)
+        {
+            add("$.trainer", "The trainer section is required.");
+            return;
+        }
+
+        if (!TrainerAlgorithms.Hyperparameters.TryGetValue(trainer.Algorithm ?? "", out var known))
+        {
+            add("$.trainer.algorithm", $"Unknown algorithm '{trainer.Algorithm}'; expected one of: {string.Join(", ", TrainerAlgorithms.Hyperparameters.Keys)}.");
+        }
+        else
+        {
+            foreach (var (name, value) in trainer.Hyperparameters ?? new Dictionary<string, double>())
+            {
+                if (!known.Contains(name))
+                {
+                    add($"$.trainer.hyperparameters.{name}", $"Unknown hyperparameter for {trainer.Algorithm}; expected one of: {string.Join(", ", known)}.");
+                }
+                else if (!(value > 0) || double.IsInfinity(value))
+                {
+                    add($"$.trainer.hyperparameters.{name}", $"Must be a positive number; got {Format(value)}.");
+                }
+            }
+        }
+
+        if (trainer.TimeoutMinutes is < 1 or > 24 * 60)
+        {
+            add("$.trainer.timeoutMinutes", $"Must be between 1 and 1440; got {trainer.TimeoutMinutes}.");
+        }
+    }
+
+    private static void ValidateSplit(SplitSpec? split, Action<string, string> add)
+    {
+        if (split is null)
+        {
+            return;
+        }
+
+        foreach (var (name, value) in new[] { ("train", split.Train), ("validation", split.Validation), ("test", split.Test) })
+        {
+            if (!(value > 0 && value < 1))
+            {
+                add($"$.split.{name}", $"Must be a share strictly between 0 and 1; got {Format(value)}.");
+            }
+        }
+
+        var sum = split.Train + split.Validation + split.Test;
+        if (Math.Abs(sum - 1) > 1e-9)
+        {
+            add("$.split", $"train + validation + test must add up to 1; they add up to {Format(sum)}.");
+        }
+    }
+
+    private static void ValidateGate(string task, GateSpec? gate, Action<string, string> add)
+    {
+        var metrics = MetricsByTask[task];
+        var thresholds = gate?.Thresholds ?? [];
+        for (var i = 0; i < thresholds.Count; i++)
+        {
+            var threshold = thresholds[i];
+            var path = $"$.evaluation.gate.thresholds[{i}]";
+            if (threshold is null)
+            {
+                add(path, "A threshold cannot be null.");
+                continue;
+            }
+
+            if (!metrics.TryGetValue(threshold.Metric ?? "", out var isShare))
+            {
+                add($"{path}.metric", $"Unknown metric '{threshold.Metric}' for task {task}; expected one of: {string.Join(", ", metrics.Keys)}.");
+                continue;
+            }
+
+            if (threshold.Min is null && threshold.Max is null)
+            {
+                add(path, "Give min, max or both.");
+            }
+
+            foreach (var (name, bound) in new[] { ("min", threshold.Min), ("max", threshold.Max) })
+            {
+                if (bound is { } value && (double.IsNaN(value) || double.IsInfinity(value) || (isShare && value is < 0 or > 1)))
+                {
+                    add($"{path}.{name}", $"Threshold out of range for {threshold.Metric}: {Format(value)}; expected a value between 0 and 1.");
+                }
+            }
+
+            if (threshold.Min is { } min && threshold.Max is { } max && min > max)
+            {
+                add(path, $"min ({Format(min)}) is greater than max ({Format(max)}).");
+            }
+        }
+    }
+
+    private static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". Path:", StringComparison.Ordinal);
+        return end > 0 ? message[..(end + 1)] : message;
+    }
+}

@@ -1,0 +1,89 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Lifecycle.Storage;
+
+/// <summary>
+/// The blob containers and tables of the storage layout, created on first use. One instance
+/// per process: the Azure SDK clients are thread-safe and meant to be shared.
+/// </summary>
+public sealed class LifecycleStorage : IDisposable
+{
+    private readonly BlobServiceClient blobs;
+    private readonly TableServiceClient tables;
+    private readonly SemaphoreSlim createLock = new(1, 1);
+    private volatile bool created;
+
+    public LifecycleStorage(IOptions<StorageOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = options.Value;
+        if (!string.IsNullOrWhiteSpace(settings.ConnectionString))
+        {
+            blobs = new BlobServiceClient(settings.ConnectionString);
+            tables = new TableServiceClient(settings.ConnectionString);
+        }
+        else
+        {
+            TokenCredential credential = string.IsNullOrWhiteSpace(settings.ManagedIdentityClientId)
+                ? new DefaultAzureCredential()
+                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(settings.ManagedIdentityClientId));
+            blobs = new BlobServiceClient(settings.BlobServiceUri, credential);
+            tables = new TableServiceClient(settings.TableServiceUri, credential);
+        }
+    }
+
+    public void Dispose() => createLock.Dispose();
+
+    public BlobContainerClient Container(string name) => blobs.GetBlobContainerClient(name);
+
+    public BlobClient Blob(BlobPath path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return blobs.GetBlobContainerClient(path.Container).GetBlobClient(path.Name);
+    }
+
+    public TableClient Table(string name) => tables.GetTableClient(name);
+
+    /// <summary>
+    /// Creates the containers and tables once per process; safe to call from every entry point.
+    /// A failure (storage not up yet) is not remembered: the next call tries again.
+    /// </summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        if (created)
+        {
+            return;
+        }
+
+        await createLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!created)
+            {
+                await CreateLayoutAsync(cancellationToken);
+                created = true;
+            }
+        }
+        finally
+        {
+            createLock.Release();
+        }
+    }
+
+    private async Task CreateLayoutAsync(CancellationToken cancellationToken)
+    {
+        foreach (var container in StorageNames.Containers)
+        {
+            await blobs.GetBlobContainerClient(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+
+        foreach (var table in StorageNames.Tables)
+        {
+            await tables.CreateTableIfNotExistsAsync(table, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace Serverless.Lifecycle.Storage;
+
+/// <summary>The storage layout of the architecture: containers and tables by purpose.</summary>
+public static class StorageNames
+{
+    public const string DatasetsContainer = "datasets";
+    public const string RunsContainer = "runs";
+    public const string ModelsContainer = "models";
+
+    public const string SpecsTable = "ModelSpecs";
+    public const string VersionsTable = "ModelVersions";
+    public const string AliasesTable = "ModelAliases";
+    public const string AuditTable = "AuditEvents";
+    public const string DatasetsTable = "Datasets";
+
+    public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer];
+    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable];
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Serverless.Lifecycle.Storage;
+
+/// <summary>
+/// Where the lifecycle keeps its blobs and tables. Locally a connection string (Azurite);
+/// in Azure the service URIs and the app's managed identity, never a key.
+/// </summary>
+public sealed class StorageOptions : IValidatableObject
+{
+    public const string SectionName = "Storage";
+
+    /// <summary>A storage connection string; for Azurite and local development only.</summary>
+    public string? ConnectionString { get; set; }
+
+    public Uri? BlobServiceUri { get; set; }
+
+    public Uri? TableServiceUri { get; set; }
+
+    /// <summary>Client id of the user-assigned managed identity; empty for the default credential chain.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString) && (BlobServiceUri is null || TableServiceUri is null))
+        {
+            yield return new ValidationResult(
+                $"Set {SectionName}:ConnectionString (local) or both {SectionName}:BlobServiceUri and {SectionName}:TableServiceUri (managed identity).",
+                [nameof(ConnectionString), nameof(BlobServiceUri), nameof(TableServiceUri)]);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Training;
+
+/// <summary>Reads and writes job specs and results; a job spec, once written, is never changed.</summary>
+public sealed class TrainingJobStore(LifecycleStorage storage)
+{
+    /// <summary>Writes the spec unless it exists (a retried activity keeps the first one) and returns the stored spec.</summary>
+    public async Task<TrainingJobSpec> WriteSpecOnceAsync(TrainingJobSpec job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var blob = storage.Blob(TrainingJobPaths.Spec(job.RunId, job.JobId));
+        try
+        {
+            await blob.UploadAsync(
+                BinaryData.FromObjectAsJson(job, SpecJson.Options),
+                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                cancellationToken);
+            return job;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return await ReadSpecAsync(TrainingJobPaths.Spec(job.RunId, job.JobId), cancellationToken);
+        }
+    }
+
+    public async Task<TrainingJobSpec> ReadSpecAsync(BlobPath path, CancellationToken cancellationToken)
+    {
+        var content = await storage.Blob(path).DownloadContentAsync(cancellationToken);
+        return content.Value.Content.ToObjectFromJson<TrainingJobSpec>(SpecJson.Options)
+            ?? throw new InvalidDataException($"Job spec {path} is empty.");
+    }
+
+    /// <summary>The job's result, or null while it has not reported one.</summary>
+    public async Task<TrainingJobResult?> TryReadResultAsync(string runId, string jobId, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var blob = storage.Blob(TrainingJobPaths.Result(runId, jobId));
+        try
+        {
+            var content = await blob.DownloadContentAsync(cancellationToken);
+            return content.Value.Content.ToObjectFromJson<TrainingJobResult>(SpecJson.Options);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return new TrainingJobResult(jobId, TrainingJobState.Failed, $"The job's result file is not valid JSON: {ex.Message}", new Dictionary<string, double>(), [], null, 0, "unknown", "unknown");
+        }
+    }
+
+    /// <summary>Writes the result once: a second run of the same job keeps the first result.</summary>
+    public async Task<TrainingJobResult> WriteResultOnceAsync(string runId, TrainingJobResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var blob = storage.Blob(TrainingJobPaths.Result(runId, result.JobId));
+        try
+        {
+            await blob.UploadAsync(
+                BinaryData.FromObjectAsJson(result, SpecJson.Options),
+                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                cancellationToken);
+            return result;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return await TryReadResultAsync(runId, result.JobId, cancellationToken) ?? result;
+        }
+    }
+}
