@@ -1,0 +1,17 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Serverless.Lifecycle.Api;
+
+namespace Serverless.Functions;
+
+/// <summary>Predictions and health: HTTP adapters over <see cref="PredictionApi"/>.</summary>
+public sealed class PredictionFunctions(PredictionApi api)
+{
+    [Function("Predict")]
+    public Task<IResult> Predict([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Predict)] HttpRequest request, string name) =>
+        api.PredictAsync(request, name, request.HttpContext.RequestAborted);
+
+    [Function("Health")]
+    public static IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Health)] HttpRequest request) =>
+        PredictionApi.Health();
+}

@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Serverless.Lifecycle.Api;
+
+namespace Serverless.Functions;
+
+/// <summary>Model specs, versions and aliases: HTTP adapters over <see cref="RegistryApi"/>.</summary>
+public sealed class RegistryFunctions(RegistryApi api)
+{
+    [Function("PutModel")]
+    public Task<IResult> PutModel([HttpTrigger(AuthorizationLevel.Function, "put", Route = ApiRoutes.Model)] HttpRequest request, string name) =>
+        api.PutModelAsync(request, name, request.HttpContext.RequestAborted);
+
+    [Function("ListModels")]
+    public Task<IResult> ListModels([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Models)] HttpRequest request) =>
+        api.ListModelsAsync(request.HttpContext.RequestAborted);
+
+    [Function("GetModel")]
+    public Task<IResult> GetModel([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Model)] HttpRequest request, string name) =>
+        api.GetModelAsync(name, request.HttpContext.RequestAborted);
+
+    [Function("ListVersions")]
+    public Task<IResult> ListVersions([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Versions)] HttpRequest request, string name) =>
+        api.ListVersionsAsync(name, request.HttpContext.RequestAborted);
+
+    [Function("GetVersion")]
+    public Task<IResult> GetVersion([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Version)] HttpRequest request, string name, string version) =>
+        api.GetVersionAsync(name, version, request.HttpContext.RequestAborted);
+
+    [Function("SetAlias")]
+    public Task<IResult> SetAlias([HttpTrigger(AuthorizationLevel.Function, "put", Route = ApiRoutes.Alias)] HttpRequest request, string name, string alias) =>
+        api.SetAliasAsync(request, name, alias, request.HttpContext.RequestAborted);
+
+    [Function("DeleteAlias")]
+    public Task<IResult> DeleteAlias([HttpTrigger(AuthorizationLevel.Function, "delete", Route = ApiRoutes.Alias)] HttpRequest request, string name, string alias) =>
+        api.DeleteAliasAsync(request, name, alias, request.HttpContext.RequestAborted);
+}

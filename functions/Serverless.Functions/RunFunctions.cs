@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Serverless.Lifecycle.Api;
+using Serverless.Lifecycle.Pipeline;
+
+namespace Serverless.Functions;
+
+/// <summary>Dataset uploads and runs: HTTP adapters over <see cref="RunsApi"/> with the Durable client.</summary>
+public sealed class RunFunctions(RunsApi api)
+{
+    [Function("UploadDataset")]
+    public Task<IResult> UploadDataset(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Datasets)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string name) =>
+        api.UploadDatasetAsync(request, name, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+
+    [Function("StartRun")]
+    public Task<IResult> StartRun(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Runs)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string name) =>
+        api.StartRunAsync(name, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+
+    [Function("GetRun")]
+    public static Task<IResult> GetRun(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Run)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string runId) =>
+        RunsApi.GetRunAsync(runId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+}

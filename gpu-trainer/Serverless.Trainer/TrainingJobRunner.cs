@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Reflection;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Storage;
+using Serverless.Lifecycle.Training;
+
+namespace Serverless.Trainer;
+
+/// <summary>
+/// Runs one training job end to end: read the spec, train, upload the ONNX file, write the result.
+/// Idempotent: a job that already has a result is not trained again, and a committed artifact is
+/// never overwritten with different bytes.
+/// </summary>
+public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore jobs)
+{
+    public static string TrainerVersion { get; } =
+        typeof(TrainingJobRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public async Task<TrainingJobResult> RunAsync(BlobPath specPath, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var job = await jobs.ReadSpecAsync(specPath, cancellationToken);
+        if (await jobs.TryReadResultAsync(job.RunId, job.JobId, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        var clock = Stopwatch.StartNew();
+        TrainingJobResult result;
+        var folder = Directory.CreateTempSubdirectory("train-");
+        try
+        {
+            var train = Path.Combine(folder.FullName, "train.csv");
+            var validation = Path.Combine(folder.FullName, "validation.csv");
+            await storage.Blob(BlobPath.Parse(job.TrainPath)).DownloadToAsync(train, cancellationToken);
+            await storage.Blob(BlobPath.Parse(job.ValidationPath)).DownloadToAsync(validation, cancellationToken);
+
+            var trained = LightGbmTrainer.Train(job.Model, train, validation);
+            if (!trained.Parity.LabelsIdentical || trained.Parity.MaxProbabilityDifference > LightGbmTrainer.ParityTolerance)
+            {
+                result = Failed(job, clock, $"The ONNX export does not reproduce ML.NET: max probability difference {trained.Parity.MaxProbabilityDifference:G3}, labels identical: {trained.Parity.LabelsIdentical}.");
+            }
+            else
+            {
+                var artifact = await UploadOnceAsync(TrainingJobPaths.Onnx(job.RunId, job.JobId), trained.Onnx, cancellationToken);
+                result = new TrainingJobResult(
+                    job.JobId, TrainingJobState.Succeeded, null, trained.ValidationMetrics, [artifact], trained.Parity, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion);
+            }
+        }
+        catch (TrainingFailedException ex)
+        {
+            result = Failed(job, clock, ex.Message);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or InvalidDataException or FormatException)
+        {
+            // ML.NET reports bad data and bad options with these; the job cannot succeed on retry.
+            result = Failed(job, clock, $"{ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+
+        return await jobs.WriteResultOnceAsync(job.RunId, result, cancellationToken);
+    }
+
+    private async Task<TrainingArtifact> UploadOnceAsync(BlobPath path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        var sha = ModelArtifactStore.Sha256Hex(bytes);
+        var blob = storage.Blob(path);
+        try
+        {
+            await blob.UploadAsync(
+                new BinaryData(bytes),
+                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            var existing = (await blob.DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+            var existingSha = ModelArtifactStore.Sha256Hex(existing);
+            if (existingSha != sha)
+            {
+                throw new TrainingFailedException($"{path} already holds a different model (SHA-256 {existingSha}); refusing to overwrite it.");
+            }
+        }
+
+        return new TrainingArtifact(TrainingJobPaths.OnnxFileName, path.ToString(), sha, bytes.LongLength);
+    }
+
+    private static TrainingJobResult Failed(TrainingJobSpec job, Stopwatch clock, string error) =>
+        new(job.JobId, TrainingJobState.Failed, error, new Dictionary<string, double>(), [], null, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion);
+}
