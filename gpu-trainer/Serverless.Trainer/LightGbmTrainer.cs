@@ -11,7 +11,7 @@ using Serverless.Lifecycle.Training;
 namespace Serverless.Trainer;
 
 /// <summary>What training produced: the ONNX bytes, validation metrics, and the parity check.</summary>
-public sealed record TrainedModel(byte[] Onnx, IReadOnlyDictionary<string, double> ValidationMetrics, OnnxParity Parity);
+public sealed record TrainedModel(byte[] Onnx, IReadOnlyDictionary<string, double> ValidationMetrics, OnnxParity Parity, ITransformer Transformer, MLContext Context);
 
 /// <summary>
 /// Trains a binary LightGBM model with ML.NET, using only transforms that export to ONNX
@@ -54,7 +54,7 @@ public static class LightGbmTrainer
 
         var onnx = Export(ml, model, withoutLabel.Load(validationCsv));
         var parity = CheckParity(spec, model, scored, onnx, validationCsv);
-        return new TrainedModel(onnx, validationMetrics, parity);
+        return new TrainedModel(onnx, validationMetrics, parity, model, ml);
     }
 
     private static IEstimator<ITransformer> BuildPipeline(MLContext ml, ModelSpec spec)
@@ -123,7 +123,8 @@ public static class LightGbmTrainer
         return new OnnxParity(actual.Count, maxDifference, labelsIdentical);
     }
 
-    private static TextLoader CreateLoader(MLContext ml, ModelSpec spec, string csv, bool includeLabel)
+    /// <summary>A loader for a split in this spec's schema (with or without the label column).</summary>
+    public static TextLoader CreateLoader(MLContext ml, ModelSpec spec, string csv, bool includeLabel)
     {
         var header = ReadHeader(csv);
         var columns = new List<TextLoader.Column>();

@@ -22,6 +22,7 @@ public sealed record RunStatus(
     int? Version,
     string? Error)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => Status is not ("pending" or "running");
 
     /// <summary>Builds the status from the engine's view of the instance; shared by every client.</summary>

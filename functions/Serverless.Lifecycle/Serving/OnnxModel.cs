@@ -19,7 +19,14 @@ public sealed class OnnxModel : IDisposable
         ArgumentNullException.ThrowIfNull(onnx);
         ArgumentNullException.ThrowIfNull(spec);
         Spec = spec;
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+
+            // ML.NET's one-hot export declares [-1, 1, n] where ORT infers [-1, n]; ORT merges
+            // the two leniently and warns on every load. Errors still surface.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
         session = new InferenceSession(onnx, options);
 
         var missing = spec.Features.Where(f => !session.InputMetadata.ContainsKey(f.Name)).Select(f => f.Name).ToList();

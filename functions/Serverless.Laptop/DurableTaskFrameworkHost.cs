@@ -1,0 +1,126 @@
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Shims;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Storage;
+using CoreTaskActivity = DurableTask.Core.TaskActivity;
+
+namespace Serverless.Laptop;
+
+/// <summary>
+/// Runs the library's orchestrator and activity classes on the Durable Task Framework with the
+/// Azure Storage provider, through the SDK's public shim factory. State lives in Azurite, so
+/// unfinished runs resume after a restart.
+/// </summary>
+public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposable
+{
+    private readonly IServiceProvider services;
+    private readonly ILogger<DurableTaskFrameworkHost> logger;
+    private readonly ILoggerFactory loggerFactory;
+    private readonly AzureStorageOrchestrationService orchestrationService;
+    private readonly LaptopOptions options;
+    private TaskHubWorker? worker;
+
+    public DurableTaskFrameworkHost(IServiceProvider services, IOptions<StorageOptions> storage, IOptions<LaptopOptions> laptop, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(laptop);
+        this.services = services;
+        this.loggerFactory = loggerFactory;
+        options = laptop.Value;
+        logger = loggerFactory.CreateLogger<DurableTaskFrameworkHost>();
+        var connection = storage.Value.ConnectionString
+            ?? throw new InvalidOperationException($"Laptop mode needs {StorageOptions.SectionName}:ConnectionString (Azurite).");
+        orchestrationService = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            StorageAccountClientProvider = new StorageAccountClientProvider(connection),
+            TaskHubName = laptop.Value.TaskHubName,
+            WorkerId = laptop.Value.WorkerId,
+            MaxQueuePollingInterval = TimeSpan.FromSeconds(1),
+            LoggerFactory = loggerFactory,
+        });
+        Client = new TaskHubClient(orchestrationService, new SdkDataConverter(), loggerFactory);
+    }
+
+    /// <summary>The client side of the same task hub, for starting and querying runs.</summary>
+    public TaskHubClient Client { get; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await orchestrationService.CreateIfNotExistsAsync();
+        var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), loggerFactory);
+        worker = new TaskHubWorker(orchestrationService, loggerFactory) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
+        foreach (var type in PipelineTypes.Orchestrators)
+        {
+            worker.AddTaskOrchestrations(new OrchestrationCreator(shims, type.Name, () => (ITaskOrchestrator)ActivatorUtilities.CreateInstance(services, type)));
+        }
+
+        foreach (var type in PipelineTypes.Activities)
+        {
+            worker.AddTaskActivities(new ActivityCreator(shims, type.Name, () => (ITaskActivity)ActivatorUtilities.CreateInstance(services, type)));
+        }
+
+        await worker.StartAsync();
+        WorkerStarted(logger, options.TaskHubName, options.WorkerId);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (worker is not null)
+        {
+            // The framework keeps retrying storage while it stops; never hold the host's shutdown longer than it allows.
+            try
+            {
+                await worker.StopAsync(isForced: true).WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                StopTimedOut(logger);
+            }
+        }
+    }
+
+    public void Dispose() => worker?.Dispose();
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "The Durable Task worker did not stop within the shutdown timeout; unfinished work resumes at the next start")]
+    private static partial void StopTimedOut(ILogger logger);
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Durable Task worker started on task hub {TaskHub} as {WorkerId}")]
+    private static partial void WorkerStarted(ILogger logger, string taskHub, string workerId);
+
+    /// <summary>A fresh shim per execution: the orchestration shim keeps per-execution state.</summary>
+    private sealed class OrchestrationCreator : ObjectCreator<TaskOrchestration>
+    {
+        private readonly DurableTaskShimFactory shims;
+        private readonly Func<ITaskOrchestrator> create;
+
+        public OrchestrationCreator(DurableTaskShimFactory shims, string name, Func<ITaskOrchestrator> create)
+        {
+            this.shims = shims;
+            this.create = create;
+            Name = name;
+            Version = string.Empty;
+        }
+
+        public override TaskOrchestration Create() => shims.CreateOrchestration(Name, create());
+    }
+
+    private sealed class ActivityCreator : ObjectCreator<CoreTaskActivity>
+    {
+        private readonly DurableTaskShimFactory shims;
+        private readonly Func<ITaskActivity> create;
+
+        public ActivityCreator(DurableTaskShimFactory shims, string name, Func<ITaskActivity> create)
+        {
+            this.shims = shims;
+            this.create = create;
+            Name = name;
+            Version = string.Empty;
+        }
+
+        public override CoreTaskActivity Create() => shims.CreateActivity(Name, create());
+    }
+}

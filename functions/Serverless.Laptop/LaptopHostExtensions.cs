@@ -1,0 +1,43 @@
+using System.Net;
+using Serverless.Lifecycle.Hosting;
+using Serverless.Lifecycle.Pipeline;
+
+namespace Serverless.Laptop;
+
+public static class LaptopHostExtensions
+{
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    /// <summary>The lifecycle, the local-process trainer and the Durable Task Framework on Azurite.</summary>
+    public static WebApplicationBuilder AddLaptopMode(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var urls = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl;
+        EnsureLoopback(urls);
+        builder.WebHost.UseUrls(urls);
+
+        builder.Services.AddServerlessLifecycle().AddLocalProcessTrainer();
+        builder.Services.AddOptions<LaptopOptions>().BindConfiguration(LaptopOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<DurableTaskFrameworkHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableTaskFrameworkHost>());
+        builder.Services.AddSingleton<IPipelineClient, TaskHubPipelineClient>();
+        builder.Services.AddProblemDetails();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        return builder;
+    }
+
+    /// <summary>Laptop mode has no keys: it refuses to listen anywhere but on loopback.</summary>
+    public static void EnsureLoopback(string urls)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var host = new Uri(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal)).Host;
+            var loopback = host == "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+            if (!loopback)
+            {
+                throw new InvalidOperationException($"Laptop mode listens on loopback only (it has no authentication); '{url}' is not a loopback address.");
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using Serverless.Lifecycle.Api;
+using Serverless.Lifecycle.Pipeline;
+
+namespace Serverless.Laptop;
+
+/// <summary>The same routes as the Functions app (<see cref="ApiRoutes"/>), on ASP.NET Core minimal APIs.</summary>
+public static class LifecycleEndpoints
+{
+    public static IEndpointRouteBuilder MapLifecycleApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/" + ApiRoutes.Prefix);
+        api.MapPut(ApiRoutes.Model, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.PutModelAsync(request, name, ct));
+        api.MapGet(ApiRoutes.Models, (RegistryApi registry, CancellationToken ct) => registry.ListModelsAsync(ct));
+        api.MapGet(ApiRoutes.Model, (string name, RegistryApi registry, CancellationToken ct) => registry.GetModelAsync(name, ct));
+        api.MapPost(ApiRoutes.Datasets, (HttpRequest request, string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.UploadDatasetAsync(request, name, pipeline, ct));
+        api.MapPost(ApiRoutes.Runs, (string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.StartRunAsync(name, pipeline, ct));
+        api.MapGet(ApiRoutes.Run, (string runId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.GetRunAsync(runId, pipeline, ct));
+        api.MapGet(ApiRoutes.Versions, (string name, RegistryApi registry, CancellationToken ct) => registry.ListVersionsAsync(name, ct));
+        api.MapGet(ApiRoutes.Version, (string name, string version, RegistryApi registry, CancellationToken ct) => registry.GetVersionAsync(name, version, ct));
+        api.MapPut(ApiRoutes.Alias, (HttpRequest request, string name, string alias, RegistryApi registry, CancellationToken ct) => registry.SetAliasAsync(request, name, alias, ct));
+        api.MapDelete(ApiRoutes.Alias, (HttpRequest request, string name, string alias, RegistryApi registry, CancellationToken ct) => registry.DeleteAliasAsync(request, name, alias, ct));
+        api.MapPost(ApiRoutes.Predict, (HttpRequest request, string name, PredictionApi predictions, CancellationToken ct) => predictions.PredictAsync(request, name, ct));
+        api.MapGet(ApiRoutes.Health, PredictionApi.Health);
+        return app;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text;
+using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
+using Serverless.Samples.Churn;
+using Serverless.Tests;
+
+namespace Serverless.Lifecycle.Tests.Pipeline;
+
+public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixture) : IClassFixture<PipelineHostFixture>
+{
+    private static ModelSpec SampleSpec(string name) => ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = name };
+
+    private async Task<RunStatus> RunAsync(ModelSpec spec, string csv)
+    {
+        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(csv)), CancellationToken.None);
+        var request = new TrainingRunRequest($"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
+
+        Assert.True(await fixture.Client.StartRunAsync(request, CancellationToken.None));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
+        return (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
+    }
+
+    [Fact]
+    public async Task Run_GoodData_RegistersVersionOneAndMakesItChampion()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("ok"));
+
+        var run = await RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21));
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(["validate", "split", "train", "evaluate", "register", "promote"], run.Steps.Select(s => s.Name));
+        Assert.All(run.Steps, s => Assert.True(s.CompletedAt >= s.StartedAt));
+        Assert.Equal(1, run.Version);
+        Assert.True(run.Verdict!.Passed);
+        Assert.InRange(run.Metrics!["auc"], 0.75, 1.0);
+
+        var champion = await fixture.Registry.ResolveAsync(spec.Name, "champion", CancellationToken.None);
+        Assert.Equal(1, champion.Version);
+        Assert.Equal(ModelVersionStatus.Ready, champion.Status);
+        var card = await new ModelArtifactStore(fixture.Storage).ReadCardAsync(champion, CancellationToken.None);
+        Assert.Equal(run.Dataset!.Sha256, card.Dataset.Sha256);
+        Assert.Equal(champion.Sha256, card.OnnxSha256);
+        Assert.Equal(run.RunId, card.RunId);
+        Assert.NotEmpty(await new ModelArtifactStore(fixture.Storage).ReadModelAsync(champion, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Run_StartedTwiceWithTheSameId_StartsOnce()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("dup"));
+        var run = await RunAsync(spec, ChurnDataGenerator.Generate(800, seed: 22));
+        var again = new TrainingRunRequest(run.RunId, spec, run.Dataset!, RunTriggers.Manual);
+
+        Assert.False(await fixture.Client.StartRunAsync(again, CancellationToken.None));
+        Assert.Single(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Run_InvalidData_IsRejectedWithEveryProblemAndTrainsNothing()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("bad"));
+        var csv = ChurnDataGenerator.Generate(300, seed: 23).Replace("support_calls", "calls", StringComparison.Ordinal);
+
+        var run = await RunAsync(spec, csv);
+
+        Assert.Equal("rejected", run.Status);
+        Assert.Equal(["validate"], run.Steps.Select(s => s.Name));
+        Assert.Contains(run.Problems!, p => p.Column == "support_calls" && p.Rule == "missing-column");
+        Assert.Empty(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Run_CandidateBelowTheGate_IsNotRegistered()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("gate")) with
+        {
+            Evaluation = new EvaluationSpec { Gate = new GateSpec { Thresholds = [new ThresholdSpec("auc", 0.99, null)] } },
+        };
+
+        var run = await RunAsync(spec, ChurnDataGenerator.Generate(1500, seed: 24));
+
+        Assert.Equal("gateFailed", run.Status);
+        var check = Assert.Single(run.Verdict!.Checks);
+        Assert.False(check.Passed);
+        Assert.Equal("auc", check.Metric);
+        Assert.Equal("failed", run.Steps[^1].Outcome);
+        Assert.Empty(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
+        Assert.Empty(await fixture.Registry.ListAliasesAsync(spec.Name, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Run_TrainerFails_EndsTrainingFailedWithTheTrainersReason()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("fail"));
+        var csv = string.Join('\n', ChurnDataGenerator.Generate(600, seed: 25).Split('\n').Select((line, i) => i == 0 || line.Length == 0 ? line : line[..^1] + "0"));
+
+        var run = await RunAsync(spec, csv);
+
+        Assert.Equal("trainingFailed", run.Status);
+        Assert.Contains("only one class", run.Error, StringComparison.Ordinal);
+        Assert.Equal("failed", run.Steps[^1].Outcome);
+        Assert.Empty(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
+    }
+}

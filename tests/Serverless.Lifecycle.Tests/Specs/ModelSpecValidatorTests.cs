@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Serverless.Lifecycle.Specs;
+using Serverless.Tests;
+
+namespace Serverless.Lifecycle.Tests.Specs;
+
+public sealed class ModelSpecValidatorTests
+{
+    private static JsonObject Sample() => JsonNode.Parse(File.ReadAllText(RepoPaths.SampleSpec))!.AsObject();
+
+    private static IReadOnlyList<SpecProblem> ProblemsOf(JsonObject spec) => ModelSpecValidator.Parse(spec.ToJsonString()).Problems;
+
+    [Fact]
+    public void Parse_SampleSpec_HasNoProblems()
+    {
+        var (spec, problems) = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec));
+
+        Assert.Empty(problems);
+        Assert.Equal("churn", spec!.Name);
+        Assert.Equal(6, spec.Features.Count);
+        Assert.Equal(2, spec.Evaluation.Gate.Thresholds.Count);
+    }
+
+    [Fact]
+    public void Parse_UnknownTask_NamesTheTaskPath()
+    {
+        var json = Sample();
+        json["task"] = "ranking";
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.task", problem.Path);
+        Assert.Contains("ranking", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_LabelListedAmongFeatures_IsRefused()
+    {
+        var json = Sample();
+        json["features"]!.AsArray().Add(new JsonObject { ["name"] = "churned", ["type"] = "numeric" });
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.features[6].name", problem.Path);
+    }
+
+    [Fact]
+    public void Parse_MissingLabel_IsRefused()
+    {
+        var json = Sample();
+        json.Remove("label");
+
+        Assert.Contains(ProblemsOf(json), p => p.Path == "$.label");
+    }
+
+    [Fact]
+    public void Parse_DuplicateFeature_NamesTheSecondOccurrence()
+    {
+        var json = Sample();
+        json["features"]!.AsArray().Add(new JsonObject { ["name"] = "tenure_months", ["type"] = "numeric" });
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.features[6].name", problem.Path);
+        Assert.Contains("Duplicate", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1.5, "min")]
+    [InlineData(-0.1, "min")]
+    public void Parse_ShareThresholdOutOfRange_IsRefused(double value, string bound)
+    {
+        var json = Sample();
+        json["evaluation"]!["gate"]!["thresholds"]![0]![bound] = value;
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal($"$.evaluation.gate.thresholds[0].{bound}", problem.Path);
+        Assert.Contains("out of range", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_UnknownAlgorithm_IsRefused()
+    {
+        var json = Sample();
+        json["trainer"]!["algorithm"] = "xgboost";
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.trainer.algorithm", problem.Path);
+    }
+
+    [Fact]
+    public void Parse_UnknownHyperparameterAndNonPositiveValue_AreBothReported()
+    {
+        var json = Sample();
+        json["trainer"]!["hyperparameters"]!["depth"] = 3;
+        json["trainer"]!["hyperparameters"]!["learningRate"] = 0;
+
+        var paths = ProblemsOf(json).Select(p => p.Path).ToHashSet();
+        Assert.Equal(new HashSet<string> { "$.trainer.hyperparameters.depth", "$.trainer.hyperparameters.learningRate" }, paths);
+    }
+
+    [Fact]
+    public void Parse_SeveralProblems_ReportsEveryOneWithItsPath()
+    {
+        var json = Sample();
+        json["task"] = "ranking";
+        json["features"]![1]!["type"] = "text";
+        json["features"]![0]!["maxMissingRatio"] = 2;
+        json["split"]!["train"] = 0.9;
+        json["rollout"]!["strategy"] = "bluegreen";
+
+        var paths = ProblemsOf(json).Select(p => p.Path).ToList();
+        Assert.Contains("$.task", paths);
+        Assert.Contains("$.features[1].type", paths);
+        Assert.Contains("$.features[0].maxMissingRatio", paths);
+        Assert.Contains("$.split", paths);
+        Assert.Contains("$.rollout.strategy", paths);
+    }
+
+    [Fact]
+    public void Parse_MetricUnknownForTask_IsRefused()
+    {
+        var json = Sample();
+        json["evaluation"]!["gate"]!["thresholds"]![0]!["metric"] = "rmse";
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.evaluation.gate.thresholds[0].metric", problem.Path);
+    }
+
+    [Fact]
+    public void Parse_CategoriesOnNumericFeature_IsRefused()
+    {
+        var json = Sample();
+        json["features"]![0]!["categories"] = new JsonArray("a");
+
+        Assert.Equal("$.features[0].categories", Assert.Single(ProblemsOf(json)).Path);
+    }
+
+    [Fact]
+    public void Parse_UnknownProperty_IsRefusedWithItsPath()
+    {
+        var json = Sample();
+        json["labels"] = "churned";
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.labels", problem.Path);
+    }
+
+    [Fact]
+    public void Parse_WrongJsonType_NamesThePath()
+    {
+        var json = Sample();
+        json["features"]![0]!["maxMissingRatio"] = "lots";
+
+        var (spec, problems) = ModelSpecValidator.Parse(json.ToJsonString());
+
+        Assert.Null(spec);
+        Assert.Equal("$.features[0].maxMissingRatio", Assert.Single(problems).Path);
+    }
+
+    [Fact]
+    public void Parse_TaskNotTrainableYet_SaysSo()
+    {
+        var json = Sample();
+        json["task"] = "regression";
+        json["evaluation"]!["gate"]!["thresholds"] = new JsonArray();
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.task", problem.Path);
+        Assert.Contains("not supported", problem.Message, StringComparison.Ordinal);
+    }
+}
