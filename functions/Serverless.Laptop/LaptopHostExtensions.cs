@@ -32,12 +32,23 @@ public static class LaptopHostExtensions
         ArgumentNullException.ThrowIfNull(urls);
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var host = new Uri(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal)).Host;
-            var loopback = host == "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
-            if (!loopback)
+            if (!IsLoopback(url))
             {
                 throw new InvalidOperationException($"Laptop mode listens on loopback only (it has no authentication); '{url}' is not a loopback address.");
             }
         }
+    }
+
+    /// <summary>True when <paramref name="url"/> listens on localhost, 127.0.0.0/8 or [::1] only.</summary>
+    public static bool IsLoopback(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var normalized = url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal);
+        if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+
+        return uri.Host == "localhost" || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
     }
 }

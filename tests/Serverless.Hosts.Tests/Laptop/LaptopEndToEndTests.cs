@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Serverless.Samples.Churn;
+using Serverless.Tests;
+
+namespace Serverless.Hosts.Tests.Laptop;
+
+public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<LaptopHostProcess>
+{
+    private const string HighRisk = """{"tenure_months":2,"monthly_charges":105,"support_calls":5,"contract":"month-to-month","internet_service":"fiber","payment_method":"electronic-check"}""";
+    private const string LowRisk = """{"tenure_months":65,"monthly_charges":25,"support_calls":0,"contract":"two-year","internet_service":"none","payment_method":"card"}""";
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>Uploads the sample data (which starts a run) and polls the run's status URL until it ends.</summary>
+    private async Task<JsonObject> UploadAndWaitAsync(string name)
+    {
+        var upload = await host.Http.PostAsync($"/api/models/{name}/datasets", new StringContent(ChurnDataGenerator.Generate(2500, seed: 31), Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
+        var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
+        Assert.Equal(statusUrl, upload.Headers.Location!.OriginalString);
+
+        JsonObject run;
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        do
+        {
+            await Task.Delay(500);
+            run = (await host.Http.GetFromJsonAsync<JsonObject>(statusUrl))!;
+        }
+        while ((string)run["status"]! is "pending" or "running" && DateTime.UtcNow < deadline);
+
+        return run;
+    }
+
+    [Fact]
+    public async Task SampleModel_TrainsThroughTheWholeLoopAndServesPredictions()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("e2e");
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
+        spec["name"] = name;
+
+        var put = await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+
+        // A model with no champion yet cannot predict.
+        var early = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
+        Assert.Equal(HttpStatusCode.NotFound, early.StatusCode);
+
+        var run = await UploadAndWaitAsync(name);
+
+        Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
+        Assert.Equal(6, run["steps"]!.AsArray().Count);
+
+        var model = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}"))!;
+        Assert.Equal(1, (int)model["aliases"]!["champion"]!);
+        Assert.Equal(1, (int)model["versions"]!);
+
+        var predict = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}},{{LowRisk}}]}"""));
+        Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
+        var body = (await predict.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(1, (int)body["version"]!);
+        Assert.False(string.IsNullOrEmpty((string?)body["requestId"]));
+        var predictions = body["predictions"]!.AsArray();
+        var high = (double)predictions[0]!["probability"]!;
+        var low = (double)predictions[1]!["probability"]!;
+        Assert.InRange(high, 0.0, 1.0);
+        Assert.InRange(low, 0.0, 1.0);
+        Assert.True(high > 0.5 && low < 0.5, $"high-risk {high}, low-risk {low}");
+        Assert.True((bool)predictions[0]!["label"]!);
+    }
+
+    [Fact]
+    public async Task BadRequests_Get400NamingTheField_AndTheServerStaysHealthy()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("bad");
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
+        spec["name"] = name;
+        spec["evaluation"]!["gate"]!["thresholds"]![0]!["min"] = 1.5;
+
+        var invalidSpec = await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
+        Assert.Equal(HttpStatusCode.BadRequest, invalidSpec.StatusCode);
+        var problems = (await invalidSpec.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.NotNull(problems["errors"]!["$.evaluation.gate.thresholds[0].min"]);
+
+        var unknown = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        var malformed = await http.PostAsync($"/api/models/{name}/predict", Json("""{"instances":[{"""));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType!.MediaType);
+
+        var health = await http.GetAsync("/api/health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task PredictWithMissingOrWrongField_Gets400_ThenAGoodRequestSucceeds()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("val");
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
+        spec["name"] = name;
+        await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
+        var run = await UploadAndWaitAsync(name);
+        Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
+
+        var missing = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk.Replace("\"support_calls\":5,", "", StringComparison.Ordinal)}}]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        var missingErrors = (await missing.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.Equal("instances[0].support_calls", Assert.Single(missingErrors).Key);
+
+        var wrongType = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk.Replace("\"tenure_months\":2", "\"tenure_months\":\"two\"", StringComparison.Ordinal)}}]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        var wrongErrors = (await wrongType.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.Equal("instances[0].tenure_months", Assert.Single(wrongErrors).Key);
+
+        var good = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{LowRisk}}]}"""));
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        using var document = JsonDocument.Parse(await good.Content.ReadAsStringAsync());
+        Assert.Equal(1, document.RootElement.GetProperty("predictions").GetArrayLength());
+    }
+}

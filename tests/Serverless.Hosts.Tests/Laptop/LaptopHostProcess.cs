@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Serverless.Tests;
+
+namespace Serverless.Hosts.Tests.Laptop;
+
+/// <summary>
+/// The laptop host as <c>./run.sh</c> starts it: a separate process on a loopback port, on Azurite,
+/// with its own task hub, training through the gpu-trainer program as a child process.
+/// </summary>
+public sealed class LaptopHostProcess : IAsyncLifetime
+{
+    private readonly StringBuilder log = new();
+    private Process? process;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public string Log
+    {
+        get
+        {
+            lock (log)
+            {
+                return log.ToString();
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var host = RepoPaths.ProjectOutput(Path.Combine("functions", "Serverless.Laptop"), "Serverless.Laptop.dll");
+        var trainer = RepoPaths.ProjectOutput(Path.Combine("gpu-trainer", "Serverless.Trainer"), "Serverless.Trainer.dll");
+        Assert.True(File.Exists(host), $"{host} is not built");
+        Assert.True(File.Exists(trainer), $"{trainer} is not built");
+
+        var url = $"http://127.0.0.1:{FreePort()}";
+        Http.BaseAddress = new Uri(url);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { host, "--contentRoot", Path.GetDirectoryName(host)!, "--urls", url })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Storage__ConnectionString"] = Azurite.ConnectionString;
+        start.Environment["Laptop__TaskHubName"] = "e2e" + Guid.NewGuid().ToString("N")[..10];
+        start.Environment["Laptop__WorkerId"] = "e2e-" + Guid.NewGuid().ToString("N")[..8];
+        start.Environment["Training__TrainerPath"] = trainer;
+        process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(process.HasExited, "The laptop host exited:\n" + Log);
+            try
+            {
+                if ((await Http.GetAsync("/api/health")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail("The laptop host did not answer /api/health within 90 s:\n" + Log);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process?.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (log)
+            {
+                log.AppendLine(line);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
