@@ -40,6 +40,12 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
             TaskHubName = laptop.Value.TaskHubName,
             WorkerId = laptop.Value.WorkerId,
             MaxQueuePollingInterval = TimeSpan.FromSeconds(1),
+
+            // A message taken by a host that then died stays invisible this long before another
+            // (or the restarted) host sees it; the 5-minute default makes a laptop restart look
+            // stuck. Running work items renew their lease, so long activities are not redelivered.
+            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(20),
+            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(20),
             LoggerFactory = loggerFactory,
         });
         Client = new TaskHubClient(orchestrationService, new SdkDataConverter(), loggerFactory);

@@ -11,11 +11,12 @@ public sealed record DatasetStepInput(string RunId, ModelSpec Spec, DatasetVersi
 /// <summary>The persisted split: three CSV blobs under <c>runs/{runId}/split/</c>.</summary>
 public sealed record DatasetSplit(string TrainPath, string ValidationPath, string TestPath, SplitCounts Counts);
 
-public sealed record StartTrainingInput(string RunId, string JobId, ModelSpec Spec, DatasetVersion Dataset, DatasetSplit Split);
+public sealed record StartTrainingInput(string RunId, string JobId, ModelSpec Spec, DatasetVersion Dataset, DatasetSplit Split, int Attempt = 1);
 
-public sealed record TrainingJobRef(string RunId, string JobId);
+public sealed record TrainingJobRef(string RunId, string JobId, int Attempt);
 
-public sealed record TrainingJobStatus(TrainingJobState State, TrainingJobResult? Result);
+/// <summary>A job's state as the pipeline sees it; <see cref="Lost"/> when it has not reported and no longer runs.</summary>
+public sealed record TrainingJobStatus(TrainingJobState State, TrainingJobResult? Result, bool Lost);
 
 public sealed record EvaluateInput(string RunId, ModelSpec Spec, TrainingJobResult Job, DatasetSplit Split);
 

@@ -24,6 +24,10 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
     private static readonly TimeSpan FirstPoll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(15);
 
+    // A job whose process or host died without reporting is started again (same job id; the
+    // trainer is idempotent), at most this many times in all.
+    private const int MaxJobStarts = 3;
+
     public override async Task<TrainingRunResult> RunAsync(TaskOrchestrationContext context, TrainingRunRequest input)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -100,10 +104,24 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
                 return status.Result;
             }
 
+            if (status.Lost)
+            {
+                if (job.Attempt >= MaxJobStarts)
+                {
+                    return JobFailed(job, $"The job was lost {job.Attempt} times (its process ended without reporting).");
+                }
+
+                job = await context.CallActivityAsync<TrainingJobRef>(nameof(StartTrainingJobActivity), start with { Attempt = job.Attempt + 1 }, StorageRetry);
+                wait = FirstPoll;
+                continue;
+            }
+
             wait = wait * 2 > LongestPoll ? LongestPoll : wait * 2;
         }
 
-        return new TrainingJobResult(
-            job.JobId, TrainingJobState.Failed, $"The job did not report within {start.Spec.Trainer.TimeoutMinutes} minute(s).", new Dictionary<string, double>(), [], null, 0, "unknown", "unknown");
+        return JobFailed(job, $"The job did not report within {start.Spec.Trainer.TimeoutMinutes} minute(s).");
     }
+
+    private static TrainingJobResult JobFailed(TrainingJobRef job, string error) =>
+        new(job.JobId, TrainingJobState.Failed, error, new Dictionary<string, double>(), [], null, 0, "unknown", "unknown");
 }

@@ -8,4 +8,11 @@ namespace Serverless.Lifecycle.Training;
 public interface ITrainingDispatcher
 {
     Task StartAsync(TrainingJobSpec job, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the job is still running: true or false when the dispatcher knows, null when it
+    /// cannot tell. A job that has not reported and is known not to run was lost (its process
+    /// or host died) and the pipeline starts it again.
+    /// </summary>
+    Task<bool?> IsRunningAsync(TrainingJobSpec job, CancellationToken cancellationToken);
 }

@@ -76,6 +76,13 @@ public sealed partial class LocalProcessTrainingDispatcher(
         return Task.CompletedTask;
     }
 
+    /// <summary>Only processes started by this host are known: after a restart every unreported job counts as lost.</summary>
+    public Task<bool?> IsRunningAsync(TrainingJobSpec job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return Task.FromResult<bool?>(running.TryGetValue(job.JobId, out var process) && !process.HasExited);
+    }
+
     public void Dispose()
     {
         foreach (var process in running.Values)

@@ -73,6 +73,21 @@ public sealed class FunctionWrapperTests
     }
 
     [Fact]
+    public void GeneratedFunctionsMetadata_ListsEveryFunctionWithItsTrigger()
+    {
+        var path = Serverless.Tests.RepoPaths.ProjectOutput(Path.Combine("functions", "Serverless.Functions"), "functions.metadata");
+        using var metadata = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        var listed = metadata.RootElement.EnumerateArray().ToDictionary(
+            f => f.GetProperty("name").GetString()!,
+            f => f.GetProperty("bindings").EnumerateArray().Select(b => b.GetProperty("type").GetString()!).ToList());
+
+        Assert.Equal(FunctionMethods.Select(m => m.GetCustomAttribute<FunctionAttribute>()!.Name).Order(), listed.Keys.Order());
+        Assert.Equal(["orchestrationTrigger"], listed[nameof(TrainingPipelineOrchestrator)]);
+        Assert.All(PipelineTypes.Activities, a => Assert.Equal(["activityTrigger"], listed[a.Name]));
+        Assert.Contains("durableClient", listed["UploadDataset"]);
+    }
+
+    [Fact]
     public void PipelineTypes_ListsEveryTaskClass_SoLaptopModeRegistersThemAll()
     {
         var listed = PipelineTypes.Orchestrators.Concat(PipelineTypes.Activities).ToHashSet();

@@ -13,6 +13,8 @@ namespace Serverless.Hosts.Tests.Laptop;
 public sealed class LaptopHostProcess : IAsyncLifetime
 {
     private readonly StringBuilder log = new();
+    private readonly string taskHub = "e2e" + Guid.NewGuid().ToString("N")[..10];
+    private readonly string workerId = "e2e-" + Guid.NewGuid().ToString("N")[..8];
     private Process? process;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
@@ -28,15 +30,31 @@ public sealed class LaptopHostProcess : IAsyncLifetime
         }
     }
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => StartAsync();
+
+    /// <summary>Kills the host and everything it started (the trainer too), as a crash or a power cut would.</summary>
+    public async Task KillAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process?.Dispose();
+        process = null;
+    }
+
+    /// <summary>Starts the host (again) on the same task hub and worker id, and waits until it answers.</summary>
+    public async Task StartAsync()
     {
         var host = RepoPaths.ProjectOutput(Path.Combine("functions", "Serverless.Laptop"), "Serverless.Laptop.dll");
         var trainer = RepoPaths.ProjectOutput(Path.Combine("gpu-trainer", "Serverless.Trainer"), "Serverless.Trainer.dll");
         Assert.True(File.Exists(host), $"{host} is not built");
         Assert.True(File.Exists(trainer), $"{trainer} is not built");
 
-        var url = $"http://127.0.0.1:{FreePort()}";
-        Http.BaseAddress = new Uri(url);
+        Http.BaseAddress ??= new Uri($"http://127.0.0.1:{FreePort()}");
+        var url = Http.BaseAddress.ToString().TrimEnd('/');
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -49,19 +67,20 @@ public sealed class LaptopHostProcess : IAsyncLifetime
         }
 
         start.Environment["Storage__ConnectionString"] = Azurite.ConnectionString;
-        start.Environment["Laptop__TaskHubName"] = "e2e" + Guid.NewGuid().ToString("N")[..10];
-        start.Environment["Laptop__WorkerId"] = "e2e-" + Guid.NewGuid().ToString("N")[..8];
+        start.Environment["Laptop__TaskHubName"] = taskHub;
+        start.Environment["Laptop__WorkerId"] = workerId;
         start.Environment["Training__TrainerPath"] = trainer;
-        process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var started = Process.Start(start)!;
+        started.OutputDataReceived += (_, e) => Append(e.Data);
+        started.ErrorDataReceived += (_, e) => Append(e.Data);
+        started.BeginOutputReadLine();
+        started.BeginErrorReadLine();
+        process = started;
 
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
-            Assert.False(process.HasExited, "The laptop host exited:\n" + Log);
+            Assert.False(started.HasExited, "The laptop host exited:\n" + Log);
             try
             {
                 if ((await Http.GetAsync("/api/health")).IsSuccessStatusCode)
@@ -83,13 +102,7 @@ public sealed class LaptopHostProcess : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        if (process is { HasExited: false })
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        process?.Dispose();
+        await KillAsync();
     }
 
     private void Append(string? line)

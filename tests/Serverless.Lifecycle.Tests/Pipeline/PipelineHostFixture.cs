@@ -17,7 +17,7 @@ namespace Serverless.Lifecycle.Tests.Pipeline;
 /// The real orchestrator and activities on the Durable Task in-process test host, with storage
 /// on Azurite and the trainer running in-process behind the dispatcher interface.
 /// </summary>
-public sealed class PipelineHostFixture : IAsyncLifetime
+public class PipelineHostFixture : IAsyncLifetime
 {
     private readonly ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
     private DurableTaskTestHost? host;
@@ -31,6 +31,9 @@ public sealed class PipelineHostFixture : IAsyncLifetime
     public IPipelineClient Client => new DurableTaskPipelineClient(host!.Client);
 
     public Microsoft.DurableTask.Client.DurableTaskClient DurableClient => host!.Client;
+
+    /// <summary>The worker host's services: the same singletons the activities use.</summary>
+    public IServiceProvider Services => host!.Services;
 
     public async Task InitializeAsync()
     {
@@ -57,10 +60,15 @@ public sealed class PipelineHostFixture : IAsyncLifetime
                     services.AddServerlessLifecycle();
                     services.Configure<StorageOptions>(o => o.ConnectionString = Azurite.ConnectionString);
                     services.AddSingleton<TrainingJobRunner>();
-                    services.AddSingleton<ITrainingDispatcher, InProcessTrainingDispatcher>();
+                    services.AddSingleton<InProcessTrainingDispatcher>();
+                    ConfigureDispatcher(services);
                 },
             });
     }
+
+    /// <summary>The dispatcher the activities use; the in-process trainer unless a test needs another.</summary>
+    protected virtual void ConfigureDispatcher(IServiceCollection services) =>
+        services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<InProcessTrainingDispatcher>());
 
     public async Task DisposeAsync()
     {

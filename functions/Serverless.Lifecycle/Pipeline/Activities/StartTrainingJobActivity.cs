@@ -28,6 +28,6 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
             await dispatcher.StartAsync(stored, CancellationToken.None);
         }
 
-        return new TrainingJobRef(input.RunId, input.JobId);
+        return new TrainingJobRef(input.RunId, input.JobId, input.Attempt);
     }
 }

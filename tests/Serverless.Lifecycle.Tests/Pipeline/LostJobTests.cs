@@ -1,0 +1,68 @@
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Training;
+using Serverless.Samples.Churn;
+using Serverless.Tests;
+using Serverless.Trainer;
+
+namespace Serverless.Lifecycle.Tests.Pipeline;
+
+/// <summary>
+/// A dispatcher whose first start of each job dies at once without reporting, as a trainer
+/// process does when its host is killed; later starts run the real in-process trainer.
+/// </summary>
+public sealed class DyingFirstStartDispatcher(InProcessTrainingDispatcher inner) : ITrainingDispatcher
+{
+    private readonly HashSet<string> started = [];
+
+    public int Starts { get; private set; }
+
+    public Task StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        lock (started)
+        {
+            Starts++;
+            if (started.Add(job.JobId))
+            {
+                return Task.CompletedTask;
+            }
+        }
+
+        return inner.StartAsync(job, cancellationToken);
+    }
+
+    public Task<bool?> IsRunningAsync(TrainingJobSpec job, CancellationToken cancellationToken) => inner.IsRunningAsync(job, cancellationToken);
+}
+
+public sealed class LostJobHostFixture : PipelineHostFixture
+{
+    protected override void ConfigureDispatcher(IServiceCollection services)
+    {
+        services.AddSingleton<DyingFirstStartDispatcher>();
+        services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<DyingFirstStartDispatcher>());
+    }
+}
+
+public sealed class LostJobTests(LostJobHostFixture fixture) : IClassFixture<LostJobHostFixture>
+{
+    [Fact]
+    public async Task Run_JobLostWithoutReporting_IsStartedAgainAndTheRunSucceeds()
+    {
+        var spec = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = Azurite.UniqueModelName("lost") };
+        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 21))), CancellationToken.None);
+        var request = new TrainingRunRequest($"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
+
+        await fixture.Client.StartRunAsync(request, CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
+        var run = (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(1, run.Version);
+        Assert.Equal(2, fixture.Services.GetRequiredService<DyingFirstStartDispatcher>().Starts);
+    }
+}
