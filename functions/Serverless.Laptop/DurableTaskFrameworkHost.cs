@@ -61,12 +61,14 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
         worker = new TaskHubWorker(orchestrationService, loggerFactory) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         foreach (var type in PipelineTypes.Orchestrators)
         {
-            worker.AddTaskOrchestrations(new OrchestrationCreator(shims, type.Name, () => (ITaskOrchestrator)ActivatorUtilities.CreateInstance(services, type)));
+            worker.AddTaskOrchestrations(new ShimCreator<TaskOrchestration>(
+                type.Name, () => shims.CreateOrchestration(type.Name, (ITaskOrchestrator)ActivatorUtilities.CreateInstance(services, type))));
         }
 
         foreach (var type in PipelineTypes.Activities)
         {
-            worker.AddTaskActivities(new ActivityCreator(shims, type.Name, () => (ITaskActivity)ActivatorUtilities.CreateInstance(services, type)));
+            worker.AddTaskActivities(new ShimCreator<CoreTaskActivity>(
+                type.Name, () => shims.CreateActivity(type.Name, (ITaskActivity)ActivatorUtilities.CreateInstance(services, type))));
         }
 
         await worker.StartAsync();
@@ -97,36 +99,18 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Durable Task worker started on task hub {TaskHub} as {WorkerId}")]
     private static partial void WorkerStarted(ILogger logger, string taskHub, string workerId);
 
-    /// <summary>A fresh shim per execution: the orchestration shim keeps per-execution state.</summary>
-    private sealed class OrchestrationCreator : ObjectCreator<TaskOrchestration>
+    /// <summary>Creates a fresh shim per work item: the orchestration shim keeps per-execution state.</summary>
+    private sealed class ShimCreator<T> : ObjectCreator<T>
     {
-        private readonly DurableTaskShimFactory shims;
-        private readonly Func<ITaskOrchestrator> create;
+        private readonly Func<T> create;
 
-        public OrchestrationCreator(DurableTaskShimFactory shims, string name, Func<ITaskOrchestrator> create)
+        public ShimCreator(string name, Func<T> create)
         {
-            this.shims = shims;
             this.create = create;
             Name = name;
             Version = string.Empty;
         }
 
-        public override TaskOrchestration Create() => shims.CreateOrchestration(Name, create());
-    }
-
-    private sealed class ActivityCreator : ObjectCreator<CoreTaskActivity>
-    {
-        private readonly DurableTaskShimFactory shims;
-        private readonly Func<ITaskActivity> create;
-
-        public ActivityCreator(DurableTaskShimFactory shims, string name, Func<ITaskActivity> create)
-        {
-            this.shims = shims;
-            this.create = create;
-            Name = name;
-            Version = string.Empty;
-        }
-
-        public override CoreTaskActivity Create() => shims.CreateActivity(Name, create());
+        public override T Create() => create();
     }
 }

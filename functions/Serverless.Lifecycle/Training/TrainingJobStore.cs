@@ -14,19 +14,10 @@ public sealed class TrainingJobStore(LifecycleStorage storage)
     {
         ArgumentNullException.ThrowIfNull(job);
         await storage.EnsureCreatedAsync(cancellationToken);
-        var blob = storage.Blob(TrainingJobPaths.Spec(job.RunId, job.JobId));
-        try
-        {
-            await blob.UploadAsync(
-                BinaryData.FromObjectAsJson(job, SpecJson.Options),
-                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
-                cancellationToken);
-            return job;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            return await ReadSpecAsync(TrainingJobPaths.Spec(job.RunId, job.JobId), cancellationToken);
-        }
+        var path = TrainingJobPaths.Spec(job.RunId, job.JobId);
+        return await TryCreateAsync(path, BinaryData.FromObjectAsJson(job, SpecJson.Options), cancellationToken)
+            ? job
+            : await ReadSpecAsync(path, cancellationToken);
     }
 
     public async Task<TrainingJobSpec> ReadSpecAsync(BlobPath path, CancellationToken cancellationToken)
@@ -60,18 +51,25 @@ public sealed class TrainingJobStore(LifecycleStorage storage)
     public async Task<TrainingJobResult> WriteResultOnceAsync(string runId, TrainingJobResult result, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var blob = storage.Blob(TrainingJobPaths.Result(runId, result.JobId));
+        return await TryCreateAsync(TrainingJobPaths.Result(runId, result.JobId), BinaryData.FromObjectAsJson(result, SpecJson.Options), cancellationToken)
+            ? result
+            : await TryReadResultAsync(runId, result.JobId, cancellationToken) ?? result;
+    }
+
+    /// <summary>Creates the blob unless it exists; false when another writer got there first.</summary>
+    private async Task<bool> TryCreateAsync(BlobPath path, BinaryData content, CancellationToken cancellationToken)
+    {
         try
         {
-            await blob.UploadAsync(
-                BinaryData.FromObjectAsJson(result, SpecJson.Options),
+            await storage.Blob(path).UploadAsync(
+                content,
                 new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
                 cancellationToken);
-            return result;
+            return true;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            return await TryReadResultAsync(runId, result.JobId, cancellationToken) ?? result;
+            return false;
         }
     }
 }
