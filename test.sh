@@ -9,7 +9,9 @@ work="$(mktemp -d)"
 azurite_pid=""
 cleanup() {
   if [ -n "$azurite_pid" ] && kill "$azurite_pid" 2>/dev/null; then
-    for _ in $(seq 1 50); do kill -0 "$azurite_pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 30); do kill -0 "$azurite_pid" 2>/dev/null || break; sleep 0.1; done
+    # Azurite can linger on open keep-alive connections; its data is throwaway here.
+    kill -9 "$azurite_pid" 2>/dev/null
   fi
   rm -rf "$work"
 }
