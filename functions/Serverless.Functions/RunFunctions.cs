@@ -23,6 +23,10 @@ public sealed class RunFunctions(RunsApi api)
         string name) =>
         api.StartRunAsync(name, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
 
+    [Function("GetRunProfile")]
+    public Task<IResult> GetRunProfile([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.RunProfile)] HttpRequest request, string runId) =>
+        api.GetRunProfileAsync(runId, request.HttpContext.RequestAborted);
+
     [Function("GetRun")]
     public static Task<IResult> GetRun(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Run)] HttpRequest request,

@@ -15,6 +15,7 @@ public static class LifecycleEndpoints
         api.MapPost(ApiRoutes.Datasets, (HttpRequest request, string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.UploadDatasetAsync(request, name, pipeline, ct));
         api.MapPost(ApiRoutes.Runs, (string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.StartRunAsync(name, pipeline, ct));
         api.MapGet(ApiRoutes.Run, (string runId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.GetRunAsync(runId, pipeline, ct));
+        api.MapGet(ApiRoutes.RunProfile, (string runId, RunsApi runs, CancellationToken ct) => runs.GetRunProfileAsync(runId, ct));
         api.MapGet(ApiRoutes.Versions, (string name, RegistryApi registry, CancellationToken ct) => registry.ListVersionsAsync(name, ct));
         api.MapGet(ApiRoutes.Version, (string name, string version, RegistryApi registry, CancellationToken ct) => registry.GetVersionAsync(name, version, ct));
         api.MapPut(ApiRoutes.Alias, (HttpRequest request, string name, string alias, RegistryApi registry, CancellationToken ct) => registry.SetAliasAsync(request, name, alias, ct));

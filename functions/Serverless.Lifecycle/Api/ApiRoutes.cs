@@ -13,6 +13,7 @@ public static class ApiRoutes
     public const string Datasets = "models/{name}/datasets";
     public const string Runs = "models/{name}/runs";
     public const string Run = "runs/{runId}";
+    public const string RunProfile = "runs/{runId}/profile";
     public const string Versions = "models/{name}/versions";
     public const string Version = "models/{name}/versions/{version}";
     public const string Alias = "models/{name}/aliases/{alias}";
@@ -28,6 +29,7 @@ public static class ApiRoutes
         ("POST", Datasets),
         ("POST", Runs),
         ("GET", Run),
+        ("GET", RunProfile),
         ("GET", Versions),
         ("GET", Version),
         ("PUT", Alias),

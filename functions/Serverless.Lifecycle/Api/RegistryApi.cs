@@ -102,6 +102,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
 
         var entry = await registry.GetVersionAsync(name, number, cancellationToken);
         var card = entry.Status == ModelVersionStatus.Ready ? await artifacts.ReadCardAsync(entry, cancellationToken) : null;
+        var baseline = card?.ProfilePath is { } profilePath ? await artifacts.ReadJsonAsync(profilePath, cancellationToken) : null;
         var aliases = await registry.ListAliasesAsync(name, cancellationToken);
         return ApiResults.Json(new
         {
@@ -114,6 +115,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             entry.Metrics,
             aliases = aliases.Where(a => a.Version == number).Select(a => a.Alias).ToArray(),
             card,
+            baseline,
         });
     });
 

@@ -8,7 +8,7 @@ using Serverless.Lifecycle.Registry;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>Dataset uploads and training runs over HTTP.</summary>
-public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets)
+public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Storage.LifecycleStorage storage)
 {
     /// <summary>
     /// POST /models/{name}/datasets: stores the CSV body as a new dataset version and, unless
@@ -81,6 +81,21 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets)
         ArgumentNullException.ThrowIfNull(pipeline);
         var status = await pipeline.GetRunAsync(runId, cancellationToken);
         return status is null ? ApiResults.NotFound($"There is no run '{runId}'.") : ApiResults.Json(status);
+    });
+
+    /// <summary>GET /runs/{runId}/profile: the dataset profile the run produced (the version's drift baseline).</summary>
+    public Task<IResult> GetRunProfileAsync(string runId, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        var blob = storage.Blob(RunPaths.Profile(runId));
+        try
+        {
+            var content = await blob.DownloadContentAsync(cancellationToken);
+            return Results.Text(content.Value.Content.ToString(), "application/json", System.Text.Encoding.UTF8);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            return ApiResults.NotFound($"Run '{runId}' has no profile (it does not exist, has not validated its data yet, or its file could not be read).");
+        }
     });
 
     /// <summary>The same upload event (path and ETag) always maps to the same run, so a duplicate starts nothing.</summary>

@@ -84,6 +84,38 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
         return null;
     }
 
+    /// <summary>Records that a dataset passed validation, with its profile: the baseline for the next dataset's skew check.</summary>
+    public async Task MarkAcceptedAsync(DatasetVersion dataset, string profilePath, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var table = storage.Table(StorageNames.DatasetsTable);
+        await foreach (var entity in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {dataset.Model} and Path eq {dataset.Path}"), cancellationToken: cancellationToken))
+        {
+            entity["ProfilePath"] = profilePath;
+            await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Merge, cancellationToken);
+        }
+    }
+
+    /// <summary>The profile of the newest accepted dataset of the model other than <paramref name="exceptPath"/>, or null.</summary>
+    public async Task<Profiling.DatasetProfile?> GetPreviousAcceptedProfileAsync(string model, string exceptPath, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var table = storage.Table(StorageNames.DatasetsTable);
+        await foreach (var entity in table.QueryAsync<TableEntity>(e => e.PartitionKey == model, cancellationToken: cancellationToken))
+        {
+            var profilePath = entity.GetString("ProfilePath");
+            if (profilePath is null || entity.GetString(nameof(DatasetVersion.Path)) == exceptPath)
+            {
+                continue;
+            }
+
+            var content = await storage.Blob(BlobPath.Parse(profilePath)).DownloadContentAsync(cancellationToken);
+            return content.Value.Content.ToObjectFromJson<Profiling.DatasetProfile>(Specs.SpecJson.Options);
+        }
+
+        return null;
+    }
+
     /// <summary>Row keys that sort newest first, so "latest" is the first row of the partition.</summary>
     private static string InvertedKey(DateTimeOffset time) =>
         (DateTimeOffset.MaxValue.UtcTicks - time.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8];

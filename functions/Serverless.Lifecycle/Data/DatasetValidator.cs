@@ -1,31 +1,37 @@
 using System.Globalization;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 using nietras.SeparatedValues;
+using Serverless.Lifecycle.Data.Profiling;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Data;
 
 /// <summary>
-/// Decides whether a CSV dataset can be trained on: required columns present, numeric values
-/// that parse, a label the task understands, enough rows. Streams the file once and checks its
-/// SHA-256 in the same pass. (Full quality checks and profiling build on this.)
+/// Decides whether a CSV dataset can be trained on and profiles it, in one streaming pass with
+/// bounded memory: schema, parse errors, quality (missing, ranges, NaN/Inf, categories,
+/// constants, duplicates, labels, class balance, row count), value skew against the previous
+/// accepted dataset, and the SHA-256 of the bytes. Each finding says in one line what is wrong.
 /// </summary>
 public static class DatasetValidator
 {
-    public const int MinimumRows = 30;
-    private const int MaxExamples = 5;
+    private static readonly char[] OtherDelimiters = [';', '\t', '|'];
 
-    public static async Task<ValidationReport> ValidateAsync(Stream csv, ModelSpec spec, string? expectedSha256, CancellationToken cancellationToken)
+    public static async Task<ValidationReport> ValidateAsync(
+        Stream csv, ModelSpec spec, string? expectedSha256, CancellationToken cancellationToken, DatasetProfile? previous = null)
     {
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(spec);
 
         using var sha = SHA256.Create();
-        var problems = new List<DataProblem>();
-        long rows = 0;
+        var findings = new List<DataFinding>();
+        Pass? pass;
         await using (var hashing = new CryptoStream(csv, sha, CryptoStreamMode.Read, leaveOpen: true))
         {
-            rows = CheckRows(hashing, spec, problems, cancellationToken);
+            pass = Read(hashing, spec, findings, cancellationToken);
 
             // Drain what the reader did not need so the hash covers the whole file.
             await hashing.CopyToAsync(Stream.Null, cancellationToken);
@@ -34,168 +40,341 @@ public static class DatasetValidator
         var actual = Convert.ToHexStringLower(sha.Hash!);
         if (expectedSha256 is not null && !string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
         {
-            problems.Add(new DataProblem("*", "identity", $"The file's SHA-256 is {actual} but the dataset version says {expectedSha256}: it changed after upload.", []));
+            findings.Add(new DataFinding("*", DataRules.Identity, $"The file changed after upload: its SHA-256 is {actual}, the dataset version says {expectedSha256}.", [], Observed: actual, Expected: expectedSha256));
         }
 
-        return new ValidationReport(problems.Count == 0, rows, problems);
+        DatasetProfile? profile = null;
+        if (pass is not null)
+        {
+            findings.AddRange(pass.Findings(spec));
+            profile = pass.Profile(actual);
+            if (previous is not null)
+            {
+                findings.AddRange(SkewFindings(spec, previous, pass));
+            }
+        }
+
+        return new ValidationReport(!findings.Exists(f => f.IsBlocking), pass?.Rows ?? 0, findings, profile);
     }
 
-    private static long CheckRows(Stream csv, ModelSpec spec, List<DataProblem> problems, CancellationToken cancellationToken)
+    private static Pass? Read(Stream csv, ModelSpec spec, List<DataFinding> findings, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(csv, leaveOpen: true);
-        SepReader sep;
+        using var reader = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
         try
         {
-            sep = Sep.New(',').Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(reader);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
-        {
-            problems.Add(new DataProblem("*", "format", $"The file could not be read as CSV: {ex.Message}", []));
-            return 0;
-        }
-
-        using (sep)
-        {
-            if (sep.Header.IsEmpty)
+            // The header is read as a plain row, so duplicate names become a finding rather than an exception.
+            using var sep = Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true }).From(reader);
+            if (!sep.MoveNext())
             {
-                problems.Add(new DataProblem("*", "header", "The file is empty: expected a header row naming the columns.", []));
-                return 0;
+                findings.Add(new DataFinding("*", DataRules.Header, "The file is empty: expected a header row naming the columns.", []));
+                return null;
             }
 
-            var columns = sep.Header.ColNames;
-            var index = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var i = 0; i < columns.Count; i++)
+            var header = sep.Current;
+            var columns = new List<string>(header.ColCount);
+            for (var i = 0; i < header.ColCount; i++)
             {
-                if (!index.TryAdd(columns[i], i))
-                {
-                    problems.Add(new DataProblem(columns[i], "duplicate-column", $"The header names '{columns[i]}' twice.", [1]));
-                }
+                columns.Add(header[i].ToString().Trim());
+            }
+            if (!CheckHeader(columns, spec, findings))
+            {
+                return null;
             }
 
-            var checks = new List<ColumnCheck>();
-            foreach (var feature in spec.Features)
-            {
-                if (index.TryGetValue(feature.Name, out var at))
-                {
-                    checks.Add(new ColumnCheck(feature.Name, at, feature.IsNumeric ? ColumnKind.Numeric : ColumnKind.Categorical));
-                }
-                else
-                {
-                    problems.Add(new DataProblem(feature.Name, "missing-column", $"Required feature column '{feature.Name}' is not in the header ({string.Join(",", columns)}).", [1]));
-                }
-            }
-
-            if (index.TryGetValue(spec.Label, out var labelAt))
-            {
-                checks.Add(new ColumnCheck(spec.Label, labelAt, ColumnKind.BinaryLabel));
-            }
-            else
-            {
-                problems.Add(new DataProblem(spec.Label, "missing-column", $"The label column '{spec.Label}' is not in the header ({string.Join(",", columns)}).", [1]));
-            }
-
-            if (problems.Count > 0)
-            {
-                return 0;
-            }
-
-            var shortRows = new List<int>();
-            long shortRowCount = 0;
-            long rows = 0;
-            foreach (var row in sep)
+            var pass = new Pass(spec, columns);
+            while (sep.MoveNext())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                rows++;
-                var line = row.LineNumberFrom;
-                if (row.ColCount < columns.Count)
-                {
-                    shortRowCount++;
-                    if (shortRows.Count < MaxExamples)
-                    {
-                        shortRows.Add(line);
-                    }
-
-                    continue;
-                }
-
-                foreach (var check in checks)
-                {
-                    check.Inspect(row[check.Index].Span, line);
-                }
+                pass.Add(sep.Current);
             }
 
-            if (shortRowCount > 0)
-            {
-                problems.Add(new DataProblem("*", "column-count", $"{shortRowCount} row(s) have fewer than the header's {columns.Count} columns.", shortRows));
-            }
-
-            problems.AddRange(checks.SelectMany(c => c.Problems()));
-            if (rows < MinimumRows)
-            {
-                problems.Add(new DataProblem("*", "row-count", $"The file has {rows} data row(s); at least {MinimumRows} are needed to split, train and evaluate.", []));
-            }
-
-            return rows;
+            return pass;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // Sep reports malformed input (for example an unterminated quote) by throwing; the
+            // file is rejected with the reason, and nothing else is affected.
+            findings.Add(new DataFinding("*", DataRules.Format, $"The file could not be read as CSV: {ex.Message}", []));
+            return null;
         }
     }
 
-    private enum ColumnKind
+    /// <summary>Schema checks on the header; false when the rows cannot be read against the spec.</summary>
+    private static bool CheckHeader(IReadOnlyList<string> columns, ModelSpec spec, List<DataFinding> findings)
     {
-        Numeric,
-        Categorical,
-        BinaryLabel,
+        if (columns.Count == 1 && columns[0].IndexOfAny(OtherDelimiters) >= 0)
+        {
+            var delimiter = columns[0][columns[0].IndexOfAny(OtherDelimiters)];
+            var name = delimiter == '\t' ? "tab" : $"'{delimiter}'";
+            findings.Add(new DataFinding("*", DataRules.Delimiter, $"The header looks {name}-separated; datasets must be comma-separated CSV.", [1], Observed: name, Expected: "','"));
+            return false;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var column in columns.Where(c => !seen.Add(c)).Distinct())
+        {
+            findings.Add(new DataFinding(column, DataRules.DuplicateColumn, $"The header names '{column}' more than once.", [1]));
+        }
+
+        foreach (var required in spec.Features.Select(f => f.Name).Append(spec.Label).Where(c => !seen.Contains(c)))
+        {
+            var what = required == spec.Label ? "The label column" : "Required feature column";
+            findings.Add(new DataFinding(required, DataRules.MissingColumn, $"{what} '{required}' is not in the header ({string.Join(",", columns)}).", [1], Observed: "absent", Expected: "present"));
+        }
+
+        if (spec.Validation.UnexpectedColumns == UnexpectedColumnPolicies.Error)
+        {
+            var known = spec.Features.Select(f => f.Name).Append(spec.Label).ToHashSet(StringComparer.Ordinal);
+            foreach (var extra in seen.Where(c => !known.Contains(c)))
+            {
+                findings.Add(new DataFinding(extra, DataRules.UnexpectedColumn, $"Column '{extra}' is neither a feature nor the label (validation.unexpectedColumns is error).", [1]));
+            }
+        }
+
+        return findings.Count == 0;
     }
 
-    private sealed class ColumnCheck(string name, int index, ColumnKind kind)
+    private static IEnumerable<DataFinding> SkewFindings(ModelSpec spec, DatasetProfile previous, Pass pass)
     {
-        private readonly List<int> badLines = [];
-        private long badCount;
-        private long missingCount;
-        private readonly List<int> missingLines = [];
-
-        public int Index => index;
-
-        public void Inspect(ReadOnlySpan<char> value, int line)
+        var severity = spec.Validation.Skew.Severity;
+        foreach (var feature in spec.Features)
         {
-            if (value.Trim().IsEmpty)
+            if (!previous.Features.TryGetValue(feature.Name, out var baseline))
             {
-                missingCount++;
-                if (missingLines.Count < MaxExamples)
-                {
-                    missingLines.Add(line);
-                }
+                continue;
+            }
 
+            var (baselineCounts, currentCounts) = pass.Rebin(feature, baseline);
+            if (baselineCounts is null || currentCounts is null)
+            {
+                continue;
+            }
+
+            var psi = DriftStatistics.Psi(baselineCounts, currentCounts);
+            var threshold = spec.Validation.Skew.Features.TryGetValue(feature.Name, out var own) ? own : spec.Validation.Skew.PsiThreshold;
+            if (psi > threshold)
+            {
+                yield return new DataFinding(
+                    feature.Name,
+                    DataRules.Skew,
+                    string.Create(CultureInfo.InvariantCulture, $"'{feature.Name}' shifted against the previous accepted dataset: PSI {psi:F3} > {threshold:G3}."),
+                    [],
+                    severity,
+                    psi.ToString("F4", CultureInfo.InvariantCulture),
+                    "<= " + threshold.ToString("G3", CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    /// <summary>The state of one pass over the rows.</summary>
+    private sealed class Pass
+    {
+        private readonly ModelSpec spec;
+        private readonly int columnCount;
+        private readonly (int Index, NumericAccumulator Accumulator)[] numeric;
+        private readonly (int Index, CategoricalAccumulator Accumulator)[] categorical;
+        private readonly int labelIndex;
+        private readonly Examples labelMissing = new();
+        private readonly Examples labelInvalid = new();
+        private readonly Examples wrongColumnCount = new();
+        private readonly DuplicateTracker duplicates = new();
+        private long positives;
+        private long negatives;
+
+        public Pass(ModelSpec spec, IReadOnlyList<string> columns)
+        {
+            this.spec = spec;
+            columnCount = columns.Count;
+            var index = columns.Select((name, i) => (name, i)).GroupBy(c => c.name).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
+            numeric = spec.Features.Where(f => f.IsNumeric).Select(f => (index[f.Name], new NumericAccumulator(f))).ToArray();
+            categorical = spec.Features.Where(f => !f.IsNumeric).Select(f => (index[f.Name], new CategoricalAccumulator(f))).ToArray();
+            labelIndex = index[spec.Label];
+        }
+
+        public long Rows { get; private set; }
+
+        public void Add(SepReader.Row row)
+        {
+            Rows++;
+            var line = row.LineNumberFrom;
+            if (row.ColCount != columnCount)
+            {
+                wrongColumnCount.Add(line);
                 return;
             }
 
-            var ok = kind switch
+            foreach (var (index, accumulator) in numeric)
             {
-                ColumnKind.Numeric => float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && float.IsFinite(number),
-                ColumnKind.BinaryLabel => LabelValues.TryParseBinary(value, out _),
-                _ => true,
-            };
-            if (!ok)
+                accumulator.Add(row[index].Span, line);
+            }
+
+            foreach (var (index, accumulator) in categorical)
             {
-                badCount++;
-                if (badLines.Count < MaxExamples)
+                accumulator.Add(row[index].Span, line);
+            }
+
+            var label = row[labelIndex].Span;
+            if (label.Trim().IsEmpty)
+            {
+                labelMissing.Add(line);
+            }
+            else if (!LabelValues.TryParseBinary(label, out var positive))
+            {
+                labelInvalid.Add(line);
+            }
+            else if (positive)
+            {
+                positives++;
+            }
+            else
+            {
+                negatives++;
+            }
+
+            duplicates.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(row.Span)), line);
+        }
+
+        public IEnumerable<DataFinding> Findings(ModelSpec model)
+        {
+            var policy = model.Validation;
+            string Severity(string rule) => policy.Severity.TryGetValue(rule, out var s) ? s : DataRules.DefaultSeverity[rule];
+            string Ratio(double value) => (value * 100).ToString("F2", CultureInfo.InvariantCulture) + "%";
+
+            if (wrongColumnCount.Count > 0)
+            {
+                yield return new DataFinding("*", DataRules.ColumnCount, $"{wrongColumnCount.Count} row(s) do not have the header's {columnCount} fields.", wrongColumnCount.Lines, Observed: $"{wrongColumnCount.Count} row(s)", Expected: $"{columnCount} fields");
+            }
+
+            var readRows = Rows - wrongColumnCount.Count;
+            foreach (var (_, a) in numeric)
+            {
+                var name = a.Feature.Name;
+                if (a.TypeErrors.Count > 0)
                 {
-                    badLines.Add(line);
+                    yield return new DataFinding(name, DataRules.Type, $"{a.TypeErrors.Count} value(s) of '{name}' are not numbers.", a.TypeErrors.Lines, Observed: $"{a.TypeErrors.Count} non-numeric", Expected: "numbers");
                 }
+
+                if (a.NonFinite.Count > 0)
+                {
+                    yield return new DataFinding(name, DataRules.NonFinite, $"{a.NonFinite.Count} value(s) of '{name}' are NaN or infinite.", a.NonFinite.Lines, Severity(DataRules.NonFinite), $"{a.NonFinite.Count}", "finite numbers");
+                }
+
+                if (a.OutOfRange.Count > 0)
+                {
+                    var range = $"[{a.Feature.Range?.Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"}, {a.Feature.Range?.Max?.ToString(CultureInfo.InvariantCulture) ?? "inf"}]";
+                    yield return new DataFinding(name, DataRules.OutOfRange, $"{a.OutOfRange.Count} value(s) of '{name}' are outside {range}.", a.OutOfRange.Lines, Severity(DataRules.OutOfRange), $"{a.OutOfRange.Count} (min {a.Sketch.Min.ToString("G6", CultureInfo.InvariantCulture)}, max {a.Sketch.Max.ToString("G6", CultureInfo.InvariantCulture)})", range);
+                }
+
+                foreach (var finding in MissingAndConstant(name, a.Missing, readRows, a.Feature.MaxMissingRatio, a.Sketch.Count > 1 && a.Sketch.Min == a.Sketch.Max, Severity, Ratio))
+                {
+                    yield return finding;
+                }
+            }
+
+            foreach (var (_, a) in categorical)
+            {
+                var name = a.Feature.Name;
+                if (a.Unknown.Count > 0)
+                {
+                    yield return new DataFinding(name, DataRules.UnknownCategory, $"{a.Unknown.Count} value(s) of '{name}' are not allowed categories, such as {string.Join(", ", a.UnknownValues.Select(v => $"'{v}'"))}.", a.Unknown.Lines, Severity(DataRules.UnknownCategory), string.Join(", ", a.UnknownValues), string.Join(", ", a.Feature.Categories!));
+                }
+
+                foreach (var finding in MissingAndConstant(name, a.Missing, readRows, a.Feature.MaxMissingRatio, a.Count > 1 && a.Counts.Count == 1, Severity, Ratio))
+                {
+                    yield return finding;
+                }
+            }
+
+            if (labelInvalid.Count > 0)
+            {
+                yield return new DataFinding(model.Label, DataRules.LabelValue, $"{labelInvalid.Count} row(s) have a label that is not 0/1 or true/false.", labelInvalid.Lines, Observed: $"{labelInvalid.Count} row(s)", Expected: "0/1 or true/false");
+            }
+
+            if (labelMissing.Count > 0)
+            {
+                yield return new DataFinding(model.Label, DataRules.LabelMissing, $"{labelMissing.Count} row(s) have no label.", labelMissing.Lines, Observed: $"{labelMissing.Count} row(s)", Expected: "a label on every row");
+            }
+
+            var labelled = positives + negatives;
+            if (labelled > 0)
+            {
+                var minority = Math.Min(positives, negatives) / (double)labelled;
+                if (minority < policy.MinClassShare)
+                {
+                    var which = positives < negatives ? "positive" : "negative";
+                    yield return new DataFinding(model.Label, DataRules.ClassBalance, $"The {which} class is {Ratio(minority)} of labelled rows, below the minimum {Ratio(policy.MinClassShare)}.", [], Severity(DataRules.ClassBalance), Ratio(minority), ">= " + Ratio(policy.MinClassShare));
+                }
+            }
+
+            if (duplicates.Ratio > policy.MaxDuplicateRatio)
+            {
+                yield return new DataFinding("*", DataRules.Duplicates, $"{Ratio(duplicates.Ratio)} of rows repeat an earlier row, above the maximum {Ratio(policy.MaxDuplicateRatio)}.", duplicates.Examples.Lines, Severity(DataRules.Duplicates), Ratio(duplicates.Ratio), "<= " + Ratio(policy.MaxDuplicateRatio));
+            }
+
+            if (Rows < policy.MinRows)
+            {
+                yield return new DataFinding("*", DataRules.RowCount, $"The file has {Rows} data row(s); at least {policy.MinRows} are needed.", [], Observed: Rows.ToString(CultureInfo.InvariantCulture), Expected: ">= " + policy.MinRows.ToString(CultureInfo.InvariantCulture));
             }
         }
 
-        public IEnumerable<DataProblem> Problems()
+        public DatasetProfile Profile(string sha256)
         {
-            if (badCount > 0)
+            var features = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
+            foreach (var (_, a) in numeric)
             {
-                yield return kind == ColumnKind.BinaryLabel
-                    ? new DataProblem(name, "label-value", $"{badCount} row(s) have a label that is not 0/1 or true/false.", badLines)
-                    : new DataProblem(name, "type", $"{badCount} row(s) have a value that is not a finite number.", badLines);
+                features[a.Feature.Name] = new FeatureProfile(FeatureTypes.Numeric, a.Sketch.Count, a.Missing.Count, a.Statistics(), null);
             }
 
-            if (kind == ColumnKind.BinaryLabel && missingCount > 0)
+            foreach (var (_, a) in categorical)
             {
-                yield return new DataProblem(name, "label-missing", $"{missingCount} row(s) have no label.", missingLines);
+                features[a.Feature.Name] = new FeatureProfile(FeatureTypes.Categorical, a.Count, a.Missing.Count, null, a.Statistics());
+            }
+
+            var label = new LabelProfile(new Dictionary<string, long>(StringComparer.Ordinal) { ["1"] = positives, ["0"] = negatives }, labelMissing.Count);
+            return new DatasetProfile(Rows, sha256, features, label, duplicates.Ratio);
+        }
+
+        /// <summary>This dataset's counts in the bins of a baseline profile, for PSI.</summary>
+        public (IReadOnlyList<long>? Baseline, IReadOnlyList<long>? Current) Rebin(FeatureSpec feature, FeatureProfile baseline)
+        {
+            if (feature.IsNumeric)
+            {
+                var accumulator = numeric.Single(n => n.Accumulator.Feature.Name == feature.Name).Accumulator;
+                if (baseline.Numeric is null || accumulator.Sketch.Count == 0)
+                {
+                    return (null, null);
+                }
+
+                return (baseline.Numeric.Histogram.Counts, accumulator.Sketch.CountsFor(baseline.Numeric.Histogram.Edges));
+            }
+
+            var categories = categorical.Single(c => c.Accumulator.Feature.Name == feature.Name).Accumulator;
+            if (baseline.Categorical is null || categories.Count == 0)
+            {
+                return (null, null);
+            }
+
+            // The baseline's top categories, then everything else as one "other" bin, on both sides.
+            var top = baseline.Categorical.Top;
+            var current = top.Select(c => categories.Counts.TryGetValue(c.Value, out var n) ? n : 0).ToList();
+            current.Add(categories.Count - current.Sum());
+            var expected = top.Select(c => c.Count).ToList();
+            expected.Add(baseline.Categorical.Other);
+            return (expected, current);
+        }
+
+        private static IEnumerable<DataFinding> MissingAndConstant(
+            string name, Examples missing, long rows, double maxMissingRatio, bool constant, Func<string, string> severity, Func<double, string> ratio)
+        {
+            var missingRatio = rows == 0 ? 0 : missing.Count / (double)rows;
+            if (missingRatio > maxMissingRatio)
+            {
+                yield return new DataFinding(name, DataRules.MissingRatio, $"'{name}' is missing on {ratio(missingRatio)} of rows, above its maximum {ratio(maxMissingRatio)}.", missing.Lines, severity(DataRules.MissingRatio), ratio(missingRatio), "<= " + ratio(maxMissingRatio));
+            }
+
+            if (constant)
+            {
+                yield return new DataFinding(name, DataRules.Constant, $"'{name}' has the same value on every row; it cannot help the model.", [], severity(DataRules.Constant), "1 distinct value", "2 or more");
             }
         }
     }

@@ -7,6 +7,9 @@ public static class RunPaths
 {
     public static BlobPath ValidationReport(string runId) => new(StorageNames.RunsContainer, $"{runId}/validation.json");
 
+    /// <summary>The dataset's profile: the drift baseline of the version this run trains.</summary>
+    public static BlobPath Profile(string runId) => new(StorageNames.RunsContainer, $"{runId}/profile.json");
+
     public static BlobPath Split(string runId, string partition) => new(StorageNames.RunsContainer, $"{runId}/split/{partition}.csv");
 
     public static BlobPath Evaluation(string runId) => new(StorageNames.RunsContainer, $"{runId}/evaluation.json");

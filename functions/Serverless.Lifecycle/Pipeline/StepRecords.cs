@@ -22,7 +22,7 @@ public sealed record EvaluateInput(string RunId, ModelSpec Spec, TrainingJobResu
 
 public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, GateVerdict Verdict, int TestRows);
 
-public sealed record RegisterInput(string RunId, ModelSpec Spec, DatasetVersion Dataset, TrainingJobResult Job, EvaluationResult Evaluation);
+public sealed record RegisterInput(string RunId, ModelSpec Spec, DatasetVersion Dataset, TrainingJobResult Job, EvaluationResult Evaluation, string? ProfilePath);
 
 public sealed record RegisteredVersion(string Model, int Version, string Sha256);
 

@@ -40,11 +40,11 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         var report = await run.StepAsync(
             "validate",
             () => context.CallActivityAsync<ValidationReport>(nameof(ValidateDatasetActivity), step, StorageRetry),
-            r => (r.IsValid ? "passed" : "rejected", $"{r.RowCount} rows, {r.Problems.Count} problem(s)"));
+            r => (r.IsValid ? "passed" : "rejected", Describe(r)));
         if (!report.IsValid)
         {
-            PipelineLog.RunRejected(logger, input.RunId, report.Problems.Count);
-            return run.Finish(RunOutcome.Rejected) with { Problems = report.Problems };
+            PipelineLog.RunRejected(logger, input.RunId, report.Findings.Count(f => f.IsBlocking));
+            return run.Finish(RunOutcome.Rejected) with { Findings = report.Findings, ProfilePath = report.ProfilePath };
         }
 
         var split = await run.StepAsync(
@@ -59,7 +59,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         if (job.State != TrainingJobState.Succeeded)
         {
             PipelineLog.TrainingFailed(logger, input.RunId, job.Error ?? "unknown");
-            return run.Finish(RunOutcome.TrainingFailed) with { Error = job.Error };
+            return run.Finish(RunOutcome.TrainingFailed) with { Error = job.Error, Findings = report.Findings, ProfilePath = report.ProfilePath };
         }
 
         var evaluation = await run.StepAsync(
@@ -69,12 +69,12 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         if (!evaluation.Verdict.Passed)
         {
             PipelineLog.GateFailed(logger, input.RunId, input.Spec.Name);
-            return run.Finish(RunOutcome.GateFailed) with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict };
+            return run.Finish(RunOutcome.GateFailed) with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Findings = report.Findings, ProfilePath = report.ProfilePath };
         }
 
         var registered = await run.StepAsync(
             "register",
-            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation), StorageRetry),
+            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath), StorageRetry),
             v => ("done", $"version {v.Version}"));
 
         await run.StepAsync(
@@ -86,7 +86,10 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             a => ("done", $"{a.Alias} -> version {a.Version}"));
 
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);
-        return run.Finish(RunOutcome.Succeeded) with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version };
+        return run.Finish(RunOutcome.Succeeded) with
+        {
+            Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = report.Findings, ProfilePath = report.ProfilePath,
+        };
     }
 
     /// <summary>Starts the job, then polls on durable timers until it reports or its deadline passes.</summary>
@@ -120,6 +123,12 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         }
 
         return JobFailed(job, $"The job did not report within {start.Spec.Trainer.TimeoutMinutes} minute(s).");
+    }
+
+    private static string Describe(ValidationReport report)
+    {
+        var blocking = report.Findings.Count(f => f.IsBlocking);
+        return $"{report.RowCount} rows, {blocking} blocking finding(s), {report.Findings.Count - blocking} warning(s)";
     }
 
     private static TrainingJobResult JobFailed(TrainingJobRef job, string error) =>

@@ -64,5 +64,20 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
             : throw new ArtifactIntegrityException(version.ModelPath, version.Sha256, sha);
     }
 
+    /// <summary>A JSON document stored next to a version (its baseline profile); null when it is gone.</summary>
+    public async Task<System.Text.Json.JsonElement?> ReadJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = await storage.Blob(BlobPath.Parse(path)).DownloadContentAsync(cancellationToken);
+            using var document = System.Text.Json.JsonDocument.Parse(content.Value.Content.ToMemory());
+            return document.RootElement.Clone();
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

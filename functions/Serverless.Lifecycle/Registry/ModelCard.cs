@@ -27,4 +27,5 @@ public sealed record ModelCard(
     GateVerdict Verdict,
     OnnxParity? Parity,
     string OnnxSha256,
-    long OnnxSizeBytes);
+    long OnnxSizeBytes,
+    string? ProfilePath = null);

@@ -20,6 +20,8 @@ public sealed record ModelSpec
 
     public TrainerSpec Trainer { get; init; } = new();
 
+    public ValidationSpec Validation { get; init; } = new();
+
     public SplitSpec Split { get; init; } = new();
 
     public EvaluationSpec Evaluation { get; init; } = new();
@@ -96,6 +98,46 @@ public static class TrainerAlgorithms
                 "numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf",
             },
         };
+}
+
+/// <summary>How strict data validation is: thresholds, the unexpected-column policy, severities.</summary>
+public sealed record ValidationSpec
+{
+    /// <summary>Fewest data rows a dataset may have.</summary>
+    public int MinRows { get; init; } = 30;
+
+    /// <summary>ignore or error: what a column that is neither a feature nor the label gets.</summary>
+    public string UnexpectedColumns { get; init; } = UnexpectedColumnPolicies.Ignore;
+
+    /// <summary>Largest share of rows that duplicate an earlier row.</summary>
+    public double MaxDuplicateRatio { get; init; } = 0.1;
+
+    /// <summary>Smallest share of rows each label class must have.</summary>
+    public double MinClassShare { get; init; } = 0.01;
+
+    public SkewSpec Skew { get; init; } = new();
+
+    /// <summary>Severity overrides by rule (see <see cref="Data.DataRules.Adjustable"/>): blocking or warning.</summary>
+    public IReadOnlyDictionary<string, string> Severity { get; init; } = new Dictionary<string, string>();
+}
+
+public static class UnexpectedColumnPolicies
+{
+    public const string Ignore = "ignore";
+    public const string Error = "error";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Ignore, Error };
+}
+
+/// <summary>Value skew against the previous accepted dataset: PSI per feature, with per-feature overrides.</summary>
+public sealed record SkewSpec
+{
+    public double PsiThreshold { get; init; } = 0.25;
+
+    public string Severity { get; init; } = Data.Severities.Warning;
+
+    /// <summary>Per-feature PSI thresholds; features not listed use <see cref="PsiThreshold"/>.</summary>
+    public IReadOnlyDictionary<string, double> Features { get; init; } = new Dictionary<string, double>();
 }
 
 public sealed record SplitSpec

@@ -82,6 +82,7 @@ public static partial class ModelSpecValidator
         }
 
         ValidateFeatures(spec, Add);
+        ValidateValidation(spec, Add);
         ValidateTrainer(spec.Trainer, Add);
         ValidateSplit(spec.Split, Add);
         if (taskKnown)
@@ -170,6 +171,75 @@ public static partial class ModelSpecValidator
                 {
                     add($"{path}.categories", "Categories must be unique.");
                 }
+            }
+        }
+    }
+
+    private static void ValidateValidation(ModelSpec spec, Action<string, string> add)
+    {
+        var validation = spec.Validation;
+        if (validation is null)
+        {
+            add("$.validation", "The validation section cannot be null; leave it out for the defaults.");
+            return;
+        }
+
+        if (validation.MinRows is < 10 or > 1_000_000_000)
+        {
+            add("$.validation.minRows", $"Must be between 10 and 1e9 (a dataset must split into train, validation and test); got {validation.MinRows}.");
+        }
+
+        if (!UnexpectedColumnPolicies.All.Contains(validation.UnexpectedColumns ?? ""))
+        {
+            add("$.validation.unexpectedColumns", $"Unknown policy '{validation.UnexpectedColumns}'; expected one of: {string.Join(", ", UnexpectedColumnPolicies.All)}.");
+        }
+
+        foreach (var (name, value) in new[] { ("maxDuplicateRatio", validation.MaxDuplicateRatio), ("minClassShare", validation.MinClassShare) })
+        {
+            if (!(value >= 0 && value <= 1))
+            {
+                add($"$.validation.{name}", $"Must be between 0 and 1; got {Format(value)}.");
+            }
+        }
+
+        foreach (var (rule, severity) in validation.Severity ?? new Dictionary<string, string>())
+        {
+            if (!Data.DataRules.Adjustable.Contains(rule))
+            {
+                add($"$.validation.severity.{rule}", $"Rule '{rule}' has no adjustable severity; adjustable: {string.Join(", ", Data.DataRules.Adjustable)}.");
+            }
+            else if (!Data.Severities.All.Contains(severity ?? ""))
+            {
+                add($"$.validation.severity.{rule}", $"Unknown severity '{severity}'; expected blocking or warning.");
+            }
+        }
+
+        var skew = validation.Skew;
+        if (skew is null)
+        {
+            return;
+        }
+
+        if (!(skew.PsiThreshold > 0) || double.IsInfinity(skew.PsiThreshold))
+        {
+            add("$.validation.skew.psiThreshold", $"Must be a positive number; got {Format(skew.PsiThreshold)}.");
+        }
+
+        if (!Data.Severities.All.Contains(skew.Severity ?? ""))
+        {
+            add("$.validation.skew.severity", $"Unknown severity '{skew.Severity}'; expected blocking or warning.");
+        }
+
+        var features = spec.Features?.Select(f => f?.Name).ToHashSet(StringComparer.Ordinal) ?? [];
+        foreach (var (feature, threshold) in skew.Features ?? new Dictionary<string, double>())
+        {
+            if (!features.Contains(feature))
+            {
+                add($"$.validation.skew.features.{feature}", $"'{feature}' is not a feature of this model.");
+            }
+            else if (!(threshold > 0) || double.IsInfinity(threshold))
+            {
+                add($"$.validation.skew.features.{feature}", $"Must be a positive number; got {Format(threshold)}.");
             }
         }
     }

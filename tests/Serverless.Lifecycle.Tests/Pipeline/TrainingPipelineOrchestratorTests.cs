@@ -68,7 +68,7 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
 
         Assert.Equal("rejected", run.Status);
         Assert.Equal(["validate"], run.Steps.Select(s => s.Name));
-        Assert.Contains(run.Problems!, p => p.Column == "support_calls" && p.Rule == "missing-column");
+        Assert.Contains(run.Findings!, p => p.Column == "support_calls" && p.Rule == "missing-column");
         Assert.Empty(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
     }
 
@@ -94,13 +94,19 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
     [Fact]
     public async Task Run_TrainerFails_EndsTrainingFailedWithTheTrainersReason()
     {
-        var spec = SampleSpec(Azurite.UniqueModelName("fail"));
+        // Validation would block single-class data; this spec only warns, so the trainer is the one to fail.
+        var sample = SampleSpec(Azurite.UniqueModelName("fail"));
+        var spec = sample with
+        {
+            Validation = sample.Validation with { Severity = new Dictionary<string, string> { ["class-balance"] = "warning", ["constant"] = "warning" } },
+        };
         var csv = string.Join('\n', ChurnDataGenerator.Generate(600, seed: 25).Split('\n').Select((line, i) => i == 0 || line.Length == 0 ? line : line[..^1] + "0"));
 
         var run = await RunAsync(spec, csv);
 
         Assert.Equal("trainingFailed", run.Status);
         Assert.Contains("only one class", run.Error, StringComparison.Ordinal);
+        Assert.Contains(run.Findings!, f => f.Rule == "class-balance" && f.Severity == "warning");
         Assert.Equal("failed", run.Steps[^1].Outcome);
         Assert.Empty(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
     }

@@ -40,7 +40,8 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
             input.Evaluation.Verdict,
             input.Job.Parity,
             sha,
-            size);
+            size,
+            input.ProfilePath);
         await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
         var ready = await registry.CompleteVersionAsync(reserved, sha, input.Evaluation.Metrics, CancellationToken.None);
         return new RegisteredVersion(ready.Model, ready.Version, sha);

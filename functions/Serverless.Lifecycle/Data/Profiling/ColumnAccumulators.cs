@@ -1,0 +1,184 @@
+using System.Globalization;
+using Serverless.Lifecycle.Specs;
+
+namespace Serverless.Lifecycle.Data.Profiling;
+
+/// <summary>Up to five example line numbers of a finding, plus how many lines had it.</summary>
+internal sealed class Examples
+{
+    public const int Max = 5;
+    private readonly List<int> lines = [];
+
+    public long Count { get; private set; }
+
+    public IReadOnlyList<int> Lines => lines;
+
+    public void Add(int line)
+    {
+        Count++;
+        if (lines.Count < Max)
+        {
+            lines.Add(line);
+        }
+    }
+}
+
+/// <summary>Streams one numeric feature: parse errors, missing, NaN/Inf, range, moments and a quantile sketch.</summary>
+internal sealed class NumericAccumulator(FeatureSpec feature)
+{
+    private double mean;
+    private double m2;
+
+    public FeatureSpec Feature { get; } = feature;
+
+    public QuantileSketch Sketch { get; } = new();
+
+    public Examples TypeErrors { get; } = new();
+
+    public Examples Missing { get; } = new();
+
+    public Examples NonFinite { get; } = new();
+
+    public Examples OutOfRange { get; } = new();
+
+    public void Add(ReadOnlySpan<char> text, int line)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.IsEmpty)
+        {
+            Missing.Add(line);
+            return;
+        }
+
+        if (!double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            TypeErrors.Add(line);
+            return;
+        }
+
+        Add(value, line);
+    }
+
+    public void Add(double value, int line)
+    {
+        if (!double.IsFinite(value))
+        {
+            NonFinite.Add(line);
+            return;
+        }
+
+        if ((Feature.Range?.Min is { } min && value < min) || (Feature.Range?.Max is { } max && value > max))
+        {
+            OutOfRange.Add(line);
+        }
+
+        // Welford's online mean and variance: one pass, numerically stable.
+        Sketch.Add(value);
+        var delta = value - mean;
+        mean += delta / Sketch.Count;
+        m2 += delta * (value - mean);
+    }
+
+    public NumericStatistics? Statistics(IReadOnlyList<double>? edges = null)
+    {
+        if (Sketch.Count == 0)
+        {
+            return null;
+        }
+
+        var quantiles = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var p in new[] { 1, 5, 25, 50, 75, 95, 99 })
+        {
+            quantiles[$"p{p}"] = Sketch.Quantile(p / 100.0);
+        }
+
+        edges ??= DecileEdges();
+        var std = Sketch.Count > 1 ? Math.Sqrt(m2 / (Sketch.Count - 1)) : 0;
+        return new NumericStatistics(Sketch.Min, Sketch.Max, mean, std, quantiles, new Histogram(edges, Sketch.CountsFor(edges)));
+    }
+
+    /// <summary>Edges at the deciles, snapped to the sketch's bucket lattice so counts are exact.</summary>
+    private List<double> DecileEdges()
+    {
+        var edges = new SortedSet<double>();
+        for (var decile = 1; decile <= 9; decile++)
+        {
+            var edge = QuantileSketch.SnapToBoundary(Sketch.Quantile(decile / 10.0));
+            if (edge < Sketch.Max)
+            {
+                edges.Add(edge);
+            }
+        }
+
+        return [.. edges];
+    }
+}
+
+/// <summary>Streams one categorical feature: missing, categories outside the allowed set, frequencies.</summary>
+internal sealed class CategoricalAccumulator(FeatureSpec feature)
+{
+    /// <summary>Distinct values tracked per column; past it new values are counted as other (memory stays bounded).</summary>
+    public const int MaxTracked = 10_000;
+
+    /// <summary>Categories listed in the profile; the rest are summed as other.</summary>
+    public const int TopK = 20;
+
+    private readonly HashSet<string>? allowed = feature.Categories is { } categories ? new HashSet<string>(categories, StringComparer.Ordinal) : null;
+    private readonly Dictionary<string, long> counts = new(StringComparer.Ordinal);
+    private long untracked;
+    private bool capped;
+
+    public FeatureSpec Feature { get; } = feature;
+
+    public long Count { get; private set; }
+
+    public Examples Missing { get; } = new();
+
+    public Examples Unknown { get; } = new();
+
+    public HashSet<string> UnknownValues { get; } = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, long> Counts => counts;
+
+    public void Add(ReadOnlySpan<char> text, int line)
+    {
+        var value = text.Trim();
+        if (value.IsEmpty)
+        {
+            Missing.Add(line);
+            return;
+        }
+
+        Count++;
+        var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(value, out var count))
+        {
+            lookup[value] = count + 1;
+        }
+        else if (counts.Count < MaxTracked)
+        {
+            counts[value.ToString()] = 1;
+        }
+        else
+        {
+            untracked++;
+            capped = true;
+        }
+
+        if (allowed is not null && !allowed.GetAlternateLookup<ReadOnlySpan<char>>().Contains(value))
+        {
+            Unknown.Add(line);
+            if (UnknownValues.Count < Examples.Max)
+            {
+                UnknownValues.Add(value.ToString());
+            }
+        }
+    }
+
+    public CategoricalStatistics Statistics()
+    {
+        var top = counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(TopK).ToList();
+        var other = Count - top.Sum(c => c.Value);
+        return new CategoricalStatistics(counts.Count + (capped ? 1 : 0), capped, top.Select(c => new CategoryCount(c.Key, c.Value)).ToList(), other);
+    }
+}
