@@ -55,6 +55,13 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
         Assert.Equal(6, run["steps"]!.AsArray().Count);
 
+        var profile = (await http.GetFromJsonAsync<JsonObject>($"/api/runs/{(string)run["runId"]!}/profile"))!;
+        Assert.Equal(2500, (int)profile["rows"]!);
+        Assert.NotNull(profile["features"]!["tenure_months"]!["numeric"]!["histogram"]!["edges"]);
+        var version = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/1"))!;
+        Assert.Equal((string)run["profilePath"]!, (string)version["card"]!["profilePath"]!);
+        Assert.Equal(2500, (int)version["baseline"]!["rows"]!);
+
         var model = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}"))!;
         Assert.Equal(1, (int)model["aliases"]!["champion"]!);
         Assert.Equal(1, (int)model["versions"]!);
@@ -71,6 +78,39 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.InRange(low, 0.0, 1.0);
         Assert.True(high > 0.5 && low < 0.5, $"high-risk {high}, low-risk {low}");
         Assert.True((bool)predictions[0]!["label"]!);
+    }
+
+    [Fact]
+    public async Task UploadOfBadData_IsRejectedWithItsFindingsInTheRunStatus()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("rej");
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
+        spec["name"] = name;
+        await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
+        var lines = ChurnDataGenerator.Generate(300, seed: 33).Split('\n');
+        lines[4] = "c-x,500,55.1,1,one-year,dsl,card,0";
+        lines[7] = "c-y,12,55.1,1,forever,dsl,card,0";
+
+        var upload = await http.PostAsync($"/api/models/{name}/datasets", new StringContent(string.Join('\n', lines), Encoding.UTF8, "text/csv"));
+        var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
+        JsonObject run;
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        do
+        {
+            await Task.Delay(300);
+            run = (await http.GetFromJsonAsync<JsonObject>(statusUrl))!;
+        }
+        while ((string)run["status"]! is "pending" or "running" && DateTime.UtcNow < deadline);
+
+        Assert.Equal("rejected", (string)run["status"]!);
+        var findings = run["findings"]!.AsArray().Select(f => ((string)f!["column"]!, (string)f["rule"]!, (string)f["severity"]!)).ToList();
+        Assert.Contains(("tenure_months", "out-of-range", "blocking"), findings);
+        Assert.Contains(("contract", "unknown-category", "blocking"), findings);
+        var outOfRange = run["findings"]!.AsArray().First(f => (string)f!["rule"]! == "out-of-range")!;
+        Assert.Equal(5, (int)outOfRange["exampleLines"]![0]!);
+        var predict = await http.PostAsync($"/api/models/{name}/predict", Json("{\"instances\":[" + LowRisk + "]}"));
+        Assert.Equal(HttpStatusCode.NotFound, predict.StatusCode);
     }
 
     [Fact]

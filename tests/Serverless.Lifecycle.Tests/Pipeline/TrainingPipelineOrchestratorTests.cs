@@ -44,7 +44,29 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         Assert.Equal(run.Dataset!.Sha256, card.Dataset.Sha256);
         Assert.Equal(champion.Sha256, card.OnnxSha256);
         Assert.Equal(run.RunId, card.RunId);
+        Assert.Equal(RunPaths.Profile(run.RunId).ToString(), run.ProfilePath);
+        Assert.Equal(run.ProfilePath, card.ProfilePath);
+        Assert.NotNull(await new ModelArtifactStore(fixture.Storage).ReadJsonAsync(card.ProfilePath!, CancellationToken.None));
         Assert.NotEmpty(await new ModelArtifactStore(fixture.Storage).ReadModelAsync(champion, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Run_SecondDatasetDrifted_IsComparedWithTheFirstAcceptedOneAndWarns()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("skew"));
+        var first = await RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 26));
+        Assert.Equal("succeeded", first.Status);
+
+        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 27, drifted: true))), CancellationToken.None);
+        var request = new TrainingRunRequest($"{spec.Name}-run-2", spec, dataset, RunTriggers.Manual);
+        await fixture.Client.StartRunAsync(request, CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
+        var second = (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
+
+        Assert.Contains(second.Findings!, f => f.Rule == "skew" && f.Column == "tenure_months" && f.Severity == "warning");
+        Assert.NotEqual("rejected", second.Status);
+        Assert.Contains("warning(s)", second.Steps[0].Detail, StringComparison.Ordinal);
     }
 
     [Fact]
