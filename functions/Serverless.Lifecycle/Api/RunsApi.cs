@@ -18,13 +18,12 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(pipeline);
-        var type = request.ContentType;
-        if (!string.IsNullOrEmpty(type)
-            && !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase)
-            && !type.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase)
-            && !type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
+        if (DatasetFormats.FromContentType(request.ContentType) is not { } format)
         {
-            return Results.Problem(detail: $"Content type '{type}' is not supported; send the dataset as text/csv.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.");
+            return Results.Problem(
+                detail: $"Content type '{request.ContentType}' is not supported; send the dataset as text/csv or application/vnd.apache.parquet.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported media type.");
         }
 
         if (request.ContentLength == 0)
@@ -42,7 +41,7 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
         DatasetVersion dataset;
         try
         {
-            dataset = await datasets.UploadAsync(name, request.Body, cancellationToken);
+            dataset = await datasets.UploadAsync(name, request.Body, cancellationToken, format);
         }
         catch (EmptyDatasetException ex)
         {

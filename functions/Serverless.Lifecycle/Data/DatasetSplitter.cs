@@ -35,6 +35,38 @@ public static class DatasetSplitter
         return u < split.Train + split.Validation ? Partition.Validation : Partition.Test;
     }
 
+    /// <summary>
+    /// Splits rows that arrive as fields (Parquet), writing them as RFC 4180 CSV: the partitions
+    /// are CSV whatever the upload's format, so the trainer reads one format.
+    /// </summary>
+    public static async Task<SplitCounts> SplitAsync(
+        IReadOnlyList<string> header, IAsyncEnumerable<string?[]> rows, SplitSpec split, TextWriter train, TextWriter validation, TextWriter test, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(rows);
+        var writers = new[] { train, validation, test };
+        var counts = new long[3];
+        var headerLine = string.Join(',', header.Select(Quote));
+        foreach (var writer in writers)
+        {
+            await writer.WriteLineAsync(headerLine);
+        }
+
+        await foreach (var row in rows.WithCancellation(cancellationToken))
+        {
+            var line = string.Join(',', row.Select(Quote));
+            var partition = (int)Assign(line, split);
+            await writers[partition].WriteLineAsync(line);
+            counts[partition]++;
+        }
+
+        return new SplitCounts(counts[0], counts[1], counts[2]);
+    }
+
+    /// <summary>A field as RFC 4180 writes it: quoted when it holds a comma, a quote or a line break.</summary>
+    public static string Quote(string? field) =>
+        field is null ? "" : field.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : field;
+
     /// <summary>Reads <paramref name="csv"/> once and writes each row, with the header, to its partition's writer.</summary>
     public static SplitCounts Split(TextReader csv, SplitSpec split, TextWriter train, TextWriter validation, TextWriter test)
     {

@@ -14,14 +14,14 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
     /// Streams <paramref name="content"/> into a new blob, hashing it on the way, and records
     /// the version. The body is never buffered whole.
     /// </summary>
-    public async Task<DatasetVersion> UploadAsync(string model, Stream content, CancellationToken cancellationToken)
+    public async Task<DatasetVersion> UploadAsync(string model, Stream content, CancellationToken cancellationToken, DatasetFormat format = DatasetFormat.Csv)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         ArgumentNullException.ThrowIfNull(content);
         await storage.EnsureCreatedAsync(cancellationToken);
 
         var now = clock.GetUtcNow();
-        var name = $"{model}/{now:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid():N}.csv";
+        var name = $"{model}/{now:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid():N}{DatasetFormats.Extension(format)}";
         var path = new BlobPath(StorageNames.DatasetsContainer, name);
         var blob = storage.Blob(path);
 
@@ -32,7 +32,7 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
                 hashing,
                 new BlobUploadOptions
                 {
-                    HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" },
+                    HttpHeaders = new BlobHttpHeaders { ContentType = format == DatasetFormat.Parquet ? "application/vnd.apache.parquet" : "text/csv" },
                     Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                 },
                 cancellationToken);

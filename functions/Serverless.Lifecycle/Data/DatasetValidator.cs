@@ -21,7 +21,7 @@ public static class DatasetValidator
     private static readonly char[] OtherDelimiters = [';', '\t', '|'];
 
     public static async Task<ValidationReport> ValidateAsync(
-        Stream csv, ModelSpec spec, string? expectedSha256, CancellationToken cancellationToken, DatasetProfile? previous = null)
+        Stream csv, ModelSpec spec, string? expectedSha256, CancellationToken cancellationToken, DatasetProfile? previous = null, DatasetFormat format = DatasetFormat.Csv)
     {
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(spec);
@@ -29,8 +29,13 @@ public static class DatasetValidator
         using var sha = SHA256.Create();
         var findings = new List<DataFinding>();
         Pass? pass;
-        await using (var hashing = new CryptoStream(csv, sha, CryptoStreamMode.Read, leaveOpen: true))
+        if (format == DatasetFormat.Parquet)
         {
+            pass = await ReadParquetAsync(csv, sha, spec, findings, cancellationToken);
+        }
+        else
+        {
+            await using var hashing = new CryptoStream(csv, sha, CryptoStreamMode.Read, leaveOpen: true);
             pass = Read(hashing, spec, findings, cancellationToken);
 
             // Drain what the reader did not need so the hash covers the whole file.
@@ -96,6 +101,57 @@ public static class DatasetValidator
             // file is rejected with the reason, and nothing else is affected.
             findings.Add(new DataFinding("*", DataRules.Format, $"The file could not be read as CSV: {ex.Message}", []));
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Parquet keeps its index at the end of the file, so the bytes are first copied to a temporary
+    /// file (hashing them on the way, in bounded memory) and then read row group by row group.
+    /// Example "lines" of Parquet findings are row numbers, counting the first row as 1.
+    /// </summary>
+    private static async Task<Pass?> ReadParquetAsync(Stream source, SHA256 sha, ModelSpec spec, List<DataFinding> findings, CancellationToken cancellationToken)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await using (var copy = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var hashing = new CryptoStream(source, sha, CryptoStreamMode.Read, leaveOpen: true))
+            {
+                await hashing.CopyToAsync(copy, cancellationToken);
+            }
+
+            if (new FileInfo(file).Length == 0)
+            {
+                findings.Add(new DataFinding("*", DataRules.Header, "The file is empty: a Parquet dataset needs a schema and rows.", []));
+                return null;
+            }
+
+            await using var stream = File.OpenRead(file);
+            await using var reader = await Parquet.ParquetReader.CreateAsync(stream, cancellationToken: cancellationToken);
+            var columns = ParquetRows.ReadHeader(reader);
+            if (!CheckHeader(columns, spec, findings))
+            {
+                return null;
+            }
+
+            var pass = new Pass(spec, columns);
+            var row = 0;
+            await foreach (var fields in ParquetRows.ReadRowsAsync(reader, cancellationToken))
+            {
+                pass.AddFields(fields, ++row);
+            }
+
+            return pass;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // Parquet.Net throws on a truncated or corrupt file; reject it with the reason.
+            findings.Add(new DataFinding("*", DataRules.Format, $"The file could not be read as Parquet: {ex.Message}", []));
+            return null;
+        }
+        finally
+        {
+            File.Delete(file);
         }
     }
 
@@ -213,7 +269,30 @@ public static class DatasetValidator
                 accumulator.Add(row[index].Span, line);
             }
 
-            var label = row[labelIndex].Span;
+            AddLabel(row[labelIndex].Span, line);
+            duplicates.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(row.Span)), line);
+        }
+
+        /// <summary>The same as <see cref="Add(SepReader.Row)"/> for a row already split into fields (Parquet).</summary>
+        public void AddFields(string?[] fields, int line)
+        {
+            Rows++;
+            foreach (var (index, accumulator) in numeric)
+            {
+                accumulator.Add(fields[index].AsSpan(), line);
+            }
+
+            foreach (var (index, accumulator) in categorical)
+            {
+                accumulator.Add(fields[index].AsSpan(), line);
+            }
+
+            AddLabel(fields[labelIndex].AsSpan(), line);
+            duplicates.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(string.Join('\u001f', fields).AsSpan())), line);
+        }
+
+        private void AddLabel(ReadOnlySpan<char> label, int line)
+        {
             if (label.Trim().IsEmpty)
             {
                 labelMissing.Add(line);
@@ -230,8 +309,6 @@ public static class DatasetValidator
             {
                 negatives++;
             }
-
-            duplicates.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(row.Span)), line);
         }
 
         public IEnumerable<DataFinding> Findings(ModelSpec model)

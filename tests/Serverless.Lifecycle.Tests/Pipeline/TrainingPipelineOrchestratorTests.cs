@@ -1,4 +1,5 @@
 using System.Text;
+using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
@@ -11,10 +12,12 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
 {
     private static ModelSpec SampleSpec(string name) => ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = name };
 
-    private async Task<RunStatus> RunAsync(ModelSpec spec, string csv)
+    private Task<RunStatus> RunAsync(ModelSpec spec, string csv) => RunAsync(spec, Encoding.UTF8.GetBytes(csv), DatasetFormat.Csv);
+
+    private async Task<RunStatus> RunAsync(ModelSpec spec, byte[] data, DatasetFormat format)
     {
         await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
-        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(csv)), CancellationToken.None);
+        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(data), CancellationToken.None, format);
         var request = new TrainingRunRequest($"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
 
         Assert.True(await fixture.Client.StartRunAsync(request, CancellationToken.None));
@@ -67,6 +70,19 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         Assert.Contains(second.Findings!, f => f.Rule == "skew" && f.Column == "tenure_months" && f.Severity == "warning");
         Assert.NotEqual("rejected", second.Status);
         Assert.Contains("warning(s)", second.Steps[0].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ParquetDataset_TrainsLikeCsv()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("pq"));
+        var parquet = await Data.ParquetFixtures.FromChurnCsvAsync(ChurnDataGenerator.Generate(2500, seed: 21));
+
+        var run = await RunAsync(spec, parquet, DatasetFormat.Parquet);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.EndsWith(".parquet", run.Dataset!.Path, StringComparison.Ordinal);
+        Assert.InRange(run.Metrics!["auc"], 0.75, 1.0);
     }
 
     [Fact]

@@ -21,13 +21,26 @@ public sealed class SplitDatasetActivity(LifecycleStorage storage) : TaskActivit
         {
             var files = Partitions.Select(p => Path.Combine(folder.FullName, p + ".csv")).ToArray();
             SplitCounts counts;
-            await using (var source = await storage.Blob(BlobPath.Parse(input.Dataset.Path)).OpenReadAsync())
-            using (var reader = new StreamReader(source, Encoding.UTF8))
+            var blob = storage.Blob(BlobPath.Parse(input.Dataset.Path));
             using (var train = new StreamWriter(files[0], false, new UTF8Encoding(false)))
             using (var validation = new StreamWriter(files[1], false, new UTF8Encoding(false)))
             using (var test = new StreamWriter(files[2], false, new UTF8Encoding(false)))
             {
-                counts = DatasetSplitter.Split(reader, input.Spec.Split, train, validation, test);
+                if (DatasetFormats.FromPath(input.Dataset.Path) == DatasetFormat.Parquet)
+                {
+                    var local = Path.Combine(folder.FullName, "dataset.parquet");
+                    await blob.DownloadToAsync(local);
+                    await using var stream = File.OpenRead(local);
+                    await using var parquet = await Parquet.ParquetReader.CreateAsync(stream);
+                    counts = await DatasetSplitter.SplitAsync(
+                        ParquetRows.ReadHeader(parquet), ParquetRows.ReadRowsAsync(parquet, CancellationToken.None), input.Spec.Split, train, validation, test, CancellationToken.None);
+                }
+                else
+                {
+                    await using var source = await blob.OpenReadAsync();
+                    using var reader = new StreamReader(source, Encoding.UTF8);
+                    counts = DatasetSplitter.Split(reader, input.Spec.Split, train, validation, test);
+                }
             }
 
             var paths = new string[3];

@@ -20,7 +20,8 @@ public sealed class ValidateDatasetActivity(LifecycleStorage storage, DatasetSto
         ValidationReport report;
         await using (var stream = await storage.Blob(BlobPath.Parse(input.Dataset.Path)).OpenReadAsync())
         {
-            report = await DatasetValidator.ValidateAsync(stream, input.Spec, input.Dataset.Sha256, CancellationToken.None, previous);
+            report = await DatasetValidator.ValidateAsync(
+                stream, input.Spec, input.Dataset.Sha256, CancellationToken.None, previous, DatasetFormats.FromPath(input.Dataset.Path));
         }
 
         string? profilePath = null;
