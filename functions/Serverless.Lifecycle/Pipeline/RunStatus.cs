@@ -23,6 +23,9 @@ public sealed record RunStatus(
     int? Version,
     string? Error)
 {
+    /// <summary>Where the API serves the run's dataset profile, once validation has written it.</summary>
+    public string? ProfileUrl => ProfilePath is null ? null : Api.ApiRoutes.RunUrl(RunId) + "/profile";
+
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => Status is not ("pending" or "running");
 

@@ -55,7 +55,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
         Assert.Equal(6, run["steps"]!.AsArray().Count);
 
-        var profile = (await http.GetFromJsonAsync<JsonObject>($"/api/runs/{(string)run["runId"]!}/profile"))!;
+        var profile = (await http.GetFromJsonAsync<JsonObject>((string)run["profileUrl"]!))!;
         Assert.Equal(2500, (int)profile["rows"]!);
         Assert.NotNull(profile["features"]!["tenure_months"]!["numeric"]!["histogram"]!["edges"]);
         var version = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/1"))!;

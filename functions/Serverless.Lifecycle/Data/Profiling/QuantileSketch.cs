@@ -22,8 +22,8 @@ public sealed class QuantileSketch
     private static readonly double Gamma = (1 + RelativeAccuracy) / (1 - RelativeAccuracy);
     private static readonly double LogGamma = Math.Log(Gamma);
 
-    private readonly Dictionary<int, long> positive = [];
-    private readonly Dictionary<int, long> negative = [];
+    private readonly Buckets positive = new();
+    private readonly Buckets negative = new();
     private long zero;
 
     public long Count { get; private set; }
@@ -48,11 +48,11 @@ public sealed class QuantileSketch
         }
         else if (value > 0)
         {
-            Increment(positive, Index(value));
+            positive.Increment(Index(value));
         }
         else
         {
-            Increment(negative, Index(-value));
+            negative.Increment(Index(-value));
         }
     }
 
@@ -118,7 +118,7 @@ public sealed class QuantileSketch
     /// <summary>Buckets from the most negative to the most positive: (upper bound, lower bound, count).</summary>
     private IEnumerable<(double Upper, double Lower, long Count)> BucketsAscending()
     {
-        foreach (var (index, count) in negative.OrderByDescending(b => b.Key))
+        foreach (var (index, count) in negative.Descending())
         {
             yield return (-Math.Pow(Gamma, index - 1), -Math.Pow(Gamma, index), count);
         }
@@ -128,15 +128,67 @@ public sealed class QuantileSketch
             yield return (ZeroThreshold, ZeroThreshold, zero);
         }
 
-        foreach (var (index, count) in positive.OrderBy(b => b.Key))
+        foreach (var (index, count) in positive.Ascending())
         {
             yield return (Math.Pow(Gamma, index), Math.Pow(Gamma, index - 1), count);
         }
     }
 
-    private static void Increment(Dictionary<int, long> buckets, int index)
+    /// <summary>Counts by bucket index in one array that grows to the range of indexes seen.</summary>
+    private sealed class Buckets
     {
-        buckets.TryGetValue(index, out var count);
-        buckets[index] = count + 1;
+        private long[] counts = [];
+        private int offset;
+
+        public void Increment(int index)
+        {
+            var slot = index - offset;
+            if ((uint)slot >= (uint)counts.Length)
+            {
+                slot = Grow(index);
+            }
+
+            counts[slot]++;
+        }
+
+        public IEnumerable<(int Index, long Count)> Ascending()
+        {
+            for (var slot = 0; slot < counts.Length; slot++)
+            {
+                if (counts[slot] > 0)
+                {
+                    yield return (slot + offset, counts[slot]);
+                }
+            }
+        }
+
+        public IEnumerable<(int Index, long Count)> Descending()
+        {
+            for (var slot = counts.Length - 1; slot >= 0; slot--)
+            {
+                if (counts[slot] > 0)
+                {
+                    yield return (slot + offset, counts[slot]);
+                }
+            }
+        }
+
+        private int Grow(int index)
+        {
+            if (counts.Length == 0)
+            {
+                counts = new long[64];
+                offset = index - 32;
+                return index - offset;
+            }
+
+            var low = Math.Min(offset, index - 16);
+            var high = Math.Max(offset + counts.Length, index + 17);
+            var grown = new long[high - low];
+            Array.Copy(counts, 0, grown, offset - low, counts.Length);
+            counts = grown;
+            offset = low;
+            return index - offset;
+        }
     }
 }

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using nietras.SeparatedValues;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Specs;
+
+// Usage:
+//   generate <rows> <file>   write a CSV of <rows> rows x 20 columns (12 numeric, 7 categorical, 1 label)
+//   parse <file>             Sep parse-only: read every field of every row (the practical ceiling)
+//   validate <file>          full validation + profiling with the product's DatasetValidator
+// Each mode prints one line: mode, rows, seconds, MB/s, peak RSS (MB, from /proc/self/status VmHWM).
+return args switch
+{
+    ["generate", var rows, var file] => Generate(int.Parse(rows, CultureInfo.InvariantCulture), file),
+    ["parse", var file] => Parse(file),
+    ["validate", var file] => await Validate(file),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: generate <rows> <file> | parse <file> | validate <file>");
+    return 2;
+}
+
+static int Generate(int rows, string file)
+{
+    string[][] categories = [["a", "b", "c"], ["north", "south", "east", "west"], ["x1", "x2"], ["basic", "plus", "pro", "max", "ultra"], ["red", "green"], ["s", "m", "l", "xl"], ["yes", "no", "maybe"]];
+    var random = new Random(42);
+    using var writer = new StreamWriter(file, false, new UTF8Encoding(false), 1 << 20);
+    writer.WriteLine(string.Join(',', Enumerable.Range(0, 12).Select(i => $"n{i}").Concat(Enumerable.Range(0, 7).Select(i => $"c{i}")).Append("label")));
+    var line = new StringBuilder();
+    for (var r = 0; r < rows; r++)
+    {
+        line.Clear();
+        for (var i = 0; i < 12; i++)
+        {
+            var value = i % 3 == 0 ? random.Next(0, 1000) : Math.Round((random.NextDouble() * 200) - 50, 3);
+            line.Append(value.ToString(CultureInfo.InvariantCulture)).Append(',');
+        }
+
+        for (var i = 0; i < 7; i++)
+        {
+            line.Append(categories[i][random.Next(categories[i].Length)]).Append(',');
+        }
+
+        line.Append(random.Next(2));
+        writer.WriteLine(line);
+    }
+
+    return 0;
+}
+
+static int Parse(string file)
+{
+    var clock = Stopwatch.StartNew();
+    long rows = 0;
+    long chars = 0;
+    using (var reader = Sep.New(',').Reader(o => o with { Unescape = true }).FromFile(file))
+    {
+        foreach (var row in reader)
+        {
+            rows++;
+            for (var i = 0; i < row.ColCount; i++)
+            {
+                chars += row[i].Span.Length;
+            }
+        }
+    }
+
+    Report("parse", file, rows, clock.Elapsed);
+    return chars > 0 ? 0 : 1;
+}
+
+static async Task<int> Validate(string file)
+{
+    var spec = new ModelSpec
+    {
+        Name = "bench",
+        Task = ModelTasks.Binary,
+        Label = "label",
+        Features = Enumerable.Range(0, 12).Select(i => new FeatureSpec { Name = $"n{i}", Type = FeatureTypes.Numeric, Range = new RangeSpec(-100, 1000) })
+            .Concat(Enumerable.Range(0, 7).Select(i => new FeatureSpec { Name = $"c{i}", Type = FeatureTypes.Categorical })).ToList(),
+    };
+    var clock = Stopwatch.StartNew();
+    ValidationReport report;
+    await using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+    {
+        report = await DatasetValidator.ValidateAsync(stream, spec, null, CancellationToken.None);
+    }
+
+    Report("validate", file, report.RowCount, clock.Elapsed);
+    return report.Profile is null ? 1 : 0;
+}
+
+static void Report(string mode, string file, long rows, TimeSpan elapsed)
+{
+    var megabytes = new FileInfo(file).Length / 1e6;
+    var peak = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] ?? "0";
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode}\t{rows}\t{elapsed.TotalSeconds:F2}\t{megabytes / elapsed.TotalSeconds:F1}\t{long.Parse(peak, CultureInfo.InvariantCulture) / 1024}"));
+}
+
