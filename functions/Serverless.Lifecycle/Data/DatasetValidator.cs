@@ -86,11 +86,24 @@ public static class DatasetValidator
                 return null;
             }
 
-            var pass = new Pass(spec, columns);
-            while (sep.MoveNext())
+            // Rows are checked on every core: each worker keeps its own accumulators, merged at
+            // the end (sums, Welford/Chan moments, sketch buckets, earliest example lines).
+            var parts = new System.Collections.Concurrent.ConcurrentBag<Pass>();
+            using var local = new ThreadLocal<Pass>(() =>
+            {
+                var part = new Pass(spec, columns);
+                parts.Add(part);
+                return part;
+            });
+            foreach (var _ in sep.ParallelEnumerate(row => local.Value!.Add(row), Environment.ProcessorCount))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                pass.Add(sep.Current);
+            }
+
+            var pass = new Pass(spec, columns);
+            foreach (var part in parts)
+            {
+                pass.Merge(part);
             }
 
             return pass;
@@ -249,14 +262,15 @@ public static class DatasetValidator
 
         public long Rows { get; private set; }
 
-        public void Add(SepReader.Row row)
+        /// <summary>Checks one row; returns true (a value for the parallel enumeration to hand back).</summary>
+        public bool Add(SepReader.Row row)
         {
             Rows++;
             var line = row.LineNumberFrom;
             if (row.ColCount != columnCount)
             {
                 wrongColumnCount.Add(line);
-                return;
+                return true;
             }
 
             foreach (var (index, accumulator) in numeric)
@@ -271,6 +285,28 @@ public static class DatasetValidator
 
             AddLabel(row[labelIndex].Span, line);
             duplicates.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(row.Span)), line);
+            return true;
+        }
+
+        /// <summary>Adds a part of the file read by another worker.</summary>
+        public void Merge(Pass other)
+        {
+            Rows += other.Rows;
+            positives += other.positives;
+            negatives += other.negatives;
+            labelMissing.Merge(other.labelMissing);
+            labelInvalid.Merge(other.labelInvalid);
+            wrongColumnCount.Merge(other.wrongColumnCount);
+            duplicates.Merge(other.duplicates);
+            for (var i = 0; i < numeric.Length; i++)
+            {
+                numeric[i].Accumulator.Merge(other.numeric[i].Accumulator);
+            }
+
+            for (var i = 0; i < categorical.Length; i++)
+            {
+                categorical[i].Accumulator.Merge(other.categorical[i].Accumulator);
+            }
         }
 
         /// <summary>The same as <see cref="Add(SepReader.Row)"/> for a row already split into fields (Parquet).</summary>

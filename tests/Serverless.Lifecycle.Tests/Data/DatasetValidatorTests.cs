@@ -17,6 +17,9 @@ public sealed class DatasetValidatorTests
     internal static Task<ValidationReport> Validate(byte[] bytes, ModelSpec? spec = null, string? sha = null) =>
         DatasetValidator.ValidateAsync(new MemoryStream(bytes), spec ?? Spec, sha, CancellationToken.None);
 
+    internal static ModelSpec SpecWith(double maxDuplicateRatio) =>
+        Spec with { Validation = Spec.Validation with { MaxDuplicateRatio = maxDuplicateRatio } };
+
     private static string Sample(int rows = 600, int seed = 5) => ChurnDataGenerator.Generate(rows, seed);
 
     /// <summary>The sample with line <paramref name="line"/> (1-based, header is 1) replaced.</summary>

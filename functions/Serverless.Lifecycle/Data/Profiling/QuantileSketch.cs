@@ -56,6 +56,23 @@ public sealed class QuantileSketch
         }
     }
 
+    /// <summary>Adds another sketch's values: the lattice is shared, so buckets add index by index.</summary>
+    public void Merge(QuantileSketch other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Count == 0)
+        {
+            return;
+        }
+
+        Count += other.Count;
+        Min = Math.Min(Min, other.Min);
+        Max = Math.Max(Max, other.Max);
+        zero += other.zero;
+        positive.Merge(other.positive);
+        negative.Merge(other.negative);
+    }
+
     /// <summary>The value at quantile <paramref name="q"/> (0..1), within <see cref="RelativeAccuracy"/>, clamped to [min, max].</summary>
     public double Quantile(double q)
     {
@@ -149,6 +166,20 @@ public sealed class QuantileSketch
             }
 
             counts[slot]++;
+        }
+
+        public void Merge(Buckets other)
+        {
+            foreach (var (index, count) in other.Ascending())
+            {
+                var slot = index - offset;
+                if ((uint)slot >= (uint)counts.Length)
+                {
+                    slot = Grow(index);
+                }
+
+                counts[slot] += count;
+            }
         }
 
         public IEnumerable<(int Index, long Count)> Ascending()
