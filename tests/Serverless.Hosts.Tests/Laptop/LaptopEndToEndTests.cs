@@ -134,6 +134,17 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType!.MediaType);
 
+        var wrongType = await http.PostAsync($"/api/models/{name}/datasets", Json("{}"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+
+        spec["evaluation"]!["gate"]!["thresholds"]![0]!["min"] = 0.5;
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()))).StatusCode);
+        var empty = await http.PostAsync($"/api/models/{name}/datasets", new ByteArrayContent([]) { Headers = { ContentType = new("text/csv") } });
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("empty", await empty.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var versions = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions"))!;
+        Assert.Empty(versions["versions"]!.AsArray());
+
         var health = await http.GetAsync("/api/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
