@@ -61,10 +61,7 @@ internal sealed class NumericAccumulator(FeatureSpec feature)
             return;
         }
 
-        // csFastFloat parses the common forms several times faster than double.TryParse; anything
-        // it does not take whole goes to the framework's parser, which has the final word.
-        if (!(csFastFloat.FastDoubleParser.TryParseDouble(trimmed, out var consumed, out var value) && consumed == trimmed.Length)
-            && !double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        if (!DecimalParser.TryParse(trimmed, out var value))
         {
             TypeErrors.Add(line);
             return;
