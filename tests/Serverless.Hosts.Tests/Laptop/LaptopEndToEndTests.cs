@@ -15,6 +15,14 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>The sample spec under another model name, so tests do not share a model.</summary>
+    internal static async Task<JsonNode> SampleSpecAsync(string name)
+    {
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
+        spec["name"] = name;
+        return spec;
+    }
+
     /// <summary>Uploads the sample data (which starts a run) and polls the run's status URL until it ends.</summary>
     private async Task<JsonObject> UploadAndWaitAsync(string name)
     {
@@ -23,16 +31,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
         Assert.Equal(statusUrl, upload.Headers.Location!.OriginalString);
 
-        JsonObject run;
-        var deadline = DateTime.UtcNow.AddMinutes(4);
-        do
-        {
-            await Task.Delay(500);
-            run = (await host.Http.GetFromJsonAsync<JsonObject>(statusUrl))!;
-        }
-        while ((string)run["status"]! is "pending" or "running" && DateTime.UtcNow < deadline);
-
-        return run;
+        return await host.WaitForRunAsync(statusUrl, TimeSpan.FromMinutes(4));
     }
 
     [Fact]
@@ -40,8 +39,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("e2e");
-        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
-        spec["name"] = name;
+        var spec = await SampleSpecAsync(name);
 
         var put = await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
@@ -85,8 +83,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("rej");
-        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
-        spec["name"] = name;
+        var spec = await SampleSpecAsync(name);
         await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
         var lines = ChurnDataGenerator.Generate(300, seed: 33).Split('\n');
         lines[4] = "c-x,500,55.1,1,one-year,dsl,card,0";
@@ -94,14 +91,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
 
         var upload = await http.PostAsync($"/api/models/{name}/datasets", new StringContent(string.Join('\n', lines), Encoding.UTF8, "text/csv"));
         var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
-        JsonObject run;
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        do
-        {
-            await Task.Delay(300);
-            run = (await http.GetFromJsonAsync<JsonObject>(statusUrl))!;
-        }
-        while ((string)run["status"]! is "pending" or "running" && DateTime.UtcNow < deadline);
+        var run = await host.WaitForRunAsync(statusUrl, TimeSpan.FromMinutes(2));
 
         Assert.Equal("rejected", (string)run["status"]!);
         var findings = run["findings"]!.AsArray().Select(f => ((string)f!["column"]!, (string)f["rule"]!, (string)f["severity"]!)).ToList();
@@ -118,8 +108,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("bad");
-        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
-        spec["name"] = name;
+        var spec = await SampleSpecAsync(name);
         spec["evaluation"]!["gate"]!["thresholds"]![0]!["min"] = 1.5;
 
         var invalidSpec = await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
@@ -154,8 +143,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("val");
-        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
-        spec["name"] = name;
+        var spec = await SampleSpecAsync(name);
         await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
         var run = await UploadAndWaitAsync(name);
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");

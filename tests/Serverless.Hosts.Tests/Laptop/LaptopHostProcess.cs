@@ -99,6 +99,21 @@ public sealed class LaptopHostProcess : IAsyncLifetime
         Assert.Fail("The laptop host did not answer /api/health within 90 s:\n" + Log);
     }
 
+    /// <summary>Polls a run's status URL until the run has ended (or the time is up) and returns the last status.</summary>
+    public async Task<System.Text.Json.Nodes.JsonObject> WaitForRunAsync(string statusUrl, TimeSpan timeout)
+    {
+        System.Text.Json.Nodes.JsonObject run;
+        var deadline = DateTime.UtcNow + timeout;
+        do
+        {
+            await Task.Delay(300);
+            run = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>(Http, statusUrl))!;
+        }
+        while ((string)run["status"]! is "pending" or "running" && DateTime.UtcNow < deadline);
+
+        return run;
+    }
+
     public async Task DisposeAsync()
     {
         Http.Dispose();

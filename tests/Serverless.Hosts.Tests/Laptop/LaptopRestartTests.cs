@@ -13,8 +13,7 @@ public sealed class LaptopRestartTests(LaptopHostProcess host) : IClassFixture<L
     public async Task HostKilledDuringTraining_RunResumesAfterRestartAndSucceeds()
     {
         var name = Azurite.UniqueModelName("restart");
-        var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;
-        spec["name"] = name;
+        var spec = await LaptopEndToEndTests.SampleSpecAsync(name);
         Assert.Equal(HttpStatusCode.Created, (await host.Http.PutAsync($"/api/models/{name}", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"))).StatusCode);
         var upload = await host.Http.PostAsync($"/api/models/{name}/datasets", new StringContent(ChurnDataGenerator.Generate(2500, seed: 31), Encoding.UTF8, "text/csv"));
         var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
@@ -32,13 +31,7 @@ public sealed class LaptopRestartTests(LaptopHostProcess host) : IClassFixture<L
         await host.KillAsync();
 
         await host.StartAsync();
-        deadline = DateTime.UtcNow.AddMinutes(4);
-        do
-        {
-            await Task.Delay(500);
-            run = (await host.Http.GetFromJsonAsync<JsonObject>(statusUrl))!;
-        }
-        while ((string)run["status"]! is "pending" or "running" && DateTime.UtcNow < deadline);
+        run = await host.WaitForRunAsync(statusUrl, TimeSpan.FromMinutes(4));
 
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
         Assert.Equal(1, (int)run["version"]!);
