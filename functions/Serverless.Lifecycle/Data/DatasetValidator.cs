@@ -112,7 +112,8 @@ public static class DatasetValidator
         {
             // Sep reports malformed input (for example an unterminated quote) by throwing; the
             // file is rejected with the reason, and nothing else is affected.
-            findings.Add(new DataFinding("*", DataRules.Format, $"The file could not be read as CSV: {ex.Message}", []));
+            var reason = ex is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0].Message : ex.Message;
+            findings.Add(new DataFinding("*", DataRules.Format, $"The file could not be read as CSV: {reason}", []));
             return null;
         }
     }
