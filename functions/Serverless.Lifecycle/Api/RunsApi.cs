@@ -11,7 +11,7 @@ namespace Serverless.Lifecycle.Api;
 public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Storage.LifecycleStorage storage)
 {
     /// <summary>
-    /// POST /models/{name}/datasets: stores the CSV body as a new dataset version and, unless
+    /// POST /models/{name}/datasets: stores the CSV or Parquet body as a new dataset version and, unless
     /// <c>?train=false</c>, starts a run whose id derives from the blob's path and ETag.
     /// </summary>
     public Task<IResult> UploadDatasetAsync(HttpRequest request, string name, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
