@@ -79,6 +79,26 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     }
 
     [Fact]
+    public async Task ParquetUpload_TrainsAndServes()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("pq");
+        await http.PutAsync($"/api/models/{name}", Json((await SampleSpecAsync(name)).ToJsonString()));
+        var parquet = new ByteArrayContent(await ParquetFixtures.FromChurnCsvAsync(ChurnDataGenerator.Generate(2500, seed: 31)));
+        parquet.Headers.ContentType = new("application/vnd.apache.parquet");
+
+        var upload = await http.PostAsync($"/api/models/{name}/datasets", parquet);
+        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
+        var accepted = (await upload.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.EndsWith(".parquet", (string)accepted["dataset"]!["path"]!, StringComparison.Ordinal);
+        var run = await host.WaitForRunAsync((string)accepted["statusUrl"]!, TimeSpan.FromMinutes(4));
+
+        Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
+        var predict = await http.PostAsync($"/api/models/{name}/predict", Json("{\"instances\":[" + HighRisk + "]}"));
+        Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
+    }
+
+    [Fact]
     public async Task UploadOfBadData_IsRejectedWithItsFindingsInTheRunStatus()
     {
         var http = host.Http;

@@ -76,7 +76,7 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
     public async Task Run_ParquetDataset_TrainsLikeCsv()
     {
         var spec = SampleSpec(Azurite.UniqueModelName("pq"));
-        var parquet = await Data.ParquetFixtures.FromChurnCsvAsync(ChurnDataGenerator.Generate(2500, seed: 21));
+        var parquet = await ParquetFixtures.FromChurnCsvAsync(ChurnDataGenerator.Generate(2500, seed: 21));
 
         var run = await RunAsync(spec, parquet, DatasetFormat.Parquet);
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Parquet;
 using Parquet.Schema;
 
-namespace Serverless.Lifecycle.Tests.Data;
+namespace Serverless.Tests;
 
 /// <summary>The sample churn CSV written as Parquet by Parquet.Net: doubles, a nullable int, strings and an int label.</summary>
 public static class ParquetFixtures
