@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Serverless.Lifecycle.Data.Profiling;
 
 /// <summary>
@@ -43,7 +45,8 @@ internal sealed class DuplicateTracker
         }
 
         SampledRows++;
-        if (seen.TryGetValue(rowHash, out var entry))
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(seen, rowHash, out var exists);
+        if (exists)
         {
             entry.Count++;
             Duplicates++;
@@ -51,7 +54,7 @@ internal sealed class DuplicateTracker
             return;
         }
 
-        seen[rowHash] = new Entry { Count = 1, FirstLine = line };
+        entry = new Entry { Count = 1, FirstLine = line };
         if (seen.Count > Capacity)
         {
             Thin(modulus * 2);
@@ -73,7 +76,8 @@ internal sealed class DuplicateTracker
                 continue;
             }
 
-            if (seen.TryGetValue(hash, out var mine))
+            ref var mine = ref CollectionsMarshal.GetValueRefOrAddDefault(seen, hash, out var exists);
+            if (exists)
             {
                 // The same row in both parts: the later first occurrence is a duplicate.
                 Note(Math.Max(mine.FirstLine, theirs.FirstLine));
@@ -82,7 +86,7 @@ internal sealed class DuplicateTracker
             }
             else
             {
-                seen[hash] = new Entry { Count = theirs.Count, FirstLine = theirs.FirstLine };
+                mine = theirs;
             }
         }
 
@@ -132,7 +136,8 @@ internal sealed class DuplicateTracker
         Duplicates = seen.Values.Sum(e => (long)e.Count - 1);
     }
 
-    private sealed class Entry
+    /// <summary>Stored inline in the dictionary: no object per sampled row.</summary>
+    private struct Entry
     {
         public int Count;
         public int FirstLine;
