@@ -53,7 +53,7 @@ public static class LightGbmTrainer
         };
 
         var onnx = Export(ml, model, withoutLabel.Load(validationCsv));
-        var parity = CheckParity(spec, model, scored, onnx, validationCsv);
+        var parity = CheckParity(spec, scored, onnx, validationCsv);
         return new TrainedModel(onnx, validationMetrics, parity, model, ml);
     }
 
@@ -99,7 +99,7 @@ public static class LightGbmTrainer
         return stream.ToArray();
     }
 
-    private static OnnxParity CheckParity(ModelSpec spec, ITransformer model, IDataView scored, byte[] onnx, string validationCsv)
+    private static OnnxParity CheckParity(ModelSpec spec, IDataView scored, byte[] onnx, string validationCsv)
     {
         var expectedProbability = scored.GetColumn<float>(OnnxOutputs.Probability).ToArray();
         var expectedLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).ToArray();
@@ -119,7 +119,6 @@ public static class LightGbmTrainer
             labelsIdentical &= actual[i].Label == expectedLabel[i];
         }
 
-        GC.KeepAlive(model);
         return new OnnxParity(actual.Count, maxDifference, labelsIdentical);
     }
 
