@@ -11,7 +11,7 @@ using Serverless.Lifecycle.Specs;
 namespace Serverless.Lifecycle.Data;
 
 /// <summary>
-/// Decides whether a CSV dataset can be trained on and profiles it, in one streaming pass with
+/// Decides whether a CSV or Parquet dataset can be trained on and profiles it, in one streaming pass with
 /// bounded memory: schema, parse errors, quality (missing, ranges, NaN/Inf, categories,
 /// constants, duplicates, labels, class balance, row count), value skew against the previous
 /// accepted dataset, and the SHA-256 of the bytes. Each finding says in one line what is wrong.
@@ -81,6 +81,7 @@ public static class DatasetValidator
             {
                 columns.Add(header[i].ToString().Trim());
             }
+
             if (!CheckHeader(columns, spec, findings))
             {
                 return null;
@@ -393,7 +394,7 @@ public static class DatasetValidator
                     yield return new DataFinding(name, DataRules.UnknownCategory, $"{a.Unknown.Count} value(s) of '{name}' are not allowed categories, such as {string.Join(", ", a.UnknownValues.Select(v => $"'{v}'"))}.", a.Unknown.Lines, Severity(DataRules.UnknownCategory), string.Join(", ", a.UnknownValues), string.Join(", ", a.Feature.Categories!));
                 }
 
-                foreach (var finding in MissingAndConstant(name, a.Missing, readRows, a.Feature.MaxMissingRatio, a.Count > 1 && a.Counts.Count == 1, Severity, Ratio))
+                foreach (var finding in MissingAndConstant(name, a.Missing, readRows, a.Feature.MaxMissingRatio, a.Count > 1 && a.Distinct == 1, Severity, Ratio))
                 {
                     yield return finding;
                 }
@@ -470,7 +471,7 @@ public static class DatasetValidator
 
             // The baseline's top categories, then everything else as one "other" bin, on both sides.
             var top = baseline.Categorical.Top;
-            var current = top.Select(c => categories.Counts.TryGetValue(c.Value, out var n) ? n : 0).ToList();
+            var current = top.Select(c => categories.CountOf(c.Value)).ToList();
             current.Add(categories.Count - current.Sum());
             var expected = top.Select(c => c.Count).ToList();
             expected.Add(baseline.Categorical.Other);

@@ -173,7 +173,11 @@ internal sealed class CategoricalAccumulator(FeatureSpec feature)
 
     public HashSet<string> UnknownValues { get; } = new(StringComparer.Ordinal);
 
-    public IReadOnlyDictionary<string, long> Counts => tallies.ToDictionary(t => t.Key, t => t.Value.Count, StringComparer.Ordinal);
+    /// <summary>Distinct values tracked so far.</summary>
+    public int Distinct => tallies.Count;
+
+    /// <summary>How often <paramref name="value"/> was seen (0 if never, or past the tracking cap).</summary>
+    public long CountOf(string value) => tallies.TryGetValue(value, out var tally) ? tally.Count : 0;
 
     /// <summary>How often a value was seen, and whether it is an allowed category: one lookup per value.</summary>
     private sealed class Tally(bool allowed)
