@@ -15,12 +15,7 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
     public async Task<(string Sha256, long Size)> WriteModelAsync(BlobPath source, string expectedSha256, ModelVersion version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
-        var bytes = (await storage.Blob(source).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
-        var sha = Sha256Hex(bytes);
-        if (!string.Equals(sha, expectedSha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArtifactIntegrityException(source.ToString(), expectedSha256, sha);
-        }
+        var bytes = await ReadVerifiedAsync(source, expectedSha256, cancellationToken);
 
         // The version number is reserved for this run alone, so overwriting here only ever
         // replaces a partial write of the same bytes by an earlier attempt of this step.
@@ -28,7 +23,7 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
             new BinaryData(bytes),
             new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" } },
             cancellationToken);
-        return (sha, bytes.LongLength);
+        return (expectedSha256.ToLowerInvariant(), bytes.LongLength);
     }
 
     public async Task WriteCardAsync(ModelVersion version, ModelCard card, CancellationToken cancellationToken)
@@ -57,11 +52,18 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
             throw new InvalidOperationException($"Version {version.Version} of '{version.Model}' is not ready to load.");
         }
 
-        var bytes = (await storage.Blob(BlobPath.Parse(version.ModelPath)).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+        return await ReadVerifiedAsync(BlobPath.Parse(version.ModelPath), version.Sha256, cancellationToken);
+    }
+
+    /// <summary>Downloads an artifact and returns its bytes only if their SHA-256 is <paramref name="expectedSha256"/>.</summary>
+    public async Task<byte[]> ReadVerifiedAsync(BlobPath path, string expectedSha256, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var bytes = (await storage.Blob(path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
         var sha = Sha256Hex(bytes);
-        return string.Equals(sha, version.Sha256, StringComparison.OrdinalIgnoreCase)
+        return string.Equals(sha, expectedSha256, StringComparison.OrdinalIgnoreCase)
             ? bytes
-            : throw new ArtifactIntegrityException(version.ModelPath, version.Sha256, sha);
+            : throw new ArtifactIntegrityException(path.ToString(), expectedSha256, sha);
     }
 
     /// <summary>A JSON document stored next to a version (its baseline profile); null when it is gone.</summary>

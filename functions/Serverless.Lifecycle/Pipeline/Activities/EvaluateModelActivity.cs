@@ -13,18 +13,13 @@ namespace Serverless.Lifecycle.Pipeline.Activities;
 /// Scores the held-out test split with ONNX Runtime (the same engine that serves), computes the
 /// metrics with ML.NET's evaluator and applies the spec's gate. The verdict is stored pass or fail.
 /// </summary>
-public sealed class EvaluateModelActivity(LifecycleStorage storage) : TaskActivity<EvaluateInput, EvaluationResult>
+public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifactStore artifacts) : TaskActivity<EvaluateInput, EvaluationResult>
 {
     public override async Task<EvaluationResult> RunAsync(TaskActivityContext context, EvaluateInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var artifact = input.Job.Onnx ?? throw new InvalidDataException($"Job {input.Job.JobId} reported no ONNX artifact.");
-        var bytes = (await storage.Blob(BlobPath.Parse(artifact.Path)).DownloadContentAsync()).Value.Content.ToArray();
-        var sha = ModelArtifactStore.Sha256Hex(bytes);
-        if (!string.Equals(sha, artifact.Sha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArtifactIntegrityException(artifact.Path, artifact.Sha256, sha);
-        }
+        var bytes = await artifacts.ReadVerifiedAsync(BlobPath.Parse(artifact.Path), artifact.Sha256, CancellationToken.None);
 
         LabeledBatch test;
         await using (var stream = await storage.Blob(BlobPath.Parse(input.Split.TestPath)).OpenReadAsync())
