@@ -23,32 +23,18 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         return spec;
     }
 
-    /// <summary>Uploads the sample data (which starts a run) and polls the run's status URL until it ends.</summary>
-    private async Task<JsonObject> UploadAndWaitAsync(string name)
-    {
-        var upload = await host.Http.PostAsync($"/api/models/{name}/datasets", new StringContent(ChurnDataGenerator.Generate(2500, seed: 31), Encoding.UTF8, "text/csv"));
-        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
-        var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
-        Assert.Equal(statusUrl, upload.Headers.Location!.OriginalString);
-
-        return await host.WaitForRunAsync(statusUrl, TimeSpan.FromMinutes(4));
-    }
-
     [Fact]
     public async Task SampleModel_TrainsThroughTheWholeLoopAndServesPredictions()
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("e2e");
-        var spec = await SampleSpecAsync(name);
-
-        var put = await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
-        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await host.RegisterSampleAsync(name);
 
         // A model with no champion yet cannot predict.
         var early = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
         Assert.Equal(HttpStatusCode.NotFound, early.StatusCode);
 
-        var run = await UploadAndWaitAsync(name);
+        var run = await host.UploadAndWaitAsync(name);
 
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
         Assert.Equal(6, run["steps"]!.AsArray().Count);
@@ -83,16 +69,13 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("pq");
-        await http.PutAsync($"/api/models/{name}", Json((await SampleSpecAsync(name)).ToJsonString()));
+        await host.RegisterSampleAsync(name);
         var parquet = new ByteArrayContent(await ParquetFixtures.FromChurnCsvAsync(ChurnDataGenerator.Generate(2500, seed: 31)));
         parquet.Headers.ContentType = new("application/vnd.apache.parquet");
 
-        var upload = await http.PostAsync($"/api/models/{name}/datasets", parquet);
-        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
-        var accepted = (await upload.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.EndsWith(".parquet", (string)accepted["dataset"]!["path"]!, StringComparison.Ordinal);
-        var run = await host.WaitForRunAsync((string)accepted["statusUrl"]!, TimeSpan.FromMinutes(4));
+        var run = await host.UploadAndWaitAsync(name, parquet);
 
+        Assert.EndsWith(".parquet", (string)run["dataset"]!["path"]!, StringComparison.Ordinal);
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
         var predict = await http.PostAsync($"/api/models/{name}/predict", Json("{\"instances\":[" + HighRisk + "]}"));
         Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
@@ -103,15 +86,12 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("rej");
-        var spec = await SampleSpecAsync(name);
-        await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
+        await host.RegisterSampleAsync(name);
         var lines = ChurnDataGenerator.Generate(300, seed: 33).Split('\n');
         lines[4] = "c-x,500,55.1,1,one-year,dsl,card,0";
         lines[7] = "c-y,12,55.1,1,forever,dsl,card,0";
 
-        var upload = await http.PostAsync($"/api/models/{name}/datasets", new StringContent(string.Join('\n', lines), Encoding.UTF8, "text/csv"));
-        var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
-        var run = await host.WaitForRunAsync(statusUrl, TimeSpan.FromMinutes(2));
+        var run = await host.UploadAndWaitAsync(name, new StringContent(string.Join('\n', lines), Encoding.UTF8, "text/csv"));
 
         Assert.Equal("rejected", (string)run["status"]!);
         var findings = run["findings"]!.AsArray().Select(f => ((string)f!["column"]!, (string)f["rule"]!, (string)f["severity"]!)).ToList();
@@ -163,9 +143,8 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         var http = host.Http;
         var name = Azurite.UniqueModelName("val");
-        var spec = await SampleSpecAsync(name);
-        await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()));
-        var run = await UploadAndWaitAsync(name);
+        await host.RegisterSampleAsync(name);
+        var run = await host.UploadAndWaitAsync(name);
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
 
         var missing = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk.Replace("\"support_calls\":5,", "", StringComparison.Ordinal)}}]}"""));

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json.Nodes;
+using Serverless.Samples.Churn;
 using Serverless.Tests;
 
 namespace Serverless.Hosts.Tests.Laptop;
@@ -99,15 +102,38 @@ public sealed class LaptopHostProcess : IAsyncLifetime
         Assert.Fail("The laptop host did not answer /api/health within 90 s:\n" + Log);
     }
 
-    /// <summary>Polls a run's status URL until the run has ended (or the time is up) and returns the last status.</summary>
-    public async Task<System.Text.Json.Nodes.JsonObject> WaitForRunAsync(string statusUrl, TimeSpan timeout)
+    /// <summary>Registers the sample churn spec under <paramref name="name"/>.</summary>
+    public async Task RegisterSampleAsync(string name)
     {
-        System.Text.Json.Nodes.JsonObject run;
+        var spec = await LaptopEndToEndTests.SampleSpecAsync(name);
+        var put = await Http.PutAsync($"/api/models/{name}", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+    }
+
+    /// <summary>Uploads a dataset (the sample CSV unless given), which starts a run; returns the run's status URL.</summary>
+    public async Task<string> UploadAsync(string name, HttpContent? content = null)
+    {
+        content ??= new StringContent(ChurnDataGenerator.Generate(2500, seed: 31), Encoding.UTF8, "text/csv");
+        var upload = await Http.PostAsync($"/api/models/{name}/datasets", content);
+        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
+        var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
+        Assert.Equal(statusUrl, upload.Headers.Location!.OriginalString);
+        return statusUrl;
+    }
+
+    /// <summary>Uploads a dataset and waits for the run it starts to end.</summary>
+    public async Task<JsonObject> UploadAndWaitAsync(string name, HttpContent? content = null) =>
+        await WaitForRunAsync(await UploadAsync(name, content), TimeSpan.FromMinutes(4));
+
+    /// <summary>Polls a run's status URL until the run has ended (or the time is up) and returns the last status.</summary>
+    public async Task<JsonObject> WaitForRunAsync(string statusUrl, TimeSpan timeout)
+    {
+        JsonObject run;
         var deadline = DateTime.UtcNow + timeout;
         do
         {
             await Task.Delay(300);
-            run = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>(Http, statusUrl))!;
+            run = (await Http.GetFromJsonAsync<JsonObject>(statusUrl))!;
         }
         while ((string)run["status"]! is "pending" or "running" && DateTime.UtcNow < deadline);
 

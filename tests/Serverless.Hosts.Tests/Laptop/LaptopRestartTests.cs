@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
-using Serverless.Samples.Churn;
 using Serverless.Tests;
 
 namespace Serverless.Hosts.Tests.Laptop;
@@ -13,10 +11,8 @@ public sealed class LaptopRestartTests(LaptopHostProcess host) : IClassFixture<L
     public async Task HostKilledDuringTraining_RunResumesAfterRestartAndSucceeds()
     {
         var name = Azurite.UniqueModelName("restart");
-        var spec = await LaptopEndToEndTests.SampleSpecAsync(name);
-        Assert.Equal(HttpStatusCode.Created, (await host.Http.PutAsync($"/api/models/{name}", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"))).StatusCode);
-        var upload = await host.Http.PostAsync($"/api/models/{name}/datasets", new StringContent(ChurnDataGenerator.Generate(2500, seed: 31), Encoding.UTF8, "text/csv"));
-        var statusUrl = (string)(await upload.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!;
+        await host.RegisterSampleAsync(name);
+        var statusUrl = await host.UploadAsync(name);
 
         // Wait until the training step is under way, then pull the plug on the host and its trainer.
         JsonObject run;
