@@ -20,6 +20,10 @@ public static class PipelineFunctions
     public static Task<TrainingRunResult> RunTrainingPipeline([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new TrainingPipelineOrchestrator().RunAsync(context, context.GetInput<TrainingRunRequest>()!);
 
+    [Function(nameof(TrainingJobOrchestrator))]
+    public static Task<TrainingJobReport> RunTrainingJob([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new TrainingJobOrchestrator().RunAsync(context, context.GetInput<TrainingJobInput>()!);
+
     [Function(nameof(ValidateDatasetActivity))]
     public static Task<ValidationReport> ValidateDataset([ActivityTrigger] DatasetStepInput input, string instanceId, FunctionContext executionContext) =>
         Resolve<ValidateDatasetActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(ValidateDatasetActivity), instanceId), input);
@@ -35,6 +39,10 @@ public static class PipelineFunctions
     [Function(nameof(GetTrainingJobStatusActivity))]
     public static Task<TrainingJobStatus> GetTrainingJobStatus([ActivityTrigger] TrainingJobRef input, string instanceId, FunctionContext executionContext) =>
         Resolve<GetTrainingJobStatusActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(GetTrainingJobStatusActivity), instanceId), input);
+
+    [Function(nameof(StopTrainingJobActivity))]
+    public static Task<bool> StopTrainingJob([ActivityTrigger] TrainingJobRef input, string instanceId, FunctionContext executionContext) =>
+        Resolve<StopTrainingJobActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(StopTrainingJobActivity), instanceId), input);
 
     [Function(nameof(EvaluateModelActivity))]
     public static Task<EvaluationResult> EvaluateModel([ActivityTrigger] EvaluateInput input, string instanceId, FunctionContext executionContext) =>

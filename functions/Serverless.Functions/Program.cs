@@ -4,5 +4,5 @@ using Serverless.Lifecycle.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddServerlessLifecycle().AddLocalProcessTrainer();
+builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
 builder.Build().Run();

@@ -33,4 +33,20 @@ public sealed class RunFunctions(RunsApi api)
         [DurableClient] DurableTaskClient client,
         string runId) =>
         RunsApi.GetRunAsync(runId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+
+    [Function("CancelRun")]
+    public static Task<IResult> CancelRun(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunCancel)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string runId) =>
+        RunsApi.CancelRunAsync(request, runId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+
+    /// <summary>The trainer's completion callback; function-level auth like every route but health.</summary>
+    [Function("CompleteTrainingJob")]
+    public static Task<IResult> CompleteTrainingJob(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.JobComplete)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string runId,
+        string jobId) =>
+        RunsApi.CompleteJobAsync(request, runId, jobId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
 }

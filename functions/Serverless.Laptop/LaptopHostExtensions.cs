@@ -1,6 +1,7 @@
 using System.Net;
 using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Training;
 
 namespace Serverless.Laptop;
 
@@ -16,7 +17,11 @@ public static class LaptopHostExtensions
         EnsureLoopback(urls);
         builder.WebHost.UseUrls(urls);
 
-        builder.Services.AddServerlessLifecycle().AddLocalProcessTrainer();
+        builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
+
+        // The trainer reports to this host's callback route unless configured otherwise.
+        var own = new Uri(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        builder.Services.PostConfigure<TrainingOptions>(o => o.CallbackBaseUrl ??= own);
         builder.Services.AddOptions<LaptopOptions>().BindConfiguration(LaptopOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DurableTaskFrameworkHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableTaskFrameworkHost>());

@@ -1,5 +1,6 @@
 using DurableTask.Core;
 using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Training;
 
 namespace Serverless.Laptop;
 
@@ -23,7 +24,7 @@ public sealed class TaskHubPipelineClient(DurableTaskFrameworkHost host) : IPipe
     public async Task<RunStatus?> GetRunAsync(string runId, CancellationToken cancellationToken)
     {
         var state = await host.Client.GetOrchestrationStateAsync(runId);
-        if (state is null)
+        if (state is null || state.Name != nameof(TrainingPipelineOrchestrator))
         {
             return null;
         }
@@ -39,4 +40,49 @@ public sealed class TaskHubPipelineClient(DurableTaskFrameworkHost host) : IPipe
             completed ? converter.DeserializeOrDefault<TrainingRunResult>(state.Output) : null,
             completed ? null : state.FailureDetails?.ErrorMessage ?? (state.OrchestrationStatus == OrchestrationStatus.Failed ? state.Output : null));
     }
+
+    public async Task<RunSignalOutcome> NotifyJobCompletedAsync(TrainingCompletedEvent completion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        var run = await host.Client.GetOrchestrationStateAsync(completion.RunId);
+        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        {
+            return RunSignalOutcome.UnknownRun;
+        }
+
+        var instanceId = PipelineEvents.JobInstanceId(completion.RunId, completion.JobId);
+        var job = await host.Client.GetOrchestrationStateAsync(instanceId);
+        if (job is null)
+        {
+            return RunSignalOutcome.UnknownJob;
+        }
+
+        if (!IsActive(job.OrchestrationStatus))
+        {
+            return RunSignalOutcome.Finished;
+        }
+
+        await host.Client.RaiseEventAsync(job.OrchestrationInstance, PipelineEvents.TrainingCompleted, completion);
+        return RunSignalOutcome.Accepted;
+    }
+
+    public async Task<RunSignalOutcome> CancelRunAsync(string runId, CancelRequest request, CancellationToken cancellationToken)
+    {
+        var run = await host.Client.GetOrchestrationStateAsync(runId);
+        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        {
+            return RunSignalOutcome.UnknownRun;
+        }
+
+        if (!IsActive(run.OrchestrationStatus))
+        {
+            return RunSignalOutcome.Finished;
+        }
+
+        await host.Client.RaiseEventAsync(run.OrchestrationInstance, PipelineEvents.CancelRequested, request);
+        return RunSignalOutcome.Accepted;
+    }
+
+    private static bool IsActive(OrchestrationStatus status) =>
+        status is OrchestrationStatus.Pending or OrchestrationStatus.Running or OrchestrationStatus.ContinuedAsNew or OrchestrationStatus.Suspended;
 }

@@ -34,7 +34,8 @@ catch (FormatException ex)
 }
 
 using var storage = new LifecycleStorage(Options.Create(storageOptions));
-var runner = new TrainingJobRunner(storage, new TrainingJobStore(storage));
+using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+var runner = new TrainingJobRunner(storage, new TrainingJobStore(storage), new HttpCompletionNotifier(http, Console.Out));
 try
 {
     Console.WriteLine($"Training job {spec}");

@@ -13,7 +13,7 @@ namespace Serverless.Trainer;
 /// Idempotent: a job that already has a result is not trained again, and a committed artifact is
 /// never overwritten with different bytes.
 /// </summary>
-public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore jobs)
+public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore jobs, ICompletionNotifier? notifier = null)
 {
     public static string TrainerVersion { get; } =
         typeof(TrainingJobRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -24,6 +24,8 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
         var job = await jobs.ReadSpecAsync(specPath, cancellationToken);
         if (await jobs.TryReadResultAsync(job.RunId, job.JobId, cancellationToken) is { } existing)
         {
+            // Reported before (a second start of the same job): report it again, train nothing.
+            await NotifyAsync(job, existing, cancellationToken);
             return existing;
         }
 
@@ -37,7 +39,7 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             await storage.Blob(BlobPath.Parse(job.TrainPath)).DownloadToAsync(train, cancellationToken);
             await storage.Blob(BlobPath.Parse(job.ValidationPath)).DownloadToAsync(validation, cancellationToken);
 
-            var trained = LightGbmTrainer.Train(job.Model, train, validation);
+            var trained = LightGbmTrainer.Train(job.EffectiveModel, train, validation);
             if (!trained.Parity.LabelsIdentical || trained.Parity.MaxProbabilityDifference > LightGbmTrainer.ParityTolerance)
             {
                 result = Failed(job, clock, $"The ONNX export does not reproduce ML.NET: max probability difference {trained.Parity.MaxProbabilityDifference:G3}, labels identical: {trained.Parity.LabelsIdentical}.");
@@ -46,7 +48,8 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             {
                 var artifact = await UploadOnceAsync(TrainingJobPaths.Onnx(job.RunId, job.JobId), trained.Onnx, cancellationToken);
                 result = new TrainingJobResult(
-                    job.JobId, TrainingJobState.Succeeded, null, trained.ValidationMetrics, [artifact], trained.Parity, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion);
+                    job.JobId, TrainingJobState.Succeeded, null, trained.ValidationMetrics, [artifact], trained.Parity, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion,
+                    job.Algorithm, job.Hyperparameters, job.Seed);
             }
         }
         catch (TrainingFailedException ex)
@@ -63,8 +66,13 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             folder.Delete(recursive: true);
         }
 
-        return await jobs.WriteResultOnceAsync(job.RunId, result, cancellationToken);
+        var stored = await jobs.WriteResultOnceAsync(job.RunId, result, cancellationToken);
+        await NotifyAsync(job, stored, cancellationToken);
+        return stored;
     }
+
+    private Task NotifyAsync(TrainingJobSpec job, TrainingJobResult result, CancellationToken cancellationToken) =>
+        notifier?.NotifyAsync(job, result, cancellationToken) ?? Task.CompletedTask;
 
     private async Task<TrainingArtifact> UploadOnceAsync(BlobPath path, byte[] bytes, CancellationToken cancellationToken)
     {
@@ -91,5 +99,6 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
     }
 
     private static TrainingJobResult Failed(TrainingJobSpec job, Stopwatch clock, string error) =>
-        new(job.JobId, TrainingJobState.Failed, error, new Dictionary<string, double>(), [], null, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion);
+        new(job.JobId, TrainingJobState.Failed, error, new Dictionary<string, double>(), [], null, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion,
+            job.Algorithm, job.Hyperparameters, job.Seed);
 }

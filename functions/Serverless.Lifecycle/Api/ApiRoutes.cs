@@ -14,6 +14,8 @@ public static class ApiRoutes
     public const string Runs = "models/{name}/runs";
     public const string Run = "runs/{runId}";
     public const string RunProfile = "runs/{runId}/profile";
+    public const string RunCancel = "runs/{runId}/cancel";
+    public const string JobComplete = "runs/{runId}/jobs/{jobId}/complete";
     public const string Versions = "models/{name}/versions";
     public const string Version = "models/{name}/versions/{version}";
     public const string Alias = "models/{name}/aliases/{alias}";
@@ -30,6 +32,8 @@ public static class ApiRoutes
         ("POST", Runs),
         ("GET", Run),
         ("GET", RunProfile),
+        ("POST", RunCancel),
+        ("POST", JobComplete),
         ("GET", Versions),
         ("GET", Version),
         ("PUT", Alias),
@@ -39,4 +43,7 @@ public static class ApiRoutes
     ];
 
     public static string RunUrl(string runId) => $"/{Prefix}/runs/{runId}";
+
+    /// <summary>The completion callback of a job, relative to <c>/api/</c>.</summary>
+    public static string JobCompleteUrl(string runId, string jobId) => $"runs/{Uri.EscapeDataString(runId)}/jobs/{Uri.EscapeDataString(jobId)}/complete";
 }

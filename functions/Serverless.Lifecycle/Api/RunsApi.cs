@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Api;
 
@@ -95,6 +97,100 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
         {
             return ApiResults.NotFound($"Run '{runId}' has no profile (it does not exist, has not validated its data yet, or its file could not be read).");
         }
+    });
+
+    /// <summary>
+    /// POST /runs/{runId}/jobs/{jobId}/complete: a trainer reports that its result is written. The
+    /// body's run and job ids must match the route's; the pipeline then reads and checks the result
+    /// blob itself, so the callback carries no data it has to trust. 202 when delivered, 404 for an
+    /// unknown run or job, 409 when the job's wait is already over (a duplicate is ignored).
+    /// </summary>
+    public static Task<IResult> CompleteJobAsync(HttpRequest request, string runId, string jobId, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        TrainingCompletedEvent? completion;
+        using (document)
+        {
+            try
+            {
+                completion = document!.RootElement.Deserialize<TrainingCompletedEvent>(Specs.SpecJson.Options);
+            }
+            catch (JsonException ex)
+            {
+                return ApiResults.BadRequest(string.IsNullOrEmpty(ex.Path) ? "body" : ex.Path, $"Expected {{\"runId\", \"jobId\", \"state\"}}: {ex.Message}");
+            }
+        }
+
+        if (completion is null || completion.RunId != runId)
+        {
+            return ApiResults.BadRequest("runId", $"The body's runId '{completion?.RunId}' is not the route's '{runId}'.");
+        }
+
+        if (completion.JobId != jobId)
+        {
+            return ApiResults.BadRequest("jobId", $"The body's jobId '{completion.JobId}' is not the route's '{jobId}'.");
+        }
+
+        return await pipeline.NotifyJobCompletedAsync(completion, cancellationToken) switch
+        {
+            RunSignalOutcome.UnknownRun => ApiResults.NotFound($"There is no run '{runId}'."),
+            RunSignalOutcome.UnknownJob => ApiResults.NotFound($"Run '{runId}' has no job '{jobId}'."),
+            RunSignalOutcome.Finished => ApiResults.Conflict($"Job '{jobId}' of run '{runId}' is no longer waiting for its completion (a duplicate or late report); ignored."),
+            _ => ApiResults.Json(new { runId, jobId, status = "accepted" }, StatusCodes.Status202Accepted),
+        };
+    });
+
+    /// <summary>
+    /// POST /runs/{runId}/cancel with an optional {"reason": "..."}: stops the run between steps and
+    /// stops its training jobs. 202 when asked, 404 for an unknown run, 409 when it has finished.
+    /// </summary>
+    public static Task<IResult> CancelRunAsync(HttpRequest request, string runId, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var reason = "no reason given";
+        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            using (document)
+            {
+                var root = document!.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    return ApiResults.BadRequest("body", "Expected a JSON object such as {\"reason\": \"wrong dataset\"}.");
+                }
+
+                if (root.TryGetProperty("reason", out var r))
+                {
+                    if (r.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(r.GetString()))
+                    {
+                        return ApiResults.BadRequest("reason", "Must be a non-empty string.");
+                    }
+
+                    reason = r.GetString()!;
+                }
+            }
+        }
+
+        var actor = request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";
+        return await pipeline.CancelRunAsync(runId, new CancelRequest(reason, actor), cancellationToken) switch
+        {
+            RunSignalOutcome.UnknownRun => ApiResults.NotFound($"There is no run '{runId}'."),
+            RunSignalOutcome.Finished => ApiResults.Conflict($"Run '{runId}' has already finished; there is nothing to cancel."),
+            _ => ApiResults.Json(new { runId, status = "cancelling", statusUrl = ApiRoutes.RunUrl(runId) }, StatusCodes.Status202Accepted),
+        };
     });
 
     /// <summary>The same upload event (path and ETag) always maps to the same run, so a duplicate starts nothing.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Pipeline;
@@ -42,14 +43,29 @@ public static class LifecycleServiceCollectionExtensions
             services.AddTransient(type);
         }
 
-        services.AddTransient<TrainingPipelineOrchestrator>();
+        foreach (var type in PipelineTypes.Orchestrators)
+        {
+            services.AddTransient(type);
+        }
+
         return services;
     }
 
-    /// <summary>Registers the local-process trainer dispatcher (laptop mode, <c>func start</c>).</summary>
-    public static IServiceCollection AddLocalProcessTrainer(this IServiceCollection services)
+    /// <summary>
+    /// Registers the trainer dispatcher that <see cref="TrainingOptions.Dispatcher"/> names:
+    /// local-process (laptop mode, <c>func start</c>) or container-apps-job (Azure).
+    /// </summary>
+    public static IServiceCollection AddTrainingDispatcher(this IServiceCollection services)
     {
-        services.AddSingleton<ITrainingDispatcher, LocalProcessTrainingDispatcher>();
+        services.AddSingleton<LocalProcessTrainingDispatcher>();
+        services.AddSingleton<ContainerAppsJobDispatcher>();
+        services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<IOptions<TrainingOptions>>().Value.Dispatcher switch
+        {
+            TrainingDispatchers.ContainerAppsJob => sp.GetRequiredService<ContainerAppsJobDispatcher>(),
+            TrainingDispatchers.LocalProcess => sp.GetRequiredService<LocalProcessTrainingDispatcher>(),
+            var other => throw new InvalidOperationException(
+                $"{TrainingOptions.SectionName}:{nameof(TrainingOptions.Dispatcher)} '{other}' needs the host to register its own {nameof(ITrainingDispatcher)}."),
+        });
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Pipeline;
 
@@ -25,7 +26,7 @@ public sealed class DurableTaskPipelineClient(DurableTaskClient client) : IPipel
     public async Task<RunStatus?> GetRunAsync(string runId, CancellationToken cancellationToken)
     {
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken);
-        if (instance is null)
+        if (instance is null || instance.Name != nameof(TrainingPipelineOrchestrator))
         {
             return null;
         }
@@ -40,4 +41,49 @@ public sealed class DurableTaskPipelineClient(DurableTaskClient client) : IPipel
             instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? instance.ReadOutputAs<TrainingRunResult>() : null,
             instance.FailureDetails?.ErrorMessage);
     }
+
+    public async Task<RunSignalOutcome> NotifyJobCompletedAsync(TrainingCompletedEvent completion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        var run = await client.GetInstanceAsync(completion.RunId, getInputsAndOutputs: false, cancellationToken);
+        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        {
+            return RunSignalOutcome.UnknownRun;
+        }
+
+        var instanceId = PipelineEvents.JobInstanceId(completion.RunId, completion.JobId);
+        var job = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+        if (job is null)
+        {
+            return RunSignalOutcome.UnknownJob;
+        }
+
+        if (!IsActive(job.RuntimeStatus))
+        {
+            return RunSignalOutcome.Finished;
+        }
+
+        await client.RaiseEventAsync(instanceId, PipelineEvents.TrainingCompleted, completion, cancellationToken);
+        return RunSignalOutcome.Accepted;
+    }
+
+    public async Task<RunSignalOutcome> CancelRunAsync(string runId, CancelRequest request, CancellationToken cancellationToken)
+    {
+        var run = await client.GetInstanceAsync(runId, getInputsAndOutputs: false, cancellationToken);
+        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        {
+            return RunSignalOutcome.UnknownRun;
+        }
+
+        if (!IsActive(run.RuntimeStatus))
+        {
+            return RunSignalOutcome.Finished;
+        }
+
+        await client.RaiseEventAsync(runId, PipelineEvents.CancelRequested, request, cancellationToken);
+        return RunSignalOutcome.Accepted;
+    }
+
+    private static bool IsActive(OrchestrationRuntimeStatus status) =>
+        status is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
 }

@@ -1,3 +1,5 @@
+using Serverless.Lifecycle.Training;
+
 namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
@@ -11,4 +13,14 @@ public interface IPipelineClient
 
     /// <summary>The run's status, or null when there is no run with that id.</summary>
     Task<RunStatus?> GetRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Delivers a trainer's completion to the job's orchestration: <see cref="RunSignalOutcome.UnknownRun"/>
+    /// or <see cref="RunSignalOutcome.UnknownJob"/> when the run or the job within it does not exist,
+    /// <see cref="RunSignalOutcome.Finished"/> when the job's wait is over (a duplicate, a late report).
+    /// </summary>
+    Task<RunSignalOutcome> NotifyJobCompletedAsync(TrainingCompletedEvent completion, CancellationToken cancellationToken);
+
+    /// <summary>Asks a running run to stop; its jobs are stopped and nothing more is registered.</summary>
+    Task<RunSignalOutcome> CancelRunAsync(string runId, CancelRequest request, CancellationToken cancellationToken);
 }

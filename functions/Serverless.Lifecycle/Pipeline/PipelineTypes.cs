@@ -5,7 +5,7 @@ namespace Serverless.Lifecycle.Pipeline;
 /// <summary>Every orchestrator and activity class, for the hosts that register them by type.</summary>
 public static class PipelineTypes
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(TrainingPipelineOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(TrainingPipelineOrchestrator), typeof(TrainingJobOrchestrator)];
 
     public static readonly IReadOnlyList<Type> Activities =
     [
@@ -13,6 +13,7 @@ public static class PipelineTypes
         typeof(SplitDatasetActivity),
         typeof(StartTrainingJobActivity),
         typeof(GetTrainingJobStatusActivity),
+        typeof(StopTrainingJobActivity),
         typeof(EvaluateModelActivity),
         typeof(RegisterModelActivity),
         typeof(PromoteModelActivity),

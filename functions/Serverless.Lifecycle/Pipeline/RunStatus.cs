@@ -5,7 +5,7 @@ namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
 /// What <c>GET /runs/{runId}</c> answers. <see cref="Status"/> is one of: pending, running,
-/// succeeded, rejected, gateFailed, trainingFailed, failed (an infrastructure failure), terminated.
+/// succeeded, rejected, gateFailed, trainingFailed, cancelled, failed (an infrastructure failure), terminated.
 /// </summary>
 public sealed record RunStatus(
     string RunId,
@@ -21,7 +21,8 @@ public sealed record RunStatus(
     IReadOnlyDictionary<string, double>? Metrics,
     GateVerdict? Verdict,
     int? Version,
-    string? Error)
+    string? Error,
+    IReadOnlyList<TrialRecord>? Trials)
 {
     /// <summary>Where the API serves the run's dataset profile, once validation has written it.</summary>
     public string? ProfileUrl => ProfilePath is null ? null : Api.ApiRoutes.RunUrl(RunId) + "/profile";
@@ -49,6 +50,7 @@ public sealed record RunStatus(
                 RunOutcome.Rejected => "rejected",
                 RunOutcome.GateFailed => "gateFailed",
                 RunOutcome.TrainingFailed => "trainingFailed",
+                RunOutcome.Cancelled => "cancelled",
                 _ => "failed",
             },
             "Pending" => "pending",
@@ -70,6 +72,7 @@ public sealed record RunStatus(
             result?.Metrics,
             result?.Verdict,
             result?.Version,
-            result?.Error ?? failure);
+            result?.Error ?? failure,
+            result?.Trials);
     }
 }

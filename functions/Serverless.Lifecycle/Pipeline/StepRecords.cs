@@ -11,12 +11,34 @@ public sealed record DatasetStepInput(string RunId, ModelSpec Spec, DatasetVersi
 /// <summary>The persisted split: three CSV blobs under <c>runs/{runId}/split/</c>.</summary>
 public sealed record DatasetSplit(string TrainPath, string ValidationPath, string TestPath, SplitCounts Counts);
 
-public sealed record StartTrainingInput(string RunId, string JobId, ModelSpec Spec, DatasetVersion Dataset, DatasetSplit Split, int Attempt = 1);
+/// <summary>One training job of a run: the single job, or one trial of a hyperparameter search.</summary>
+public sealed record TrainingJobInput(
+    string RunId,
+    string JobId,
+    ModelSpec Spec,
+    DatasetVersion Dataset,
+    DatasetSplit Split,
+    string Algorithm,
+    IReadOnlyDictionary<string, double> Hyperparameters,
+    DateTime DeadlineUtc);
 
-public sealed record TrainingJobRef(string RunId, string JobId, int Attempt);
+/// <summary>Input of the start activity: the job and which start of it this is.</summary>
+public sealed record StartTrainingInput(TrainingJobInput Job, int Attempt);
 
-/// <summary>A job's state as the pipeline sees it; <see cref="Lost"/> when it has not reported and no longer runs.</summary>
-public sealed record TrainingJobStatus(TrainingJobState State, TrainingJobResult? Result, bool Lost);
+/// <summary>
+/// A started execution of a job. <see cref="ExecutionId"/> is null when the job had already
+/// reported and nothing was started. The policy numbers come from the host's options.
+/// </summary>
+public sealed record TrainingJobRef(string RunId, string JobId, int Attempt, string? ExecutionId, TimeSpan StatusCheckInterval, int MaxStarts);
+
+/// <summary>
+/// A job's state as the pipeline sees it: finished with a checked result, still running, or
+/// <see cref="Lost"/> (its execution ended without a result; <see cref="Detail"/> says how).
+/// </summary>
+public sealed record TrainingJobStatus(TrainingJobState State, TrainingJobResult? Result, bool Lost, string? Detail = null);
+
+/// <summary>What a job orchestration returns: the result, how many times it was started, and how its end was noticed.</summary>
+public sealed record TrainingJobReport(TrainingJobResult Result, int Starts, string NoticedBy);
 
 public sealed record EvaluateInput(string RunId, ModelSpec Spec, TrainingJobResult Job, DatasetSplit Split);
 

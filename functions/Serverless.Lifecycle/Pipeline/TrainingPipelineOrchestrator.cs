@@ -10,7 +10,9 @@ namespace Serverless.Lifecycle.Pipeline;
 /// <summary>
 /// One training run: validate → split → train → evaluate → register → promote. Deterministic:
 /// all I/O is in activities, time comes from the context, and the run's progress is published
-/// as custom status after every step.
+/// as custom status after every step. Training fans out as <see cref="TrainingJobOrchestrator"/>
+/// sub-orchestrations (one job, or the trials of a search) and fans in to the best candidate.
+/// <see cref="PipelineEvents.CancelRequested"/> stops the run between steps and stops its jobs.
 /// </summary>
 public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunRequest, TrainingRunResult>
 {
@@ -19,21 +21,13 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
     private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(
         new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
 
-    // Job polling starts fast (small jobs finish in seconds) and backs off so a long job
-    // adds few events to the history.
-    private static readonly TimeSpan FirstPoll = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(15);
-
-    // A job whose process or host died without reporting is started again (same job id; the
-    // trainer is idempotent), at most this many times in all.
-    private const int MaxJobStarts = 3;
-
     public override async Task<TrainingRunResult> RunAsync(TaskOrchestrationContext context, TrainingRunRequest input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var logger = context.CreateReplaySafeLogger<TrainingPipelineOrchestrator>();
         var run = new RunProgress(context, input.RunId, input.Spec.Name);
+        var cancel = context.WaitForExternalEvent<CancelRequest>(PipelineEvents.CancelRequested);
         var step = new DatasetStepInput(input.RunId, input.Spec, input.Dataset);
         PipelineLog.RunStarted(logger, input.RunId, input.Spec.Name, input.Trigger);
 
@@ -41,25 +35,41 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             "validate",
             () => context.CallActivityAsync<ValidationReport>(nameof(ValidateDatasetActivity), step, StorageRetry),
             r => (r.IsValid ? "passed" : "rejected", Describe(r)));
+        var result = run.Finish(RunOutcome.Rejected) with { Findings = report.Findings, ProfilePath = report.ProfilePath };
         if (!report.IsValid)
         {
             PipelineLog.RunRejected(logger, input.RunId, report.Findings.Count(f => f.IsBlocking));
-            return run.Finish(RunOutcome.Rejected) with { Findings = report.Findings, ProfilePath = report.ProfilePath };
+            return result;
+        }
+
+        if (cancel.IsCompleted)
+        {
+            return Cancelled(run, result, await cancel);
         }
 
         var split = await run.StepAsync(
             "split",
             () => context.CallActivityAsync<DatasetSplit>(nameof(SplitDatasetActivity), step, StorageRetry),
             s => ("done", $"train {s.Counts.Train}, validation {s.Counts.Validation}, test {s.Counts.Test} rows"));
-
-        var job = await run.StepAsync(
-            "train",
-            () => TrainAsync(context, new StartTrainingInput(input.RunId, $"{input.RunId}-train-1", input.Spec, input.Dataset, split)),
-            j => (j.State == TrainingJobState.Succeeded ? "succeeded" : "failed", j.Error ?? $"{j.DurationSeconds:F1} s on {j.Hardware}"));
-        if (job.State != TrainingJobState.Succeeded)
+        if (cancel.IsCompleted)
         {
-            PipelineLog.TrainingFailed(logger, input.RunId, job.Error ?? "unknown");
-            return run.Finish(RunOutcome.TrainingFailed) with { Error = job.Error, Findings = report.Findings, ProfilePath = report.ProfilePath };
+            return Cancelled(run, result, await cancel);
+        }
+
+        var training = await run.StepAsync(
+            "train",
+            () => TrainAsync(context, input, split, cancel),
+            t => (t.Outcome, t.Detail));
+        result = result with { Trials = training.Trials };
+        if (training.Cancelled is { } cancelled)
+        {
+            return Cancelled(run, result, cancelled);
+        }
+
+        if (training.Best is not { } job)
+        {
+            PipelineLog.TrainingFailed(logger, input.RunId, training.Detail);
+            return run.Finish(RunOutcome.TrainingFailed) with { Error = training.Detail, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials };
         }
 
         var evaluation = await run.StepAsync(
@@ -69,7 +79,15 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         if (!evaluation.Verdict.Passed)
         {
             PipelineLog.GateFailed(logger, input.RunId, input.Spec.Name);
-            return run.Finish(RunOutcome.GateFailed) with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Findings = report.Findings, ProfilePath = report.ProfilePath };
+            return run.Finish(RunOutcome.GateFailed) with
+            {
+                Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
+            };
+        }
+
+        if (cancel.IsCompleted)
+        {
+            return Cancelled(run, result with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict }, await cancel);
         }
 
         var registered = await run.StepAsync(
@@ -88,42 +106,94 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);
         return run.Finish(RunOutcome.Succeeded) with
         {
-            Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = report.Findings, ProfilePath = report.ProfilePath,
+            Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
         };
     }
 
-    /// <summary>Starts the job, then polls on durable timers until it reports or its deadline passes.</summary>
-    private static async Task<TrainingJobResult> TrainAsync(TaskOrchestrationContext context, StartTrainingInput start)
+    /// <summary>
+    /// Runs the planned jobs, at most the search's <c>maxParallel</c> at a time, each as a
+    /// sub-orchestration; a cancel request is passed on to the jobs still running.
+    /// </summary>
+    private static async Task<TrainingOutcome> TrainAsync(TaskOrchestrationContext context, TrainingRunRequest input, DatasetSplit split, Task<CancelRequest> cancel)
     {
-        var deadline = context.CurrentUtcDateTime.AddMinutes(start.Spec.Trainer.TimeoutMinutes);
-        var job = await context.CallActivityAsync<TrainingJobRef>(nameof(StartTrainingJobActivity), start, StorageRetry);
-        var wait = FirstPoll;
-        while (context.CurrentUtcDateTime < deadline)
+        var spec = input.Spec;
+        var plans = TrialPlanner.Plan(input.RunId, spec);
+        var deadline = context.CurrentUtcDateTime.AddMinutes(spec.Trainer.TimeoutMinutes);
+        var maxParallel = spec.Trainer.Search?.MaxParallel ?? 1;
+        var reports = new TrainingJobReport?[plans.Count];
+        var running = new Dictionary<Task<TrainingJobReport>, int>();
+        var next = 0;
+        CancelRequest? cancelled = null;
+        while (next < plans.Count || running.Count > 0)
         {
-            await context.CreateTimer(context.CurrentUtcDateTime.Add(wait), CancellationToken.None);
-            var status = await context.CallActivityAsync<TrainingJobStatus>(nameof(GetTrainingJobStatusActivity), job, StorageRetry);
-            if (status.Result is not null)
+            while (cancelled is null && next < plans.Count && running.Count < maxParallel)
             {
-                return status.Result;
+                var plan = plans[next];
+                var job = new TrainingJobInput(input.RunId, plan.JobId, spec, input.Dataset, split, plan.Algorithm, plan.Hyperparameters, deadline);
+                running[context.CallSubOrchestratorAsync<TrainingJobReport>(
+                    nameof(TrainingJobOrchestrator), job, new SubOrchestrationOptions(new TaskOptions(), PipelineEvents.JobInstanceId(input.RunId, plan.JobId)))] = next;
+                next++;
             }
 
-            if (status.Lost)
+            if (running.Count == 0)
             {
-                if (job.Attempt >= MaxJobStarts)
+                break;
+            }
+
+            var finished = cancelled is null
+                ? await Task.WhenAny([.. running.Keys, cancel])
+                : await Task.WhenAny(running.Keys);
+            if (finished == cancel)
+            {
+                cancelled = await cancel;
+                foreach (var active in running.Values)
                 {
-                    return JobFailed(job, $"The job was lost {job.Attempt} times (its process ended without reporting).");
+                    context.SendEvent(PipelineEvents.JobInstanceId(input.RunId, plans[active].JobId), PipelineEvents.CancelRequested, cancelled);
                 }
 
-                job = await context.CallActivityAsync<TrainingJobRef>(nameof(StartTrainingJobActivity), start with { Attempt = job.Attempt + 1 }, StorageRetry);
-                wait = FirstPoll;
                 continue;
             }
 
-            wait = wait * 2 > LongestPoll ? LongestPoll : wait * 2;
+            var done = (Task<TrainingJobReport>)finished;
+            reports[running[done]] = await done;
+            running.Remove(done);
         }
 
-        return JobFailed(job, $"The job did not report within {start.Spec.Trainer.TimeoutMinutes} minute(s).");
+        var trials = plans
+            .Select((plan, i) => reports[i] is { } r ? TrialRecord.From(plan, r) : null)
+            .OfType<TrialRecord>()
+            .ToList();
+        if (cancelled is not null)
+        {
+            return new TrainingOutcome(null, trials, cancelled, "cancelled", $"Cancelled by {cancelled.Actor}: {cancelled.Reason}");
+        }
+
+        var finishedReports = reports.Select(r => r!).ToList();
+        var best = TrialPlanner.Best(spec, finishedReports);
+        if (best is not { } index)
+        {
+            var errors = trials.Select(t => plans.Count == 1 ? t.Error : $"{t.JobId}: {t.Error}");
+            return new TrainingOutcome(null, trials, null, "failed", string.Join("; ", errors));
+        }
+
+        var winner = finishedReports[index];
+        var how = $"{winner.Result.DurationSeconds:F1} s on {winner.Result.Hardware}, started {winner.Starts} time(s), end noticed by {winner.NoticedBy}";
+        var detail = plans.Count == 1
+            ? how
+            : $"best of {plans.Count} trials by {TrialPlanner.Metric(spec)}: {plans[index].JobId} ({TrialPlanner.Metric(spec)} {winner.Result.ValidationMetrics[TrialPlanner.Metric(spec)]:G4}); {how}";
+        return new TrainingOutcome(winner.Result, trials, null, "succeeded", detail);
     }
+
+    private static TrainingRunResult Cancelled(RunProgress run, TrainingRunResult sofar, CancelRequest request) =>
+        run.Finish(RunOutcome.Cancelled) with
+        {
+            Error = $"Cancelled by {request.Actor}: {request.Reason}",
+            Findings = sofar.Findings,
+            ProfilePath = sofar.ProfilePath,
+            Trials = sofar.Trials,
+            Metrics = sofar.Metrics,
+            Verdict = sofar.Verdict,
+        };
 
     private static string Describe(ValidationReport report)
     {
@@ -131,6 +201,5 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         return $"{report.RowCount} rows, {blocking} blocking finding(s), {report.Findings.Count - blocking} warning(s)";
     }
 
-    private static TrainingJobResult JobFailed(TrainingJobRef job, string error) =>
-        new(job.JobId, TrainingJobState.Failed, error, new Dictionary<string, double>(), [], null, 0, "unknown", "unknown");
+    private sealed record TrainingOutcome(TrainingJobResult? Best, IReadOnlyList<TrialRecord> Trials, CancelRequest? Cancelled, string Outcome, string Detail);
 }

@@ -24,6 +24,9 @@ public enum RunOutcome
 
     /// <summary>The trainer reported a failure or did not finish in time.</summary>
     TrainingFailed,
+
+    /// <summary>Someone cancelled the run; its jobs were stopped and nothing was registered.</summary>
+    Cancelled,
 }
 
 /// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>
@@ -43,4 +46,5 @@ public sealed record TrainingRunResult(
     IReadOnlyDictionary<string, double>? Metrics = null,
     GateVerdict? Verdict = null,
     int? Version = null,
-    string? Error = null);
+    string? Error = null,
+    IReadOnlyList<TrialRecord>? Trials = null);

@@ -81,8 +81,54 @@ public sealed record TrainerSpec
 
     public int Seed { get; init; } = 42;
 
-    /// <summary>How long a training job may run before the pipeline gives up on it.</summary>
+    /// <summary>How long the training step may take in all (every start and trial) before the pipeline stops its jobs.</summary>
     public int TimeoutMinutes { get; init; } = 60;
+
+    /// <summary>A hyperparameter search: trials fan out as jobs and the best by its metric becomes the candidate.</summary>
+    public SearchSpec? Search { get; init; }
+}
+
+/// <summary>
+/// A hyperparameter search over <see cref="Space"/>: <c>grid</c> tries every combination of the
+/// listed values (at most <see cref="Trials"/>), <c>random</c> draws <see cref="Trials"/> points
+/// with the trainer's seed. Hyperparameters not in the space keep the trainer's values.
+/// </summary>
+public sealed record SearchSpec
+{
+    public string Strategy { get; init; } = SearchStrategies.Random;
+
+    public int Trials { get; init; } = 4;
+
+    public int MaxParallel { get; init; } = 2;
+
+    /// <summary>The validation metric that picks the best trial; by default the task's first (auc, macroAccuracy, rmse).</summary>
+    public string? Metric { get; init; }
+
+    public IReadOnlyDictionary<string, SearchDimension> Space { get; init; } = new Dictionary<string, SearchDimension>();
+}
+
+/// <summary>One hyperparameter's range: listed <see cref="Values"/>, or <see cref="Min"/> to <see cref="Max"/> (random only).</summary>
+public sealed record SearchDimension
+{
+    public IReadOnlyList<double>? Values { get; init; }
+
+    public double? Min { get; init; }
+
+    public double? Max { get; init; }
+
+    /// <summary>Draw on a log scale (learning rates); needs a positive <see cref="Min"/>.</summary>
+    public bool Log { get; init; }
+
+    /// <summary>Round draws to whole numbers (leaves, iterations).</summary>
+    public bool Integer { get; init; }
+}
+
+public static class SearchStrategies
+{
+    public const string Grid = "grid";
+    public const string Random = "random";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Grid, Random };
 }
 
 public static class TrainerAlgorithms

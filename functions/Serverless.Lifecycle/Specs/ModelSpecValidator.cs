@@ -83,7 +83,7 @@ public static partial class ModelSpecValidator
 
         ValidateFeatures(spec, Add);
         ValidateValidation(spec, Add);
-        ValidateTrainer(spec.Trainer, Add);
+        ValidateTrainer(spec.Trainer, spec.Task, Add);
         ValidateSplit(spec.Split, Add);
         if (taskKnown)
         {
@@ -150,6 +150,10 @@ public static partial class ModelSpecValidator
                 if (feature.Type == FeatureTypes.Categorical)
                 {
                     add($"{path}.range", "A range applies to numeric features only.");
+                }
+                else if (range.Min is { } low && !double.IsFinite(low) || range.Max is { } high && !double.IsFinite(high))
+                {
+                    add($"{path}.range", "min and max must be finite numbers.");
                 }
                 else if (range.Min is { } min && range.Max is { } max && min > max)
                 {
@@ -244,7 +248,7 @@ public static partial class ModelSpecValidator
         }
     }
 
-    private static void ValidateTrainer(TrainerSpec? trainer, Action<string, string> add)
+    private static void ValidateTrainer(TrainerSpec? trainer, string? task, Action<string, string> add)
     {
         if (trainer is null)
         {
@@ -274,6 +278,66 @@ public static partial class ModelSpecValidator
         if (trainer.TimeoutMinutes is < 1 or > 24 * 60)
         {
             add("$.trainer.timeoutMinutes", $"Must be between 1 and 1440; got {trainer.TimeoutMinutes}.");
+        }
+
+        if (trainer.Search is { } search)
+        {
+            ValidateSearch(search, known, task, add);
+        }
+    }
+
+    private static void ValidateSearch(SearchSpec search, IReadOnlySet<string>? known, string? task, Action<string, string> add)
+    {
+        if (!SearchStrategies.All.Contains(search.Strategy ?? ""))
+        {
+            add("$.trainer.search.strategy", $"Unknown strategy '{search.Strategy}'; expected one of: {string.Join(", ", SearchStrategies.All)}.");
+        }
+
+        if (search.Trials is < 1 or > 100)
+        {
+            add("$.trainer.search.trials", $"Must be between 1 and 100; got {search.Trials}.");
+        }
+
+        if (search.MaxParallel is < 1 or > 16)
+        {
+            add("$.trainer.search.maxParallel", $"Must be between 1 and 16; got {search.MaxParallel}.");
+        }
+
+        if (search.Metric is not null && task is not null && MetricsByTask.TryGetValue(task, out var metrics) && !metrics.ContainsKey(search.Metric))
+        {
+            add("$.trainer.search.metric", $"Unknown metric '{search.Metric}' for task {task}; expected one of: {string.Join(", ", metrics.Keys)}.");
+        }
+
+        if (search.Space is null || search.Space.Count == 0)
+        {
+            add("$.trainer.search.space", "A search needs at least one hyperparameter to vary.");
+            return;
+        }
+
+        foreach (var (name, dimension) in search.Space)
+        {
+            var path = $"$.trainer.search.space.{name}";
+            if (known is not null && !known.Contains(name))
+            {
+                add(path, $"Unknown hyperparameter; expected one of: {string.Join(", ", known)}.");
+                continue;
+            }
+
+            if (dimension.Values is { } values)
+            {
+                if (values.Count == 0 || values.Any(v => !(v > 0) || double.IsInfinity(v)))
+                {
+                    add(path + ".values", "Must list at least one value, each a positive number.");
+                }
+            }
+            else if (search.Strategy == SearchStrategies.Grid)
+            {
+                add(path + ".values", "A grid search lists the values to try.");
+            }
+            else if (dimension.Min is not { } min || dimension.Max is not { } max || !(min > 0) || !(max >= min) || double.IsInfinity(max))
+            {
+                add(path, $"Give values, or min and max with 0 < min <= max; got min {Format(dimension.Min ?? double.NaN)} and max {Format(dimension.Max ?? double.NaN)}.");
+            }
         }
     }
 

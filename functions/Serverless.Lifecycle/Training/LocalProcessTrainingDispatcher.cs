@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Storage;
@@ -8,8 +9,9 @@ namespace Serverless.Lifecycle.Training;
 
 /// <summary>
 /// Laptop mode's dispatcher: runs the gpu-trainer program (the same binary the container runs)
-/// as a child process with the job spec's blob path. A job already running in this process is
-/// not started twice; a job that already reported is never started (see the start activity).
+/// as a child process with the job spec's blob path. Only processes started by this host are
+/// known: after a restart every earlier execution counts as ended, so an unreported job is lost
+/// and started again.
 /// </summary>
 public sealed partial class LocalProcessTrainingDispatcher(
     IOptions<TrainingOptions> training,
@@ -17,8 +19,9 @@ public sealed partial class LocalProcessTrainingDispatcher(
     ILogger<LocalProcessTrainingDispatcher> logger) : ITrainingDispatcher, IDisposable
 {
     private readonly ConcurrentDictionary<string, Process> running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> exitCodes = new(StringComparer.Ordinal);
 
-    public Task StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
+    public Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         var trainer = training.Value.TrainerPath;
@@ -28,9 +31,13 @@ public sealed partial class LocalProcessTrainingDispatcher(
                 $"{TrainingOptions.SectionName}:{nameof(TrainingOptions.TrainerPath)} must name the built gpu-trainer program; '{trainer}' does not exist.");
         }
 
-        if (running.TryGetValue(job.JobId, out var existing) && !existing.HasExited)
+        // A job already running in this host is not started twice.
+        foreach (var id in running.Keys)
         {
-            return Task.CompletedTask;
+            if (id.StartsWith(job.JobId + "@", StringComparison.Ordinal) && !exitCodes.ContainsKey(id))
+            {
+                return Task.FromResult(id);
+            }
         }
 
         var isDll = trainer.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
@@ -64,23 +71,56 @@ public sealed partial class LocalProcessTrainingDispatcher(
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { TrainerError(logger, job.JobId, e.Data); } };
         process.Exited += (_, _) =>
         {
+            var id = ExecutionId(job, process.Id);
+            exitCodes[id] = process.ExitCode;
             TrainerExited(logger, job.JobId, process.ExitCode);
-            running.TryRemove(new KeyValuePair<string, Process>(job.JobId, process));
+            running.TryRemove(id, out _);
             process.Dispose();
         };
         process.Start();
+        var executionId = ExecutionId(job, process.Id);
+        running[executionId] = process;
+        if (exitCodes.ContainsKey(executionId))
+        {
+            // It exited before it was listed.
+            running.TryRemove(executionId, out _);
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        running[job.JobId] = process;
         TrainerStarted(logger, job.JobId, process.Id);
-        return Task.CompletedTask;
+        return Task.FromResult(executionId);
     }
 
-    /// <summary>Only processes started by this host are known: after a restart every unreported job counts as lost.</summary>
-    public Task<bool?> IsRunningAsync(TrainingJobSpec job, CancellationToken cancellationToken)
+    public Task<JobExecutionStatus> GetStatusAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(job);
-        return Task.FromResult<bool?>(running.TryGetValue(job.JobId, out var process) && !process.HasExited);
+        ArgumentNullException.ThrowIfNull(executionId);
+        if (exitCodes.TryGetValue(executionId, out var code))
+        {
+            return Task.FromResult(new JobExecutionStatus(JobExecutionState.Ended, $"trainer process exited with code {code}"));
+        }
+
+        return Task.FromResult(running.ContainsKey(executionId)
+            ? new JobExecutionStatus(JobExecutionState.Running)
+            : new JobExecutionStatus(JobExecutionState.Ended, "trainer process is not running in this host"));
+    }
+
+    public Task StopAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(executionId);
+        if (running.TryGetValue(executionId, out var process))
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+            {
+                // It exited on its own meanwhile.
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     public void Dispose()
@@ -90,6 +130,8 @@ public sealed partial class LocalProcessTrainingDispatcher(
             process.Dispose();
         }
     }
+
+    private static string ExecutionId(TrainingJobSpec job, int processId) => $"{job.JobId}@{processId.ToString(CultureInfo.InvariantCulture)}";
 
     private static void SetIfPresent(ProcessStartInfo start, string key, string? value)
     {

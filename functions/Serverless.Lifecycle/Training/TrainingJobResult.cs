@@ -5,6 +5,7 @@ public enum TrainingJobState
     Running,
     Succeeded,
     Failed,
+    Cancelled,
 }
 
 /// <summary>A file the trainer produced, with its SHA-256 so every later load can check it.</summary>
@@ -14,9 +15,11 @@ public sealed record TrainingArtifact(string Name, string Path, string Sha256, l
 public sealed record OnnxParity(int Rows, double MaxProbabilityDifference, bool LabelsIdentical);
 
 /// <summary>
-/// What a training job reports, written to <c>runs/{runId}/jobs/{jobId}/result.json</c>.
+/// What a training job reports, written once to <c>runs/{runId}/jobs/{jobId}/result.json</c>.
 /// Its presence is what tells the pipeline that the job has finished.
 /// </summary>
+/// <param name="ValidationMetrics">Metrics on the validation split, by the names of <see cref="Evaluation.MetricNames"/>.</param>
+/// <param name="Hardware">The CPU model or GPU name and count the job ran on.</param>
 public sealed record TrainingJobResult(
     string JobId,
     TrainingJobState State,
@@ -26,7 +29,14 @@ public sealed record TrainingJobResult(
     OnnxParity? Parity,
     double DurationSeconds,
     string Hardware,
-    string TrainerVersion)
+    string TrainerVersion,
+    string? Algorithm = null,
+    IReadOnlyDictionary<string, double>? Hyperparameters = null,
+    int? Seed = null)
 {
     public TrainingArtifact? Onnx => Artifacts.FirstOrDefault(a => a.Name == TrainingJobPaths.OnnxFileName);
+
+    /// <summary>A failure the pipeline itself decided (lost, timed out, cancelled, a result that does not check out).</summary>
+    public static TrainingJobResult PipelineFailure(string jobId, TrainingJobState state, string error) =>
+        new(jobId, state, error, new Dictionary<string, double>(), [], null, 0, "unknown", "unknown");
 }

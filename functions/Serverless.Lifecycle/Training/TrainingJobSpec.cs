@@ -5,8 +5,17 @@ namespace Serverless.Lifecycle.Training;
 
 /// <summary>
 /// The contract between the pipeline and the trainer: everything one training job needs,
-/// written as JSON to <c>runs/{runId}/jobs/{jobId}/job.json</c> before the job starts.
+/// written as JSON to <c>runs/{runId}/jobs/{jobId}/job.json</c> before the job starts and never
+/// changed afterwards. The trainer reads it from the blob path in <c>--job</c> or <c>TRAINER_JOB</c>.
 /// </summary>
+/// <param name="Dataset">The dataset version (path, ETag, SHA-256) the splits were cut from.</param>
+/// <param name="TrainPath">The training split (CSV blob), cut by the spec's split seed.</param>
+/// <param name="ValidationPath">The validation split: early stopping and the reported metrics.</param>
+/// <param name="OutputPrefix">Where the trainer writes <c>model.onnx</c> and <c>result.json</c>.</param>
+/// <param name="Deadline">After this the pipeline stops waiting and stops the job.</param>
+/// <param name="Algorithm">The algorithm of this job (a search trial may differ from the spec's).</param>
+/// <param name="Hyperparameters">The hyperparameters of this job (a search trial's own).</param>
+/// <param name="CallbackUrl">Where the trainer posts its completion; null when the pipeline only checks status.</param>
 public sealed record TrainingJobSpec(
     string JobId,
     string RunId,
@@ -15,9 +24,15 @@ public sealed record TrainingJobSpec(
     string TrainPath,
     string ValidationPath,
     string OutputPrefix,
-    DateTimeOffset Deadline)
+    DateTimeOffset Deadline,
+    string Algorithm,
+    IReadOnlyDictionary<string, double> Hyperparameters,
+    int Seed,
+    Uri? CallbackUrl = null)
 {
-    public string Algorithm => Model.Trainer.Algorithm;
-
-    public int Seed => Model.Trainer.Seed;
+    /// <summary>The model spec with this job's algorithm, hyperparameters and seed: what the trainer trains.</summary>
+    public ModelSpec EffectiveModel => Model with { Trainer = Model.Trainer with { Algorithm = Algorithm, Hyperparameters = Hyperparameters, Seed = Seed } };
 }
+
+/// <summary>What the trainer posts to <see cref="TrainingJobSpec.CallbackUrl"/> once its result is written.</summary>
+public sealed record TrainingCompletedEvent(string RunId, string JobId, TrainingJobState State);

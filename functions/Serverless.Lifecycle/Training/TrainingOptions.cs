@@ -2,9 +2,13 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Serverless.Lifecycle.Training;
 
-public sealed class TrainingOptions
+/// <summary>Where training jobs run and how the pipeline hears from them; validated at start.</summary>
+public sealed class TrainingOptions : IValidatableObject
 {
     public const string SectionName = "Training";
+
+    /// <summary>local-process (laptop mode, <c>func start</c>) or container-apps-job (Azure); see <see cref="TrainingDispatchers"/>.</summary>
+    public string Dispatcher { get; set; } = TrainingDispatchers.LocalProcess;
 
     /// <summary>
     /// The trainer program for the local-process dispatcher: the path of
@@ -15,6 +19,118 @@ public sealed class TrainingOptions
     /// <summary>Extra environment variables passed to the trainer process, for example a thread count.</summary>
     public Dictionary<string, string> Environment { get; set; } = [];
 
-    [Range(1, 64)]
-    public int MaxConcurrentJobs { get; set; } = 1;
+    /// <summary>The Container Apps job that runs the trainer image (container-apps-job dispatcher).</summary>
+    public ContainerAppsJobOptions ContainerAppsJob { get; set; } = new();
+
+    /// <summary>
+    /// The app's own base URL (for example <c>https://myapp.azurewebsites.net</c>); when set, each job
+    /// spec carries <c>{CallbackBaseUrl}/api/runs/{runId}/jobs/{jobId}/complete</c> and the trainer
+    /// posts its completion there, so the run goes on at once instead of at its next status check.
+    /// </summary>
+    public Uri? CallbackBaseUrl { get; set; }
+
+    /// <summary>
+    /// The function key the callback route needs in Azure (a Key Vault reference in app settings,
+    /// never a literal in a file); appended as <c>?code=</c>. Laptop mode needs none.
+    /// </summary>
+    public string? CallbackKey { get; set; }
+
+    /// <summary>How long the pipeline waits for a completion callback before it checks the job itself.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan StatusCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times a job that ended without reporting is started in all (first start included).</summary>
+    [Range(1, 10)]
+    public int MaxJobStarts { get; set; } = 3;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!TrainingDispatchers.All.Contains(Dispatcher))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(Dispatcher)} is '{Dispatcher}'; use one of {string.Join(", ", TrainingDispatchers.All)}.",
+                [nameof(Dispatcher)]);
+        }
+
+        if (Dispatcher == TrainingDispatchers.ContainerAppsJob)
+        {
+            foreach (var problem in ContainerAppsJob.Validate())
+            {
+                yield return new ValidationResult($"{SectionName}:{nameof(ContainerAppsJob)}:{problem}", [nameof(ContainerAppsJob)]);
+            }
+        }
+
+        if (CallbackBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && !url.IsLoopback)))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(CallbackBaseUrl)} must be an absolute https URL (http only for loopback); got '{url}'.",
+                [nameof(CallbackBaseUrl)]);
+        }
+    }
+}
+
+public static class TrainingDispatchers
+{
+    public const string LocalProcess = "local-process";
+    public const string ContainerAppsJob = "container-apps-job";
+
+    /// <summary>Tests only: the trainer runs inside the host (registered by the test host itself).</summary>
+    public const string InProcess = "in-process";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { LocalProcess, ContainerAppsJob, InProcess };
+}
+
+/// <summary>The Container Apps job that runs the trainer, addressed through Azure Resource Manager.</summary>
+public sealed class ContainerAppsJobOptions
+{
+    public string? SubscriptionId { get; set; }
+
+    public string? ResourceGroup { get; set; }
+
+    public string? JobName { get; set; }
+
+    /// <summary>The job's container that runs the trainer; may be left empty when the job has one container.</summary>
+    public string? ContainerName { get; set; }
+
+    /// <summary>Azure Resource Manager; another cloud's endpoint (or a test server) when needed.</summary>
+    public Uri ManagementEndpoint { get; set; } = new("https://management.azure.com");
+
+    /// <summary>The Microsoft.App API version the requests use.</summary>
+    public string ApiVersion { get; set; } = "2025-01-01";
+
+    /// <summary>Client id of the user-assigned managed identity that may start the job; empty for the default credential chain.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>Hardware of an execution, overriding the job's template when set: cores (for example 8) and memory (for example "56Gi").</summary>
+    public double? Cpu { get; set; }
+
+    public string? Memory { get; set; }
+
+    internal IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(SubscriptionId) || !Guid.TryParse(SubscriptionId, out _))
+        {
+            yield return $"{nameof(SubscriptionId)} must be the subscription's GUID; got '{SubscriptionId}'.";
+        }
+
+        if (string.IsNullOrWhiteSpace(ResourceGroup))
+        {
+            yield return $"{nameof(ResourceGroup)} is required.";
+        }
+
+        if (string.IsNullOrWhiteSpace(JobName))
+        {
+            yield return $"{nameof(JobName)} is required (the Container Apps job that runs the trainer image).";
+        }
+
+        if (!ManagementEndpoint.IsAbsoluteUri || ManagementEndpoint.Scheme != Uri.UriSchemeHttps)
+        {
+            yield return $"{nameof(ManagementEndpoint)} must be an absolute https URL; got '{ManagementEndpoint}'.";
+        }
+
+        if (Cpu is <= 0 || (Cpu is not null) != !string.IsNullOrWhiteSpace(Memory))
+        {
+            yield return $"{nameof(Cpu)} and {nameof(Memory)} go together (for example 8 and \"56Gi\"); got {Cpu?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} and '{Memory}'.";
+        }
+    }
 }

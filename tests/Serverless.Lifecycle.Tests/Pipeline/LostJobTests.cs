@@ -19,7 +19,7 @@ public sealed class DyingFirstStartDispatcher(InProcessTrainingDispatcher inner)
 
     public int Starts { get; private set; }
 
-    public Task StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
+    public Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         lock (started)
@@ -27,18 +27,29 @@ public sealed class DyingFirstStartDispatcher(InProcessTrainingDispatcher inner)
             Starts++;
             if (started.Add(job.JobId))
             {
-                return Task.CompletedTask;
+                return Task.FromResult("died");
             }
         }
 
         return inner.StartAsync(job, cancellationToken);
     }
 
-    public Task<bool?> IsRunningAsync(TrainingJobSpec job, CancellationToken cancellationToken) => inner.IsRunningAsync(job, cancellationToken);
+    public Task<JobExecutionStatus> GetStatusAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken) =>
+        executionId == "died"
+            ? Task.FromResult(new JobExecutionStatus(JobExecutionState.Ended, "killed"))
+            : inner.GetStatusAsync(job, executionId, cancellationToken);
+
+    public Task StopAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken) => inner.StopAsync(job, executionId, cancellationToken);
 }
 
 public sealed class LostJobHostFixture : PipelineHostFixture
 {
+    protected override void ConfigureTraining(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.StatusCheckInterval = TimeSpan.FromSeconds(1);
+    }
+
     protected override void ConfigureDispatcher(IServiceCollection services)
     {
         services.AddSingleton<DyingFirstStartDispatcher>();
@@ -64,5 +75,7 @@ public sealed class LostJobTests(LostJobHostFixture fixture) : IClassFixture<Los
         Assert.Equal("succeeded", run.Status);
         Assert.Equal(1, run.Version);
         Assert.Equal(2, fixture.Services.GetRequiredService<DyingFirstStartDispatcher>().Starts);
+        Assert.Equal(2, Assert.Single(run.Trials!).Starts);
+        Assert.Contains("started 2 time(s)", run.Steps.Single(s => s.Name == "train").Detail, StringComparison.Ordinal);
     }
 }

@@ -59,11 +59,32 @@ public class PipelineHostFixture : IAsyncLifetime
                 {
                     services.AddServerlessLifecycle();
                     services.Configure<StorageOptions>(o => o.ConnectionString = Azurite.ConnectionString);
+                    services.Configure<TrainingOptions>(o =>
+                    {
+                        o.Dispatcher = TrainingDispatchers.InProcess;
+                        ConfigureTraining(o);
+                    });
+                    services.AddSingleton(Relay);
+                    services.AddSingleton<ICompletionNotifier>(Relay);
                     services.AddSingleton<TrainingJobRunner>();
                     services.AddSingleton<InProcessTrainingDispatcher>();
                     ConfigureDispatcher(services);
                 },
             });
+        Relay.Client = Client;
+    }
+
+    /// <summary>Passes the in-process trainer's completions to the pipeline, as the callback route does.</summary>
+    public CompletionRelay Relay { get; } = new();
+
+    /// <summary>
+    /// Training settings of this host. By default the status check waits 10 minutes, so a run only
+    /// finishes promptly when its completion callback arrives: the tests see the callback path work.
+    /// </summary>
+    protected virtual void ConfigureTraining(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.StatusCheckInterval = TimeSpan.FromMinutes(10);
     }
 
     /// <summary>The dispatcher the activities use; the in-process trainer unless a test needs another.</summary>
@@ -78,5 +99,47 @@ public class PipelineHostFixture : IAsyncLifetime
         }
 
         loggerFactory.Dispose();
+    }
+}
+
+/// <summary>Delivers completions through <see cref="IPipelineClient.NotifyJobCompletedAsync"/>, and records the outcomes.</summary>
+public sealed class CompletionRelay : ICompletionNotifier
+{
+    private readonly List<(string JobId, RunSignalOutcome Outcome)> outcomes = [];
+
+    public IPipelineClient? Client { get; set; }
+
+    /// <summary>Models whose completions are delivered twice (a duplicate delivery).</summary>
+    public HashSet<string> DeliverTwice { get; } = [];
+
+    public IReadOnlyList<(string JobId, RunSignalOutcome Outcome)> Outcomes
+    {
+        get
+        {
+            lock (outcomes)
+            {
+                return outcomes.ToList();
+            }
+        }
+    }
+
+    public async Task NotifyAsync(TrainingJobSpec job, TrainingJobResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(result);
+        if (Client is null)
+        {
+            return;
+        }
+
+        var deliveries = DeliverTwice.Contains(job.Model.Name) ? 2 : 1;
+        for (var i = 0; i < deliveries; i++)
+        {
+            var outcome = await Client.NotifyJobCompletedAsync(new TrainingCompletedEvent(job.RunId, job.JobId, result.State), cancellationToken);
+            lock (outcomes)
+            {
+                outcomes.Add((job.JobId, outcome));
+            }
+        }
     }
 }

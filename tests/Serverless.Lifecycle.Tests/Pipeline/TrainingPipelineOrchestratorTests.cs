@@ -3,6 +3,7 @@ using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Training;
 using Serverless.Samples.Churn;
 using Serverless.Tests;
 
@@ -51,6 +52,69 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         Assert.Equal(run.ProfilePath, card.ProfilePath);
         Assert.NotNull(await new ModelArtifactStore(fixture.Storage).ReadJsonAsync(card.ProfilePath!, CancellationToken.None));
         Assert.NotEmpty(await new ModelArtifactStore(fixture.Storage).ReadModelAsync(champion, CancellationToken.None));
+
+        // The status check waits 10 minutes in this host: the run went on because the trainer's callback came.
+        Assert.Contains("end noticed by callback", run.Steps.Single(s => s.Name == "train").Detail, StringComparison.Ordinal);
+        Assert.Equal((TrainingJobState.Succeeded, 1, "callback"), (run.Trials![0].State, run.Trials[0].Starts, run.Trials[0].NoticedBy));
+    }
+
+    [Fact]
+    public async Task Completion_DeliveredTwiceOrAfterTheRun_IsIgnoredAndOneVersionIsRegistered()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("twice"));
+        fixture.Relay.DeliverTwice.Add(spec.Name);
+
+        var run = await RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21));
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Single(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
+        var deliveries = fixture.Relay.Outcomes.Where(o => o.JobId == $"{run.RunId}-train").Select(o => o.Outcome).ToList();
+        Assert.Equal(2, deliveries.Count);
+        Assert.Equal(RunSignalOutcome.Accepted, deliveries[0]);
+
+        var late = new TrainingCompletedEvent(run.RunId, $"{run.RunId}-train", TrainingJobState.Succeeded);
+        Assert.Equal(RunSignalOutcome.Finished, await fixture.Client.NotifyJobCompletedAsync(late, CancellationToken.None));
+        Assert.Equal(RunSignalOutcome.UnknownJob, await fixture.Client.NotifyJobCompletedAsync(late with { JobId = "someone-elses-job" }, CancellationToken.None));
+        Assert.Equal(RunSignalOutcome.UnknownRun, await fixture.Client.NotifyJobCompletedAsync(late with { RunId = "no-such-run" }, CancellationToken.None));
+        Assert.Single(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Run_GridSearch_TrainsEveryTrialAndRegistersTheBestByItsMetric()
+    {
+        var sample = SampleSpec(Azurite.UniqueModelName("grid"));
+        var spec = sample with
+        {
+            Trainer = sample.Trainer with
+            {
+                Search = new SearchSpec
+                {
+                    Strategy = SearchStrategies.Grid,
+                    Trials = 3,
+                    MaxParallel = 2,
+                    Metric = "logLoss",
+                    Space = new Dictionary<string, SearchDimension>
+                    {
+                        ["numberOfLeaves"] = new() { Values = [2, 16] },
+                        ["numberOfIterations"] = new() { Values = [5, 60] },
+                    },
+                },
+            },
+        };
+
+        var run = await RunAsync(spec, ChurnDataGenerator.Generate(1500, seed: 29));
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(3, run.Trials!.Count);
+        Assert.All(run.Trials, t => Assert.Equal(TrainingJobState.Succeeded, t.State));
+        Assert.Equal(
+            [(5.0, 2.0), (5.0, 16.0), (60.0, 2.0)],
+            run.Trials.Select(t => (t.Hyperparameters["numberOfIterations"], t.Hyperparameters["numberOfLeaves"])));
+        var best = run.Trials.MinBy(t => t.ValidationMetrics["logLoss"])!;
+        Assert.Contains($"best of 3 trials by logLoss: {best.JobId}", run.Steps.Single(s => s.Name == "train").Detail, StringComparison.Ordinal);
+        var champion = await fixture.Registry.ResolveAsync(spec.Name, "champion", CancellationToken.None);
+        var card = await new ModelArtifactStore(fixture.Storage).ReadCardAsync(champion, CancellationToken.None);
+        Assert.Equal(best.Hyperparameters, card.Hyperparameters);
     }
 
     [Fact]

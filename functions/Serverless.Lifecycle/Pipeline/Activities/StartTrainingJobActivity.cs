@@ -1,4 +1,6 @@
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Pipeline.Activities;
@@ -7,27 +9,51 @@ namespace Serverless.Lifecycle.Pipeline.Activities;
 /// Writes the job spec (once) and hands it to the dispatcher. Retrying this step neither
 /// changes the spec nor starts a job that has already reported its result.
 /// </summary>
-public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDispatcher dispatcher, TimeProvider clock)
+public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDispatcher dispatcher, IOptions<TrainingOptions> options)
     : TaskActivity<StartTrainingInput, TrainingJobRef>
 {
     public override async Task<TrainingJobRef> RunAsync(TaskActivityContext context, StartTrainingInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        var job = input.Job;
+        var settings = options.Value;
         var spec = new TrainingJobSpec(
-            input.JobId,
-            input.RunId,
-            input.Spec,
-            input.Dataset,
-            input.Split.TrainPath,
-            input.Split.ValidationPath,
-            TrainingJobPaths.Prefix(input.RunId, input.JobId),
-            clock.GetUtcNow().AddMinutes(input.Spec.Trainer.TimeoutMinutes));
+            job.JobId,
+            job.RunId,
+            job.Spec,
+            job.Dataset,
+            job.Split.TrainPath,
+            job.Split.ValidationPath,
+            TrainingJobPaths.Prefix(job.RunId, job.JobId),
+            new DateTimeOffset(job.DeadlineUtc, TimeSpan.Zero),
+            job.Algorithm,
+            job.Hyperparameters,
+            job.Spec.Trainer.Seed,
+            CallbackUrl(settings, job));
         var stored = await jobs.WriteSpecOnceAsync(spec, CancellationToken.None);
-        if (await jobs.TryReadResultAsync(input.RunId, input.JobId, CancellationToken.None) is null)
+        string? executionId = null;
+        if (await jobs.TryReadResultAsync(job.RunId, job.JobId, CancellationToken.None) is null)
         {
-            await dispatcher.StartAsync(stored, CancellationToken.None);
+            executionId = await dispatcher.StartAsync(stored, CancellationToken.None);
         }
 
-        return new TrainingJobRef(input.RunId, input.JobId, input.Attempt);
+        return new TrainingJobRef(job.RunId, job.JobId, input.Attempt, executionId, settings.StatusCheckInterval, settings.MaxJobStarts);
+    }
+
+    private static Uri? CallbackUrl(TrainingOptions settings, TrainingJobInput job)
+    {
+        if (settings.CallbackBaseUrl is not { } baseUrl)
+        {
+            return null;
+        }
+
+        var path = "/" + ApiRoutes.Prefix + "/" + ApiRoutes.JobCompleteUrl(job.RunId, job.JobId);
+        var url = new UriBuilder(new Uri(baseUrl, path));
+        if (!string.IsNullOrWhiteSpace(settings.CallbackKey))
+        {
+            url.Query = "code=" + Uri.EscapeDataString(settings.CallbackKey);
+        }
+
+        return url.Uri;
     }
 }

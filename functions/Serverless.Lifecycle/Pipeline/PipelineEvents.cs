@@ -1,0 +1,26 @@
+namespace Serverless.Lifecycle.Pipeline;
+
+/// <summary>The external events of the pipeline's orchestrations and the instance ids they go to.</summary>
+public static class PipelineEvents
+{
+    /// <summary>Raised on a job's orchestration when its trainer posts completion.</summary>
+    public const string TrainingCompleted = "TrainingCompleted";
+
+    /// <summary>Raised on a run (and passed on to its running jobs) by <c>POST /runs/{runId}/cancel</c>.</summary>
+    public const string CancelRequested = "CancelRequested";
+
+    /// <summary>The instance id of a job's orchestration: the run's id and the job's, so a callback can only reach its own run.</summary>
+    public static string JobInstanceId(string runId, string jobId) => $"{runId}:job:{jobId}";
+}
+
+/// <summary>Why and by whom a run was cancelled.</summary>
+public sealed record CancelRequest(string Reason, string Actor);
+
+/// <summary>What a completion or cancel request found: the HTTP layer turns it into 202, 404 or 409.</summary>
+public enum RunSignalOutcome
+{
+    Accepted,
+    UnknownRun,
+    UnknownJob,
+    Finished,
+}
