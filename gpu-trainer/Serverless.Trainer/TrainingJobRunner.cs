@@ -39,8 +39,8 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             await storage.Blob(BlobPath.Parse(job.TrainPath)).DownloadToAsync(train, cancellationToken);
             await storage.Blob(BlobPath.Parse(job.ValidationPath)).DownloadToAsync(validation, cancellationToken);
 
-            var trained = LightGbmTrainer.Train(job.EffectiveModel, train, validation);
-            if (!trained.Parity.LabelsIdentical || trained.Parity.MaxProbabilityDifference > LightGbmTrainer.ParityTolerance)
+            var trained = TabularTrainer.Train(job.EffectiveModel, train, validation);
+            if (!trained.Parity.LabelsIdentical || trained.Parity.MaxProbabilityDifference > TabularTrainer.ParityTolerance)
             {
                 result = Failed(job, clock, $"The ONNX export does not reproduce ML.NET: max probability difference {trained.Parity.MaxProbabilityDifference:G3}, labels identical: {trained.Parity.LabelsIdentical}.");
             }

@@ -74,7 +74,7 @@ public sealed record RangeSpec(double? Min, double? Max);
 
 public sealed record TrainerSpec
 {
-    /// <summary>lightgbm (more in later versions; see <see cref="TrainerAlgorithms"/>).</summary>
+    /// <summary>lightgbm, fasttree or sdca (see <see cref="TrainerAlgorithms"/>).</summary>
     public string Algorithm { get; init; } = TrainerAlgorithms.LightGbm;
 
     public IReadOnlyDictionary<string, double> Hyperparameters { get; init; } = new Dictionary<string, double>();
@@ -133,7 +133,14 @@ public static class SearchStrategies
 
 public static class TrainerAlgorithms
 {
+    /// <summary>Gradient-boosted trees with LightGBM.</summary>
     public const string LightGbm = "lightgbm";
+
+    /// <summary>ML.NET's own gradient-boosted trees (MART).</summary>
+    public const string FastTree = "fasttree";
+
+    /// <summary>A linear model (logistic regression) trained with stochastic dual coordinate ascent, on min-max normalized features.</summary>
+    public const string Sdca = "sdca";
 
     /// <summary>Algorithms and the hyperparameters each accepts.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Hyperparameters =
@@ -142,6 +149,14 @@ public static class TrainerAlgorithms
             [LightGbm] = new HashSet<string>(StringComparer.Ordinal)
             {
                 "numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf",
+            },
+            [FastTree] = new HashSet<string>(StringComparer.Ordinal)
+            {
+                "numberOfLeaves", "numberOfTrees", "learningRate", "minimumExampleCountPerLeaf",
+            },
+            [Sdca] = new HashSet<string>(StringComparer.Ordinal)
+            {
+                "l2Regularization", "l1Regularization", "maximumNumberOfIterations",
             },
         };
 }

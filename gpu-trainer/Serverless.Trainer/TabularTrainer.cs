@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
@@ -14,11 +16,13 @@ namespace Serverless.Trainer;
 public sealed record TrainedModel(byte[] Onnx, IReadOnlyDictionary<string, double> ValidationMetrics, OnnxParity Parity, ITransformer Transformer, MLContext Context);
 
 /// <summary>
-/// Trains a binary LightGBM model with ML.NET, using only transforms that export to ONNX
-/// (mean imputation for numbers, one-hot for categories), exports it with a label-less schema
-/// and named outputs, and checks that ONNX Runtime reproduces ML.NET's predictions.
+/// Trains a binary classifier with ML.NET (LightGBM, FastTree or SDCA logistic regression), using
+/// only transforms that export to ONNX (mean imputation for numbers, one-hot for categories, and
+/// min-max normalization for the linear model), exports it with a label-less schema and named
+/// outputs, and checks that ONNX Runtime reproduces ML.NET's predictions. Every trainer runs on
+/// one thread so the same data, spec and seed give the same model on any machine.
 /// </summary>
-public static class LightGbmTrainer
+public static class TabularTrainer
 {
     public const double ParityTolerance = 1e-5;
     private const string FeaturesColumn = "Features";
@@ -70,25 +74,48 @@ public static class LightGbmTrainer
             parts.Add(output);
         }
 
+        var features = pipeline.Append(ml.Transforms.Concatenate(FeaturesColumn, parts.ToArray()));
         var hyper = spec.Trainer.Hyperparameters;
-        var options = new LightGbmBinaryTrainer.Options
+        return spec.Trainer.Algorithm switch
         {
-            LabelColumnName = spec.Label,
-            FeatureColumnName = FeaturesColumn,
-            NumberOfLeaves = (int)Get(hyper, "numberOfLeaves", 31),
-            NumberOfIterations = (int)Get(hyper, "numberOfIterations", 100),
-            LearningRate = Get(hyper, "learningRate", 0.1),
-            MinimumExampleCountPerLeaf = (int)Get(hyper, "minimumExampleCountPerLeaf", 20),
-            Seed = spec.Trainer.Seed,
-            Silent = true,
+            TrainerAlgorithms.LightGbm => features.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            {
+                LabelColumnName = spec.Label,
+                FeatureColumnName = FeaturesColumn,
+                NumberOfLeaves = (int)Get(hyper, "numberOfLeaves", 31),
+                NumberOfIterations = (int)Get(hyper, "numberOfIterations", 100),
+                LearningRate = Get(hyper, "learningRate", 0.1),
+                MinimumExampleCountPerLeaf = (int)Get(hyper, "minimumExampleCountPerLeaf", 20),
+                Seed = spec.Trainer.Seed,
+                Silent = true,
+                NumberOfThreads = 1,
+            })),
+            TrainerAlgorithms.FastTree => features.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                LabelColumnName = spec.Label,
+                FeatureColumnName = FeaturesColumn,
+                NumberOfLeaves = (int)Get(hyper, "numberOfLeaves", 20),
+                NumberOfTrees = (int)Get(hyper, "numberOfTrees", 100),
+                LearningRate = Get(hyper, "learningRate", 0.2),
+                MinimumExampleCountPerLeaf = (int)Get(hyper, "minimumExampleCountPerLeaf", 10),
+                Seed = spec.Trainer.Seed,
+                NumberOfThreads = 1,
+            })),
 
-            // One thread: the same data, spec and seed give the same trees on any machine.
-            NumberOfThreads = 1,
+            // A linear model needs features on one scale; min-max normalization exports to ONNX as a Scaler.
+            TrainerAlgorithms.Sdca => features
+                .Append(ml.Transforms.NormalizeMinMax(FeaturesColumn))
+                .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
+                {
+                    LabelColumnName = spec.Label,
+                    FeatureColumnName = FeaturesColumn,
+                    L2Regularization = (float?)GetOptional(hyper, "l2Regularization"),
+                    L1Regularization = (float?)GetOptional(hyper, "l1Regularization"),
+                    MaximumNumberOfIterations = (int?)GetOptional(hyper, "maximumNumberOfIterations"),
+                    NumberOfThreads = 1,
+                })),
+            var other => throw new TrainingFailedException($"Algorithm '{other}' is not one this trainer knows ({string.Join(", ", TrainerAlgorithms.Hyperparameters.Keys)})."),
         };
-
-        return pipeline
-            .Append(ml.Transforms.Concatenate(FeaturesColumn, parts.ToArray()))
-            .Append(ml.BinaryClassification.Trainers.LightGbm(options));
     }
 
     private static byte[] Export(MLContext ml, ITransformer model, IDataView labelFreeSchema)
@@ -163,6 +190,9 @@ public static class LightGbmTrainer
 
     private static double Get(IReadOnlyDictionary<string, double> hyper, string name, double fallback) =>
         hyper.TryGetValue(name, out var value) ? value : fallback;
+
+    private static double? GetOptional(IReadOnlyDictionary<string, double> hyper, string name) =>
+        hyper.TryGetValue(name, out var value) ? value : null;
 }
 
 /// <summary>Training cannot succeed with this input; reported as a failed job, not retried.</summary>

@@ -1,12 +1,14 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Serving;
 using Serverless.Trainer;
 
 namespace Serverless.Lifecycle.Tests.Training;
 
-public sealed class LightGbmTrainerTests
+public sealed class TabularTrainerTests
 {
     private static IReadOnlyList<ModelPrediction> ScoreWithOnnx(byte[] onnx, TrainingData data, string csv)
     {
@@ -16,14 +18,22 @@ public sealed class LightGbmTrainerTests
         return model.Predict(batch.Features);
     }
 
-    [Fact]
-    public void Train_OnnxRuntimeMatchesMlNetOnTheTestSplit()
+    private static ModelSpec WithAlgorithm(ModelSpec spec, string algorithm) => algorithm == spec.Trainer.Algorithm
+        ? spec
+        : spec with { Trainer = spec.Trainer with { Algorithm = algorithm, Hyperparameters = new Dictionary<string, double>() } };
+
+    [Theory]
+    [InlineData(TrainerAlgorithms.LightGbm)]
+    [InlineData(TrainerAlgorithms.FastTree)]
+    [InlineData(TrainerAlgorithms.Sdca)]
+    public void Train_OnnxRuntimeMatchesMlNetOnTheTestSplit(string algorithm)
     {
         using var data = new TrainingData();
+        var spec = WithAlgorithm(data.Spec, algorithm);
 
-        var trained = LightGbmTrainer.Train(data.Spec, data.Train, data.Validation);
+        var trained = TabularTrainer.Train(spec, data.Train, data.Validation);
 
-        var loader = LightGbmTrainer.CreateLoader(trained.Context, data.Spec, data.Test, includeLabel: false);
+        var loader = TabularTrainer.CreateLoader(trained.Context, spec, data.Test, includeLabel: false);
         var scored = trained.Transformer.Transform(loader.Load(data.Test));
         var mlNetProbability = scored.GetColumn<float>(OnnxOutputs.Probability).ToArray();
         var mlNetLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).ToArray();
@@ -38,24 +48,32 @@ public sealed class LightGbmTrainerTests
         Assert.True(trained.Parity.MaxProbabilityDifference <= 1e-5);
     }
 
-    [Fact]
-    public void Train_LearnsTheSignal()
+    [Theory]
+    [InlineData(TrainerAlgorithms.LightGbm)]
+    [InlineData(TrainerAlgorithms.FastTree)]
+    [InlineData(TrainerAlgorithms.Sdca)]
+    public void Train_LearnsTheSignal(string algorithm)
     {
         using var data = new TrainingData();
 
-        var trained = LightGbmTrainer.Train(data.Spec, data.Train, data.Validation);
+        var trained = TabularTrainer.Train(WithAlgorithm(data.Spec, algorithm), data.Train, data.Validation);
 
         // The generator's signal supports an AUC near 0.8; chance is 0.5.
         Assert.InRange(trained.ValidationMetrics["auc"], 0.7, 0.95);
+        Assert.All(MetricNames.RequiredValidation(ModelTasks.Binary), m => Assert.True(double.IsFinite(trained.ValidationMetrics[m]), m));
     }
 
-    [Fact]
-    public void Train_SameDataAndSeed_GivesIdenticalPredictions()
+    [Theory]
+    [InlineData(TrainerAlgorithms.LightGbm)]
+    [InlineData(TrainerAlgorithms.FastTree)]
+    [InlineData(TrainerAlgorithms.Sdca)]
+    public void Train_SameDataAndSeed_GivesIdenticalPredictions(string algorithm)
     {
         using var data = new TrainingData(rows: 1500);
+        var spec = WithAlgorithm(data.Spec, algorithm);
 
-        var first = LightGbmTrainer.Train(data.Spec, data.Train, data.Validation);
-        var second = LightGbmTrainer.Train(data.Spec, data.Train, data.Validation);
+        var first = TabularTrainer.Train(spec, data.Train, data.Validation);
+        var second = TabularTrainer.Train(spec, data.Train, data.Validation);
 
         Assert.Equal(
             ScoreWithOnnx(first.Onnx, data, data.Test).Select(p => p.Probability),
@@ -67,7 +85,7 @@ public sealed class LightGbmTrainerTests
     {
         using var data = new TrainingData(rows: 600, transform: csv => string.Join('\n', csv.Split('\n').Select((line, i) => i == 0 || line.Length == 0 ? line : line[..^1] + "0")));
 
-        var ex = Assert.Throws<TrainingFailedException>(() => LightGbmTrainer.Train(data.Spec, data.Train, data.Validation));
+        var ex = Assert.Throws<TrainingFailedException>(() => TabularTrainer.Train(data.Spec, data.Train, data.Validation));
         Assert.Contains("only one class", ex.Message, StringComparison.Ordinal);
     }
 }
