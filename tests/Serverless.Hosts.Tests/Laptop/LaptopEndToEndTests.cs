@@ -39,6 +39,13 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
         Assert.Equal(6, run["steps"]!.AsArray().Count);
 
+        // The trainer process posted its completion to this host's callback route.
+        Assert.Contains("end noticed by callback", (string)run["steps"]![2]!["detail"]!, StringComparison.Ordinal);
+        var runId = (string)run["runId"]!;
+        var late = await http.PostAsync($"/api/runs/{runId}/jobs/{runId}-train/complete", Json($$"""{"runId":"{{runId}}","jobId":"{{runId}}-train","state":"succeeded"}"""));
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/runs/{runId}/cancel", null)).StatusCode);
+
         var profile = (await http.GetFromJsonAsync<JsonObject>((string)run["profileUrl"]!))!;
         Assert.Equal(2500, (int)profile["rows"]!);
         Assert.NotNull(profile["features"]!["tenure_months"]!["numeric"]!["histogram"]!["edges"]);
@@ -101,6 +108,52 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(5, (int)outOfRange["exampleLines"]![0]!);
         var predict = await http.PostAsync($"/api/models/{name}/predict", Json("{\"instances\":[" + LowRisk + "]}"));
         Assert.Equal(HttpStatusCode.NotFound, predict.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancel_RunningRun_EndsCancelledAndRegistersNothing()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("cancel");
+        await host.RegisterSampleAsync(name);
+        var statusUrl = await host.UploadAsync(name);
+        var runId = statusUrl.Split('/')[^1];
+
+        var cancel = await http.PostAsync($"/api/runs/{runId}/cancel", Json("""{"reason":"uploaded the wrong file"}"""));
+        var run = await host.WaitForRunAsync(statusUrl, TimeSpan.FromMinutes(4));
+
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        Assert.True((string)run["status"]! == "cancelled", $"run ended {run}\n{host.Log}");
+        Assert.Equal("Cancelled by api: uploaded the wrong file", (string)run["error"]!);
+        var versions = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions"))!;
+        Assert.Empty(versions["versions"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task JobCallbackAndCancel_BadOrUnknown_GetClearErrors()
+    {
+        var http = host.Http;
+
+        var unknown = await http.PostAsync("/api/runs/no-such-run/jobs/j/complete", Json("""{"runId":"no-such-run","jobId":"j","state":"succeeded"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("no-such-run", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var mismatch = await http.PostAsync("/api/runs/a/jobs/j/complete", Json("""{"runId":"b","jobId":"j","state":"succeeded"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
+        Assert.NotNull((await mismatch.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["runId"]);
+
+        var badState = await http.PostAsync("/api/runs/a/jobs/j/complete", Json("""{"runId":"a","jobId":"j","state":"great"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
+
+        var malformed = await http.PostAsync("/api/runs/a/jobs/j/complete", Json("""{"runId":"""));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/runs/no-such-run/cancel", null)).StatusCode);
+        var badReason = await http.PostAsync("/api/runs/no-such-run/cancel", Json("""{"reason":42}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, badReason.StatusCode);
+        Assert.NotNull((await badReason.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["reason"]);
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/health")).StatusCode);
     }
 
     [Fact]
