@@ -16,6 +16,8 @@ public static class LaptopHostExtensions
         var urls = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl;
         EnsureLoopback(urls);
         builder.WebHost.UseUrls(urls);
+        var maxUpload = builder.Configuration.GetSection(LaptopOptions.SectionName).Get<LaptopOptions>()?.MaxUploadBytes ?? new LaptopOptions().MaxUploadBytes;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxUpload);
 
         builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
 

@@ -17,4 +17,11 @@ public sealed class LaptopOptions
     /// </summary>
     [Required]
     public string WorkerId { get; set; } = "laptop-" + Environment.MachineName;
+
+    /// <summary>
+    /// The largest request body the host accepts (dataset uploads stream to blob storage and are
+    /// never held in memory; JSON bodies keep their own 4 MiB limit). Kestrel's default is 30 MB.
+    /// </summary>
+    [Range(1L << 20, 64L << 30)]
+    public long MaxUploadBytes { get; set; } = 2L << 30;
 }

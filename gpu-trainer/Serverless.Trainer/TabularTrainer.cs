@@ -13,7 +13,9 @@ using Serverless.Lifecycle.Training;
 namespace Serverless.Trainer;
 
 /// <summary>What training produced: the ONNX bytes, validation metrics, and the parity check.</summary>
-public sealed record TrainedModel(byte[] Onnx, IReadOnlyDictionary<string, double> ValidationMetrics, OnnxParity Parity, ITransformer Transformer, MLContext Context);
+/// <param name="Timings">Seconds per phase: load, fit, validate, export, parity.</param>
+public sealed record TrainedModel(
+    byte[] Onnx, IReadOnlyDictionary<string, double> ValidationMetrics, OnnxParity Parity, ITransformer Transformer, MLContext Context, IReadOnlyDictionary<string, double> Timings);
 
 /// <summary>
 /// Trains a binary classifier with ML.NET (LightGBM, FastTree or SDCA logistic regression), using
@@ -25,11 +27,15 @@ public sealed record TrainedModel(byte[] Onnx, IReadOnlyDictionary<string, doubl
 public static class TabularTrainer
 {
     public const double ParityTolerance = 1e-5;
+
+    /// <summary>Parity is checked on the first rows of the validation split, at most this many.</summary>
+    public const int ParitySampleRows = 10_000;
     private const string FeaturesColumn = "Features";
 
     public static TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        var timings = new PhaseTimer();
         var ml = new MLContext(seed: spec.Trainer.Seed);
         var withLabel = CreateLoader(ml, spec, trainCsv, includeLabel: true);
         var withoutLabel = CreateLoader(ml, spec, trainCsv, includeLabel: false);
@@ -44,7 +50,9 @@ public static class TabularTrainer
         }
 
         var pipeline = BuildPipeline(ml, spec);
+        timings.Lap("load");
         var model = pipeline.Fit(train);
+        timings.Lap("fit");
 
         var scored = model.Transform(validation);
         var metrics = ml.BinaryClassification.Evaluate(scored, labelColumnName: spec.Label);
@@ -56,9 +64,12 @@ public static class TabularTrainer
             ["logLoss"] = metrics.LogLoss,
         };
 
+        timings.Lap("validate");
         var onnx = Export(ml, model, withoutLabel.Load(validationCsv));
+        timings.Lap("export");
         var parity = CheckParity(spec, scored, onnx, validationCsv);
-        return new TrainedModel(onnx, validationMetrics, parity, model, ml);
+        timings.Lap("parity");
+        return new TrainedModel(onnx, validationMetrics, parity, model, ml, timings.Seconds);
     }
 
     private static IEstimator<ITransformer> BuildPipeline(MLContext ml, ModelSpec spec)
@@ -89,6 +100,11 @@ public static class TabularTrainer
                 Seed = spec.Trainer.Seed,
                 Silent = true,
                 NumberOfThreads = 1,
+
+                // LightGBM's own categorical splits (which ML.NET turns on for one-hot slots) export
+                // to ONNX as branches on feature -1, which ONNX Runtime refuses to load. Splits on
+                // the one-hot columns export correctly.
+                UseCategoricalSplit = false,
             })),
             TrainerAlgorithms.FastTree => features.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
@@ -128,12 +144,12 @@ public static class TabularTrainer
 
     private static OnnxParity CheckParity(ModelSpec spec, IDataView scored, byte[] onnx, string validationCsv)
     {
-        var expectedProbability = scored.GetColumn<float>(OnnxOutputs.Probability).ToArray();
-        var expectedLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).ToArray();
+        var expectedProbability = scored.GetColumn<float>(OnnxOutputs.Probability).Take(ParitySampleRows).ToArray();
+        var expectedLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).ToArray();
         LabeledBatch batch;
         using (var reader = new StreamReader(validationCsv))
         {
-            batch = LabeledBatch.ReadCsv(reader, spec);
+            batch = LabeledBatch.ReadCsv(reader, spec, ParitySampleRows);
         }
 
         using var session = new OnnxModel(onnx, spec);

@@ -30,6 +30,7 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
         }
 
         var clock = Stopwatch.StartNew();
+        var timings = new PhaseTimer();
         TrainingJobResult result;
         var folder = Directory.CreateTempSubdirectory("train-");
         try
@@ -38,8 +39,10 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             var validation = Path.Combine(folder.FullName, "validation.csv");
             await storage.Blob(BlobPath.Parse(job.TrainPath)).DownloadToAsync(train, cancellationToken);
             await storage.Blob(BlobPath.Parse(job.ValidationPath)).DownloadToAsync(validation, cancellationToken);
+            timings.Lap("download");
 
             var trained = TabularTrainer.Train(job.EffectiveModel, train, validation);
+            timings.Add(trained.Timings);
             if (!trained.Parity.LabelsIdentical || trained.Parity.MaxProbabilityDifference > TabularTrainer.ParityTolerance)
             {
                 result = Failed(job, clock, $"The ONNX export does not reproduce ML.NET: max probability difference {trained.Parity.MaxProbabilityDifference:G3}, labels identical: {trained.Parity.LabelsIdentical}.");
@@ -47,19 +50,25 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             else
             {
                 var artifact = await UploadOnceAsync(TrainingJobPaths.Onnx(job.RunId, job.JobId), trained.Onnx, cancellationToken);
+                timings.Lap("upload");
                 result = new TrainingJobResult(
                     job.JobId, TrainingJobState.Succeeded, null, trained.ValidationMetrics, [artifact], trained.Parity, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion,
-                    job.Algorithm, job.Hyperparameters, job.Seed);
+                    job.Algorithm, job.Hyperparameters, job.Seed, timings.Seconds);
             }
         }
         catch (TrainingFailedException ex)
         {
             result = Failed(job, clock, ex.Message);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or InvalidDataException or FormatException)
+#pragma warning disable CA1031 // Any failure of training itself becomes the job's reported failure, never a crash.
+        catch (Exception ex) when (ex is not (RequestFailedException or OperationCanceledException))
+#pragma warning restore CA1031
         {
-            // ML.NET reports bad data and bad options with these; the job cannot succeed on retry.
-            result = Failed(job, clock, $"{ex.GetType().Name}: {ex.Message}");
+            // ML.NET reports bad data and bad options, and ONNX Runtime a model it cannot load, with
+            // exceptions; the same job would fail the same way again, so it reports instead of crashing
+            // (a crash would look like a lost job and be started again). Storage errors still end
+            // the process with exit code 3, so the pipeline retries the job.
+            result = Failed(job, clock, $"{ex.GetType().Name}: {FirstLine(ex.Message)}");
         }
         finally
         {
@@ -96,6 +105,12 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
         }
 
         return new TrainingArtifact(TrainingJobPaths.OnnxFileName, path.ToString(), sha, bytes.LongLength);
+    }
+
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n', 2)[0].Trim();
+        return line.Length <= 1000 ? line : line[..1000] + "…";
     }
 
     private static TrainingJobResult Failed(TrainingJobSpec job, Stopwatch clock, string error) =>

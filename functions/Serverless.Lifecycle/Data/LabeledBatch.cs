@@ -8,7 +8,8 @@ namespace Serverless.Lifecycle.Data;
 /// <summary>Rows of a (validated) CSV split read into a <see cref="FeatureBatch"/> with their labels.</summary>
 public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels)
 {
-    public static LabeledBatch ReadCsv(TextReader csv, ModelSpec spec)
+    /// <summary>Reads the split's rows, or only its first <paramref name="maxRows"/> when given.</summary>
+    public static LabeledBatch ReadCsv(TextReader csv, ModelSpec spec, int maxRows = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(spec);
         using var reader = Sep.New(',').Reader(o => o with { Unescape = true }).From(csv);
@@ -18,6 +19,11 @@ public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels)
         var labelColumn = reader.Header.IndexOf(spec.Label);
         foreach (var row in reader)
         {
+            if (rows.Count >= maxRows)
+            {
+                break;
+            }
+
             if (!LabelValues.TryParseBinary(row[labelColumn].Span, out var label))
             {
                 throw new InvalidDataException($"Line {row.LineNumberFrom}: label '{row[labelColumn].ToString()}' is not 0/1 or true/false.");

@@ -18,14 +18,15 @@ public sealed record TrialRecord(
     string? Error,
     int Starts,
     string NoticedBy,
-    double DurationSeconds)
+    double DurationSeconds,
+    IReadOnlyDictionary<string, double>? PhaseSeconds)
 {
     public static TrialRecord From(TrialPlan plan, TrainingJobReport report)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(report);
         var result = report.Result;
-        return new(plan.JobId, plan.Algorithm, plan.Hyperparameters, result.State, result.ValidationMetrics, result.Error, report.Starts, report.NoticedBy, result.DurationSeconds);
+        return new(plan.JobId, plan.Algorithm, plan.Hyperparameters, result.State, result.ValidationMetrics, result.Error, report.Starts, report.NoticedBy, result.DurationSeconds, result.PhaseSeconds);
     }
 }
 

@@ -20,6 +20,7 @@ public sealed record OnnxParity(int Rows, double MaxProbabilityDifference, bool 
 /// </summary>
 /// <param name="ValidationMetrics">Metrics on the validation split, by the names of <see cref="Evaluation.MetricNames"/>.</param>
 /// <param name="Hardware">The CPU model or GPU name and count the job ran on.</param>
+/// <param name="PhaseSeconds">Seconds per phase inside the trainer: download, load, fit, validate, export, parity, upload.</param>
 public sealed record TrainingJobResult(
     string JobId,
     TrainingJobState State,
@@ -32,7 +33,8 @@ public sealed record TrainingJobResult(
     string TrainerVersion,
     string? Algorithm = null,
     IReadOnlyDictionary<string, double>? Hyperparameters = null,
-    int? Seed = null)
+    int? Seed = null,
+    IReadOnlyDictionary<string, double>? PhaseSeconds = null)
 {
     public TrainingArtifact? Onnx => Artifacts.FirstOrDefault(a => a.Name == TrainingJobPaths.OnnxFileName);
 

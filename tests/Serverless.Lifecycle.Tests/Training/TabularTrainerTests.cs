@@ -81,6 +81,20 @@ public sealed class TabularTrainerTests
     }
 
     [Fact]
+    public void Train_LightGbmOnDataLargeEnoughForCategoricalSplits_ExportsAModelOnnxRuntimeLoads()
+    {
+        // At this size LightGBM would use its own categorical splits, which export as branches on
+        // feature -1 that ONNX Runtime refuses; the trainer turns them off.
+        using var data = new TrainingData(rows: 100_000, seed: 5);
+
+        var trained = TabularTrainer.Train(data.Spec, data.Train, data.Validation);
+
+        Assert.True(trained.Parity.LabelsIdentical);
+        Assert.True(trained.Parity.MaxProbabilityDifference <= 1e-5);
+        Assert.Equal(ScoreWithOnnx(trained.Onnx, data, data.Test).Count, File.ReadLines(data.Test).Count() - 1);
+    }
+
+    [Fact]
     public void Train_SingleClassLabel_FailsWithAClearReason()
     {
         using var data = new TrainingData(rows: 600, transform: csv => string.Join('\n', csv.Split('\n').Select((line, i) => i == 0 || line.Length == 0 ? line : line[..^1] + "0")));

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Pipeline overhead benchmark (laptop mode): one run on a generated churn dataset of <rows> rows
+# (default 1,000,000), and how its wall time splits between the trainer's own training and
+# everything else (orchestration, dispatch, blob transfer, validation, evaluation, registration).
+#   benchmarks/pipeline.sh [rows]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+rows="${1:-1000000}"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
+dotnet build Serverless.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+read -r blob queue table host_port < <(node -e '
+const net=require("net");const ports=[];let n=0;
+for(let i=0;i<4;i++){const s=net.createServer();s.listen(0,"127.0.0.1",()=>{ports[i]=s.address().port;s.close(()=>{if(++n===4)console.log(ports.join(" "))})})}')
+pids+=("$(scripts/azurite.sh "$blob" "$queue" "$table" "$work/azurite" "$work/azurite.log")")
+account=devstoreaccount1
+key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+export Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob/$account;QueueEndpoint=http://127.0.0.1:$queue/$account;TableEndpoint=http://127.0.0.1:$table/$account;"
+export Training__TrainerPath="$root/gpu-trainer/Serverless.Trainer/bin/Release/net10.0/Serverless.Trainer.dll"
+url="http://127.0.0.1:$host_port"
+bin="$root/functions/Serverless.Laptop/bin/Release/net10.0"
+dotnet "$bin/Serverless.Laptop.dll" --contentRoot "$bin" --urls "$url" >"$work/host.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 120); do curl -fsS "$url/api/health" >/dev/null 2>&1 && break; sleep 0.5; done
+
+echo "Generating $rows rows"
+dotnet samples/churn/generator/bin/Release/net10.0/Serverless.Samples.Churn.dll --rows "$rows" --seed 5 --out "$work/data.csv"
+curl -fsS -X PUT "$url/api/models/churn" -H 'Content-Type: application/json' --data-binary @samples/churn/churn.spec.json >/dev/null
+start=$(date +%s.%N)
+upload=$(curl -fsS -X POST "$url/api/models/churn/datasets" -H 'Content-Type: text/csv' --data-binary @"$work/data.csv")
+run_id=$(printf '%s' "$upload" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).runId))')
+while :; do
+  status=$(curl -fsS "$url/api/runs/$run_id")
+  state=$(printf '%s' "$status" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status))')
+  [ "$state" = pending ] || [ "$state" = running ] || break
+  sleep 0.5
+done
+end=$(date +%s.%N)
+printf "%s" "$status" > "$work/run.json"
+grep -q "\"status\":\"succeeded\"" "$work/run.json" || grep -E "Unhandled|Exception|stderr" "$work/host.log" | head -20
+node - "$work/run.json" "$start" "$end" "$(stat -c %s "$work/data.csv")" <<'JS'
+const fs=require("fs");const run=JSON.parse(fs.readFileSync(process.argv[2],"utf8"));
+const wall=process.argv[4]-process.argv[3];const mb=(process.argv[5]/1e6).toFixed(0);
+const sec=s=>(new Date(s.completedAt)-new Date(s.startedAt))/1000;
+console.log(`run ${run.runId}: ${run.status}, ${run.dataset.sizeBytes} bytes (${mb} MB)`);
+if(run.status!=="succeeded"){console.log(JSON.stringify(run,null,1));process.exit(1);}
+console.log("| part | seconds | share of wall time |\n|---|---|---|");
+const row=(name,s)=>console.log(`| ${name} | ${s.toFixed(2)} | ${(100*s/wall).toFixed(1)}% |`);
+const stepsTotal=run.steps.reduce((a,s)=>a+sec(s),0);
+row("upload (HTTP to blob, SHA-256) and run start",wall-stepsTotal);
+const trial=run.trials[0];const phases=trial.phaseSeconds||{};const fit=phases.fit||0;
+for(const s of run.steps){
+  if(s.name!=="train"){row(s.name,sec(s));continue;}
+  const inTrainer=Object.values(phases).reduce((a,b)=>a+b,0);
+  row("train: dispatch, process start, callback",sec(s)-inTrainer);
+  for(const [p,v] of Object.entries(phases)) row(`train: trainer ${p}`,v);
+}
+row("**all but the trainer's fit**",wall-fit);
+console.log(`| **wall time** | ${wall.toFixed(2)} | 100% |`);
+JS
