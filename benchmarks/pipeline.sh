@@ -2,7 +2,7 @@
 # Pipeline overhead benchmark (laptop mode): one run on a generated churn dataset of <rows> rows
 # (default 1,000,000), and how its wall time splits between the trainer's own training and
 # everything else (orchestration, dispatch, blob transfer, validation, evaluation, registration).
-#   benchmarks/pipeline.sh [rows]
+#   benchmarks/pipeline.sh [rows] [numberOfIterations]   (default: the sample spec's 120)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -35,7 +35,8 @@ for _ in $(seq 1 120); do curl -fsS "$url/api/health" >/dev/null 2>&1 && break; 
 
 echo "Generating $rows rows"
 dotnet samples/churn/generator/bin/Release/net10.0/Serverless.Samples.Churn.dll --rows "$rows" --seed 5 --out "$work/data.csv"
-curl -fsS -X PUT "$url/api/models/churn" -H 'Content-Type: application/json' --data-binary @samples/churn/churn.spec.json >/dev/null
+node -e 'const s=JSON.parse(require("fs").readFileSync("samples/churn/churn.spec.json","utf8"));if(process.argv[1])s.trainer.hyperparameters.numberOfIterations=+process.argv[1];s.trainer.timeoutMinutes=120;console.log(JSON.stringify(s))' "${2:-}" > "$work/spec.json"
+curl -fsS -X PUT "$url/api/models/churn" -H 'Content-Type: application/json' --data-binary @"$work/spec.json" >/dev/null
 start=$(date +%s.%N)
 upload=$(curl -fsS -X POST "$url/api/models/churn/datasets" -H 'Content-Type: text/csv' --data-binary @"$work/data.csv")
 run_id=$(printf '%s' "$upload" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).runId))')
