@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Trainers.LightGbm;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
@@ -18,11 +19,12 @@ public sealed record TrainedModel(
     byte[] Onnx, IReadOnlyDictionary<string, double> ValidationMetrics, OnnxParity Parity, ITransformer Transformer, MLContext Context, IReadOnlyDictionary<string, double> Timings);
 
 /// <summary>
-/// Trains a binary classifier with ML.NET (LightGBM, FastTree or SDCA logistic regression), using
-/// only transforms that export to ONNX (mean imputation for numbers, one-hot for categories, and
-/// min-max normalization for the linear model), exports it with a label-less schema and named
-/// outputs, and checks that ONNX Runtime reproduces ML.NET's predictions. Every trainer runs on
-/// one thread so the same data, spec and seed give the same model on any machine.
+/// Trains a binary classifier, a multiclass classifier or a regression model with ML.NET
+/// (LightGBM, FastTree or SDCA, as <see cref="TrainerAlgorithms.Tasks"/> allows), using only
+/// transforms that export to ONNX (mean imputation for numbers, one-hot for categories, min-max
+/// normalization for the linear models), exports it with a label-less schema and named outputs
+/// (<see cref="Outputs"/>), and checks that ONNX Runtime reproduces ML.NET's predictions. Every
+/// trainer runs on one thread so the same data, spec and seed give the same model on any machine.
 /// </summary>
 public static class TabularTrainer
 {
@@ -41,12 +43,15 @@ public static class TabularTrainer
         var withoutLabel = CreateLoader(ml, spec, trainCsv, includeLabel: false);
         var train = withLabel.Load(trainCsv);
         var validation = withLabel.Load(validationCsv);
+        CheckLabels(spec, train);
 
-        var labels = train.GetColumn<bool>(spec.Label).ToArray();
-        if (labels.Length == 0 || labels.All(l => l) || !labels.Any(l => l))
+        // Multiclass labels become keys before training, outside the exported graph, which has no label.
+        ITransformer? labelKeys = null;
+        if (spec.Task == ModelTasks.Multiclass)
         {
-            throw new TrainingFailedException(
-                $"The training split has {labels.Length} row(s) and only one class of '{spec.Label}'; a binary model needs both.");
+            labelKeys = ml.Transforms.Conversion.MapValueToKey(spec.Label).Fit(train);
+            train = labelKeys.Transform(train);
+            validation = labelKeys.Transform(validation);
         }
 
         var pipeline = BuildPipeline(ml, spec);
@@ -55,21 +60,84 @@ public static class TabularTrainer
         timings.Lap("fit");
 
         var scored = model.Transform(validation);
-        var metrics = ml.BinaryClassification.Evaluate(scored, labelColumnName: spec.Label);
-        var validationMetrics = new Dictionary<string, double>(StringComparer.Ordinal)
-        {
-            ["auc"] = metrics.AreaUnderRocCurve,
-            ["accuracy"] = metrics.Accuracy,
-            ["f1"] = metrics.F1Score,
-            ["logLoss"] = metrics.LogLoss,
-        };
-
+        var validationMetrics = Evaluate(ml, spec, scored);
         timings.Lap("validate");
-        var onnx = Export(ml, model, withoutLabel.Load(validationCsv));
+
+        // The exported multiclass model answers with the label's own values, not key numbers.
+        ITransformer exported = labelKeys is null
+            ? model
+            : new TransformerChain<ITransformer>(model, ml.Transforms.Conversion.MapKeyToValue(OnnxOutputs.PredictedLabel).Fit(scored));
+        var onnx = Export(ml, exported, withoutLabel.Load(validationCsv), spec.Task);
         timings.Lap("export");
-        var parity = CheckParity(spec, scored, onnx, validationCsv);
+        var parity = CheckParity(spec, exported.Transform(withoutLabel.Load(validationCsv)), onnx, validationCsv);
         timings.Lap("parity");
-        return new TrainedModel(onnx, validationMetrics, parity, model, ml, timings.Seconds);
+        return new TrainedModel(onnx, validationMetrics, parity, exported, ml, timings.Seconds);
+    }
+
+    private static void CheckLabels(ModelSpec spec, IDataView train)
+    {
+        switch (spec.Task)
+        {
+            case ModelTasks.Multiclass:
+                var classes = train.GetColumn<ReadOnlyMemory<char>>(spec.Label).Select(l => l.ToString()).Distinct(StringComparer.Ordinal).Count();
+                if (classes < 2)
+                {
+                    throw new TrainingFailedException($"The training split has {classes} class(es) of '{spec.Label}'; a multiclass model needs at least two.");
+                }
+
+                break;
+            case ModelTasks.Regression:
+                var values = train.GetColumn<float>(spec.Label).ToArray();
+                if (values.Length == 0 || values.Any(v => !float.IsFinite(v)) || values.Distinct().Count() < 2)
+                {
+                    throw new TrainingFailedException(
+                        $"The training split's '{spec.Label}' must be finite numbers that are not all equal ({values.Length} row(s), {values.Count(v => !float.IsFinite(v))} missing or not finite).");
+                }
+
+                break;
+            default:
+                var labels = train.GetColumn<bool>(spec.Label).ToArray();
+                if (labels.Length == 0 || labels.All(l => l) || !labels.Any(l => l))
+                {
+                    throw new TrainingFailedException(
+                        $"The training split has {labels.Length} row(s) and only one class of '{spec.Label}'; a binary model needs both.");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The task's validation metrics by ML.NET's evaluators, under <see cref="MetricNames"/>.</summary>
+    private static Dictionary<string, double> Evaluate(MLContext ml, ModelSpec spec, IDataView scored)
+    {
+        switch (spec.Task)
+        {
+            case ModelTasks.Multiclass:
+                var multiclass = ml.MulticlassClassification.Evaluate(scored, labelColumnName: spec.Label);
+                return new(StringComparer.Ordinal)
+                {
+                    [MetricNames.MacroAccuracy] = multiclass.MacroAccuracy,
+                    [MetricNames.MicroAccuracy] = multiclass.MicroAccuracy,
+                    [MetricNames.LogLoss] = multiclass.LogLoss,
+                };
+            case ModelTasks.Regression:
+                var regression = ml.Regression.Evaluate(scored, labelColumnName: spec.Label);
+                return new(StringComparer.Ordinal)
+                {
+                    [MetricNames.Rmse] = regression.RootMeanSquaredError,
+                    [MetricNames.Mae] = regression.MeanAbsoluteError,
+                    [MetricNames.R2] = regression.RSquared,
+                };
+            default:
+                var binary = ml.BinaryClassification.Evaluate(scored, labelColumnName: spec.Label);
+                return new(StringComparer.Ordinal)
+                {
+                    [MetricNames.Auc] = binary.AreaUnderRocCurve,
+                    [MetricNames.Accuracy] = binary.Accuracy,
+                    [MetricNames.F1] = binary.F1Score,
+                    [MetricNames.LogLoss] = binary.LogLoss,
+                };
+        }
     }
 
     private static IEstimator<ITransformer> BuildPipeline(MLContext ml, ModelSpec spec)
@@ -87,82 +155,151 @@ public static class TabularTrainer
 
         var features = pipeline.Append(ml.Transforms.Concatenate(FeaturesColumn, parts.ToArray()));
         var hyper = spec.Trainer.Hyperparameters;
-        return spec.Trainer.Algorithm switch
+        var (label, seed) = (spec.Label, spec.Trainer.Seed);
+
+        // LightGBM's own categorical splits (which ML.NET turns on for one-hot slots) export to
+        // ONNX as branches on feature -1, which ONNX Runtime refuses to load; splits on the
+        // one-hot columns export correctly. Every trainer runs on one thread for reproducibility.
+        var (leaves, iterations, rate, minLeaf) = (
+            (int)Get(hyper, "numberOfLeaves", 31), (int)Get(hyper, "numberOfIterations", 100), Get(hyper, "learningRate", 0.1), (int)Get(hyper, "minimumExampleCountPerLeaf", 20));
+        var (treeLeaves, trees, treeRate, treeMinLeaf) = (
+            (int)Get(hyper, "numberOfLeaves", 20), (int)Get(hyper, "numberOfTrees", 100), Get(hyper, "learningRate", 0.2), (int)Get(hyper, "minimumExampleCountPerLeaf", 10));
+        var (l2, l1, passes) = ((float?)GetOptional(hyper, "l2Regularization"), (float?)GetOptional(hyper, "l1Regularization"), (int?)GetOptional(hyper, "maximumNumberOfIterations"));
+
+        // A linear model needs features on one scale; min-max normalization exports to ONNX as a Scaler.
+        var normalized = features.Append(ml.Transforms.NormalizeMinMax(FeaturesColumn));
+        IEstimator<ITransformer> trainer = (spec.Task, spec.Trainer.Algorithm) switch
         {
-            TrainerAlgorithms.LightGbm => features.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            (ModelTasks.Binary, TrainerAlgorithms.LightGbm) => features.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
             {
-                LabelColumnName = spec.Label,
-                FeatureColumnName = FeaturesColumn,
-                NumberOfLeaves = (int)Get(hyper, "numberOfLeaves", 31),
-                NumberOfIterations = (int)Get(hyper, "numberOfIterations", 100),
-                LearningRate = Get(hyper, "learningRate", 0.1),
-                MinimumExampleCountPerLeaf = (int)Get(hyper, "minimumExampleCountPerLeaf", 20),
-                Seed = spec.Trainer.Seed,
-                Silent = true,
-                NumberOfThreads = 1,
-
-                // LightGBM's own categorical splits (which ML.NET turns on for one-hot slots) export
-                // to ONNX as branches on feature -1, which ONNX Runtime refuses to load. Splits on
-                // the one-hot columns export correctly.
-                UseCategoricalSplit = false,
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, NumberOfLeaves = leaves, NumberOfIterations = iterations, LearningRate = rate,
+                MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Silent = true, NumberOfThreads = 1, UseCategoricalSplit = false,
             })),
-            TrainerAlgorithms.FastTree => features.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            (ModelTasks.Multiclass, TrainerAlgorithms.LightGbm) => features.Append(ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
             {
-                LabelColumnName = spec.Label,
-                FeatureColumnName = FeaturesColumn,
-                NumberOfLeaves = (int)Get(hyper, "numberOfLeaves", 20),
-                NumberOfTrees = (int)Get(hyper, "numberOfTrees", 100),
-                LearningRate = Get(hyper, "learningRate", 0.2),
-                MinimumExampleCountPerLeaf = (int)Get(hyper, "minimumExampleCountPerLeaf", 10),
-                Seed = spec.Trainer.Seed,
-                NumberOfThreads = 1,
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, NumberOfLeaves = leaves, NumberOfIterations = iterations, LearningRate = rate,
+                MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Silent = true, NumberOfThreads = 1, UseCategoricalSplit = false,
             })),
-
-            // A linear model needs features on one scale; min-max normalization exports to ONNX as a Scaler.
-            TrainerAlgorithms.Sdca => features
-                .Append(ml.Transforms.NormalizeMinMax(FeaturesColumn))
-                .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
-                {
-                    LabelColumnName = spec.Label,
-                    FeatureColumnName = FeaturesColumn,
-                    L2Regularization = (float?)GetOptional(hyper, "l2Regularization"),
-                    L1Regularization = (float?)GetOptional(hyper, "l1Regularization"),
-                    MaximumNumberOfIterations = (int?)GetOptional(hyper, "maximumNumberOfIterations"),
-                    NumberOfThreads = 1,
-                })),
-            var other => throw new TrainingFailedException($"Algorithm '{other}' is not one this trainer knows ({string.Join(", ", TrainerAlgorithms.Hyperparameters.Keys)})."),
+            (ModelTasks.Regression, TrainerAlgorithms.LightGbm) => features.Append(ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+            {
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, NumberOfLeaves = leaves, NumberOfIterations = iterations, LearningRate = rate,
+                MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Silent = true, NumberOfThreads = 1, UseCategoricalSplit = false,
+            })),
+            (ModelTasks.Binary, TrainerAlgorithms.FastTree) => features.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, NumberOfLeaves = treeLeaves, NumberOfTrees = trees, LearningRate = treeRate,
+                MinimumExampleCountPerLeaf = treeMinLeaf, Seed = seed, NumberOfThreads = 1,
+            })),
+            (ModelTasks.Regression, TrainerAlgorithms.FastTree) => features.Append(ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+            {
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, NumberOfLeaves = treeLeaves, NumberOfTrees = trees, LearningRate = treeRate,
+                MinimumExampleCountPerLeaf = treeMinLeaf, Seed = seed, NumberOfThreads = 1,
+            })),
+            (ModelTasks.Binary, TrainerAlgorithms.Sdca) => normalized.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
+            {
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, L2Regularization = l2, L1Regularization = l1, MaximumNumberOfIterations = passes, NumberOfThreads = 1,
+            })),
+            (ModelTasks.Multiclass, TrainerAlgorithms.Sdca) => normalized.Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
+            {
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, L2Regularization = l2, L1Regularization = l1, MaximumNumberOfIterations = passes, NumberOfThreads = 1,
+            })),
+            (ModelTasks.Regression, TrainerAlgorithms.Sdca) => normalized.Append(ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
+            {
+                LabelColumnName = label, FeatureColumnName = FeaturesColumn, L2Regularization = l2, L1Regularization = l1, MaximumNumberOfIterations = passes, NumberOfThreads = 1,
+            })),
+            var (task, algorithm) => throw new TrainingFailedException(
+                TrainerAlgorithms.Supports(algorithm, task) ? $"No trainer for {algorithm} on {task}." : $"Algorithm '{algorithm}' does not train {task} models; {TrainerAlgorithms.Describe(task)}."),
         };
+        return trainer;
     }
 
-    private static byte[] Export(MLContext ml, ITransformer model, IDataView labelFreeSchema)
+    /// <summary>The graph's named outputs: what serving reads for each task.</summary>
+    public static string[] Outputs(string task) => task switch
+    {
+        ModelTasks.Multiclass => [OnnxOutputs.PredictedLabel, OnnxOutputs.Score],
+        ModelTasks.Regression => [OnnxOutputs.Score],
+        _ => [OnnxOutputs.PredictedLabel, OnnxOutputs.Probability, OnnxOutputs.Score],
+    };
+
+    private static byte[] Export(MLContext ml, ITransformer model, IDataView labelFreeSchema, string task)
     {
         // A schema without the label and explicitly named outputs: otherwise the graph demands a label input.
         using var stream = new MemoryStream();
-        ml.Model.ConvertToOnnx(model, labelFreeSchema, stream, OnnxOutputs.PredictedLabel, OnnxOutputs.Probability, OnnxOutputs.Score);
+        ml.Model.ConvertToOnnx(model, labelFreeSchema, stream, Outputs(task));
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// Scores the first rows of the validation split with ONNX Runtime and compares with ML.NET:
+    /// the probability (binary), every class score (multiclass) or the value (regression), and the
+    /// predicted labels.
+    /// </summary>
     private static OnnxParity CheckParity(ModelSpec spec, IDataView scored, byte[] onnx, string validationCsv)
     {
-        var expectedProbability = scored.GetColumn<float>(OnnxOutputs.Probability).Take(ParitySampleRows).ToArray();
-        var expectedLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).ToArray();
         LabeledBatch batch;
         using (var reader = new StreamReader(validationCsv))
         {
-            batch = LabeledBatch.ReadCsv(reader, spec, ParitySampleRows);
+            batch = LabeledBatch.ReadCsv(reader, spec, ParitySampleRows, binaryLabels: false);
         }
 
-        using var session = new OnnxModel(onnx, spec);
-        var actual = session.Predict(batch.Features);
-        var maxDifference = 0.0;
-        var labelsIdentical = actual.Count == expectedLabel.Length;
-        for (var i = 0; i < Math.Min(actual.Count, expectedLabel.Length); i++)
+        if (spec.Task == ModelTasks.Binary)
         {
-            maxDifference = Math.Max(maxDifference, Math.Abs(actual[i].Probability - expectedProbability[i]));
-            labelsIdentical &= actual[i].Label == expectedLabel[i];
+            var expectedProbability = scored.GetColumn<float>(OnnxOutputs.Probability).Take(ParitySampleRows).ToArray();
+            var expectedLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).ToArray();
+            using var model = new OnnxModel(onnx, spec);
+            var actual = model.Predict(batch.Features);
+            return Compare(
+                actual.Count, expectedLabel.Length, i => [expectedProbability[i]], i => [actual[i].Probability], i => expectedLabel[i] == actual[i].Label);
         }
 
-        return new OnnxParity(actual.Count, maxDifference, labelsIdentical);
+        var inputNames = spec.Features.Select(f => f.Name).ToArray();
+        using var session = new InferenceSession(onnx);
+        var outputs = Outputs(spec.Task).Select(o => session.OutputMetadata.Keys.First(k => k == o || k.StartsWith(o + ".", StringComparison.Ordinal))).ToArray();
+        var inputs = OnnxModel.CreateInputs(batch.Features, inputNames);
+        try
+        {
+            using var results = session.Run(new RunOptions(), inputNames, inputs, outputs);
+            if (spec.Task == ModelTasks.Regression)
+            {
+                var expected = scored.GetColumn<float>(OnnxOutputs.Score).Take(ParitySampleRows).ToArray();
+                var actual = results[0].GetTensorDataAsSpan<float>().ToArray();
+                return Compare(actual.Length, expected.Length, i => [expected[i]], i => [actual[i]], _ => true);
+            }
+
+            var expectedScores = scored.GetColumn<VBuffer<float>>(OnnxOutputs.Score).Take(ParitySampleRows).Select(v => v.DenseValues().ToArray()).ToArray();
+            var expectedLabels = scored.GetColumn<ReadOnlyMemory<char>>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).Select(l => l.ToString()).ToArray();
+            var labels = results[0].GetStringTensorAsArray();
+            var scores = results[1].GetTensorDataAsSpan<float>().ToArray();
+            var classes = expectedScores.Length == 0 ? 0 : expectedScores[0].Length;
+            return Compare(
+                labels.Length, expectedLabels.Length, i => expectedScores[i], i => scores.AsSpan(i * classes, classes).ToArray(), i => labels[i] == expectedLabels[i]);
+        }
+        finally
+        {
+            foreach (var input in inputs)
+            {
+                input.Dispose();
+            }
+        }
+    }
+
+    private static OnnxParity Compare(int actualRows, int expectedRows, Func<int, float[]> expected, Func<int, float[]> actual, Func<int, bool> sameLabel)
+    {
+        var maxDifference = 0.0;
+        var labelsIdentical = actualRows == expectedRows;
+        for (var i = 0; i < Math.Min(actualRows, expectedRows); i++)
+        {
+            var (e, a) = (expected(i), actual(i));
+            labelsIdentical &= e.Length == a.Length && sameLabel(i);
+            for (var k = 0; k < Math.Min(e.Length, a.Length); k++)
+            {
+                // Absolute for probabilities and scores up to 1; relative beyond, as for a regression
+                // value of 60, where float32 sums in another order differ in the seventh digit.
+                maxDifference = Math.Max(maxDifference, Math.Abs(e[k] - a[k]) / Math.Max(1, Math.Abs(e[k])));
+            }
+        }
+
+        return new OnnxParity(actualRows, maxDifference, labelsIdentical);
     }
 
     /// <summary>A loader for a split in this spec's schema (with or without the label column).</summary>
@@ -177,7 +314,8 @@ public static class TabularTrainer
 
         if (includeLabel)
         {
-            columns.Add(new TextLoader.Column(spec.Label, DataKind.Boolean, IndexOf(header, spec.Label)));
+            var kind = spec.Task switch { ModelTasks.Regression => DataKind.Single, ModelTasks.Multiclass => DataKind.String, _ => DataKind.Boolean };
+            columns.Add(new TextLoader.Column(spec.Label, kind, IndexOf(header, spec.Label)));
         }
 
         return ml.Data.CreateTextLoader(new TextLoader.Options

@@ -8,8 +8,12 @@ namespace Serverless.Lifecycle.Data;
 /// <summary>Rows of a (validated) CSV split read into a <see cref="FeatureBatch"/> with their labels.</summary>
 public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels)
 {
-    /// <summary>Reads the split's rows, or only its first <paramref name="maxRows"/> when given.</summary>
-    public static LabeledBatch ReadCsv(TextReader csv, ModelSpec spec, int maxRows = int.MaxValue)
+    /// <summary>
+    /// Reads the split's rows, or only its first <paramref name="maxRows"/> when given. Binary
+    /// labels are parsed unless <paramref name="binaryLabels"/> is false (other tasks' labels are
+    /// left to their trainer), in which case <see cref="Labels"/> is empty.
+    /// </summary>
+    public static LabeledBatch ReadCsv(TextReader csv, ModelSpec spec, int maxRows = int.MaxValue, bool binaryLabels = true)
     {
         ArgumentNullException.ThrowIfNull(spec);
         using var reader = Sep.New(',').Reader(o => o with { Unescape = true }).From(csv);
@@ -24,12 +28,16 @@ public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels)
                 break;
             }
 
-            if (!LabelValues.TryParseBinary(row[labelColumn].Span, out var label))
+            if (binaryLabels)
             {
-                throw new InvalidDataException($"Line {row.LineNumberFrom}: label '{row[labelColumn].ToString()}' is not 0/1 or true/false.");
+                if (!LabelValues.TryParseBinary(row[labelColumn].Span, out var label))
+                {
+                    throw new InvalidDataException($"Line {row.LineNumberFrom}: label '{row[labelColumn].ToString()}' is not 0/1 or true/false.");
+                }
+
+                labels.Add(label);
             }
 
-            labels.Add(label);
             var values = new string[columns.Length];
             for (var c = 0; c < columns.Length; c++)
             {

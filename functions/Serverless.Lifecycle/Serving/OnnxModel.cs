@@ -54,29 +54,9 @@ public sealed class OnnxModel : IDisposable
     public IReadOnlyList<ModelPrediction> Predict(FeatureBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        long[] shape = [batch.Rows, 1];
-        var inputs = new OrtValue[inputNames.Length];
+        var inputs = CreateInputs(batch, inputNames);
         try
         {
-            for (var i = 0; i < inputNames.Length; i++)
-            {
-                var name = inputNames[i];
-                if (batch.Numeric.TryGetValue(name, out var values))
-                {
-                    inputs[i] = OrtValue.CreateTensorValueFromMemory(values, shape);
-                }
-                else
-                {
-                    var strings = batch.Categorical[name];
-                    var tensor = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
-                    inputs[i] = tensor;
-                    for (var row = 0; row < strings.Length; row++)
-                    {
-                        tensor.StringTensorSetElementAt((strings[row] ?? "").AsSpan(), row);
-                    }
-                }
-            }
-
             using var runOptions = new RunOptions();
             using var outputs = session.Run(runOptions, inputNames, inputs, outputNames);
             var labels = outputs[0].GetTensorDataAsSpan<bool>();
@@ -100,6 +80,47 @@ public sealed class OnnxModel : IDisposable
     }
 
     public void Dispose() => session.Dispose();
+
+    /// <summary>One [rows, 1] tensor per named input from the batch's columns; the caller disposes them.</summary>
+    public static OrtValue[] CreateInputs(FeatureBatch batch, IReadOnlyList<string> inputNames)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(inputNames);
+        long[] shape = [batch.Rows, 1];
+        var inputs = new OrtValue[inputNames.Count];
+        try
+        {
+            for (var i = 0; i < inputNames.Count; i++)
+            {
+                var name = inputNames[i];
+                if (batch.Numeric.TryGetValue(name, out var values))
+                {
+                    inputs[i] = OrtValue.CreateTensorValueFromMemory(values, shape);
+                }
+                else
+                {
+                    var strings = batch.Categorical[name];
+                    var tensor = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
+                    inputs[i] = tensor;
+                    for (var row = 0; row < strings.Length; row++)
+                    {
+                        tensor.StringTensorSetElementAt((strings[row] ?? "").AsSpan(), row);
+                    }
+                }
+            }
+
+            return inputs;
+        }
+        catch
+        {
+            foreach (var input in inputs)
+            {
+                input?.Dispose();
+            }
+
+            throw;
+        }
+    }
 
     private string FindOutput(string column) =>
         session.OutputMetadata.Keys.FirstOrDefault(k => k == column || k.StartsWith(column + ".", StringComparison.Ordinal))

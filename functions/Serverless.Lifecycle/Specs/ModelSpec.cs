@@ -142,6 +142,20 @@ public static class TrainerAlgorithms
     /// <summary>A linear model (logistic regression) trained with stochastic dual coordinate ascent, on min-max normalized features.</summary>
     public const string Sdca = "sdca";
 
+    /// <summary>The tasks each algorithm trains: ML.NET has no FastTree multiclass trainer.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Tasks =
+        new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
+        {
+            [LightGbm] = ModelTasks.All,
+            [FastTree] = new HashSet<string>(StringComparer.Ordinal) { ModelTasks.Binary, ModelTasks.Regression },
+            [Sdca] = ModelTasks.All,
+        };
+
+    public static bool Supports(string algorithm, string task) => Tasks.TryGetValue(algorithm, out var tasks) && tasks.Contains(task);
+
+    /// <summary>"use lightgbm or sdca": the algorithms that train <paramref name="task"/>.</summary>
+    public static string Describe(string task) => "use " + string.Join(" or ", Tasks.Where(t => t.Value.Contains(task)).Select(t => t.Key));
+
     /// <summary>Algorithms and the hyperparameters each accepts.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Hyperparameters =
         new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)

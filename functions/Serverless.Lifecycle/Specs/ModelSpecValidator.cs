@@ -28,7 +28,10 @@ public static partial class ModelSpecValidator
             },
         };
 
-    /// <summary>Tasks the trainer can train today.</summary>
+    /// <summary>
+    /// Tasks the whole pipeline runs today. The trainer trains all three; evaluation and serving
+    /// read binary models only so far.
+    /// </summary>
     public static readonly IReadOnlySet<string> TrainableTasks = new HashSet<string>(StringComparer.Ordinal) { ModelTasks.Binary };
 
     private static readonly JsonSerializerOptions StrictOptions = new(SpecJson.Options)
@@ -78,7 +81,7 @@ public static partial class ModelSpecValidator
         }
         else if (!TrainableTasks.Contains(spec.Task!))
         {
-            Add("$.task", $"Task '{spec.Task}' is not supported by the trainer yet; supported: {string.Join(", ", TrainableTasks)}.");
+            Add("$.task", $"Task '{spec.Task}' is not supported by the pipeline yet (the trainer trains it, but evaluation and serving do not yet); supported: {string.Join(", ", TrainableTasks)}.");
         }
 
         ValidateFeatures(spec, Add);
@@ -259,6 +262,10 @@ public static partial class ModelSpecValidator
         if (!TrainerAlgorithms.Hyperparameters.TryGetValue(trainer.Algorithm ?? "", out var known))
         {
             add("$.trainer.algorithm", $"Unknown algorithm '{trainer.Algorithm}'; expected one of: {string.Join(", ", TrainerAlgorithms.Hyperparameters.Keys)}.");
+        }
+        else if (task is not null && ModelTasks.All.Contains(task) && !TrainerAlgorithms.Supports(trainer.Algorithm!, task))
+        {
+            add("$.trainer.algorithm", $"'{trainer.Algorithm}' does not train {task} models; {TrainerAlgorithms.Describe(task)}.");
         }
         else
         {

@@ -11,7 +11,11 @@ public enum TrainingJobState
 /// <summary>A file the trainer produced, with its SHA-256 so every later load can check it.</summary>
 public sealed record TrainingArtifact(string Name, string Path, string Sha256, long SizeBytes);
 
-/// <summary>How well the exported ONNX graph reproduces the trainer's own predictions.</summary>
+/// <summary>
+/// How well the exported ONNX graph reproduces the trainer's own predictions on a sample of the
+/// validation split: the largest difference in probability (binary), class score (multiclass) or
+/// value (regression; relative to the value when it exceeds 1), and whether every label matched.
+/// </summary>
 public sealed record OnnxParity(int Rows, double MaxProbabilityDifference, bool LabelsIdentical);
 
 /// <summary>

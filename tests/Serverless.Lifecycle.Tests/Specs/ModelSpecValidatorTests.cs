@@ -86,6 +86,47 @@ public sealed class ModelSpecValidatorTests
     }
 
     [Fact]
+    public void Parse_FastTreeHyperparameters_AreAcceptedAndLightGbmsRefused()
+    {
+        var json = Sample();
+        json["trainer"]!["algorithm"] = "fasttree";
+        json["trainer"]!["hyperparameters"] = new JsonObject { ["numberOfTrees"] = 50, ["numberOfIterations"] = 50 };
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.trainer.hyperparameters.numberOfIterations", problem.Path);
+    }
+
+    [Fact]
+    public void Parse_SearchWithProblems_ReportsEachByPath()
+    {
+        var json = Sample();
+        json["trainer"]!["search"] = JsonNode.Parse("""
+            {"strategy":"grid","trials":0,"maxParallel":40,"metric":"rmse",
+             "space":{"numberOfLeaves":{"min":2,"max":8},"depth":{"values":[1]},"learningRate":{"values":[0.1,-1]}}}
+            """);
+
+        var paths = ProblemsOf(json).Select(p => p.Path).ToHashSet();
+
+        Assert.Equal(
+            new HashSet<string>
+            {
+                "$.trainer.search.trials", "$.trainer.search.maxParallel", "$.trainer.search.metric",
+                "$.trainer.search.space.numberOfLeaves.values", "$.trainer.search.space.depth", "$.trainer.search.space.learningRate.values",
+            },
+            paths);
+    }
+
+    [Fact]
+    public void Parse_RangeWithNaN_IsRefused()
+    {
+        var json = Sample();
+        json["features"]![0]!["range"]!["min"] = "NaN";
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.features[0].range", problem.Path);
+    }
+
+    [Fact]
     public void Parse_UnknownHyperparameterAndNonPositiveValue_AreBothReported()
     {
         var json = Sample();
