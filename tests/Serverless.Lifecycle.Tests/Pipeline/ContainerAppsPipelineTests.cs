@@ -67,15 +67,10 @@ public sealed class ContainerAppsPipelineTests(ContainerAppsHostFixture fixture)
     [Fact]
     public async Task Run_OnContainerAppsJobs_StartsOneExecutionWithTheSpecPathAndRegistersTheModel()
     {
-        var spec = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = Azurite.UniqueModelName("aca") };
-        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
-        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(1500, seed: 41))), CancellationToken.None);
-        var request = new TrainingRunRequest($"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
+        var spec = PipelineHostFixture.SampleSpec("aca");
 
-        await fixture.Client.StartRunAsync(request, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
-        var run = (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
+        var request = await fixture.StartRunAsync(spec, ChurnDataGenerator.Generate(1500, seed: 41));
+        var run = await fixture.WaitAsync(request.RunId);
 
         Assert.Equal("succeeded", run.Status);
         Assert.Equal(1, run.Version);

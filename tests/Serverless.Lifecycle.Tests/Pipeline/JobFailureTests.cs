@@ -87,48 +87,20 @@ public sealed class ScriptedDispatcher(LifecycleStorage storage, TrainingJobStor
     }
 }
 
-public sealed class ScriptedTrainerFixture : PipelineHostFixture
-{
-    public ScriptedDispatcher Dispatcher => Services.GetRequiredService<ScriptedDispatcher>();
-
-    protected override void ConfigureTraining(TrainingOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.StatusCheckInterval = TimeSpan.FromSeconds(1);
-    }
-
-    protected override void ConfigureDispatcher(IServiceCollection services)
-    {
-        services.AddSingleton<ScriptedDispatcher>();
-        services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<ScriptedDispatcher>());
-    }
-}
+public sealed class ScriptedTrainerFixture : FastCheckFixture<ScriptedDispatcher>;
 
 /// <summary>Every way a training job can go wrong ends the run with a clear reason and registers nothing.</summary>
 public sealed class JobFailureTests(ScriptedTrainerFixture fixture) : IClassFixture<ScriptedTrainerFixture>
 {
     private async Task<(ModelSpec Spec, TrainingRunRequest Request)> StartAsync(TrainerScript script, int timeoutMinutes = 30)
     {
-        var sample = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec!;
-        var spec = sample with
-        {
-            Name = Azurite.UniqueModelName(script.ToString().ToLowerInvariant()[..8]),
-            Trainer = sample.Trainer with { TimeoutMinutes = timeoutMinutes },
-        };
+        var sample = PipelineHostFixture.SampleSpec(script.ToString().ToLowerInvariant()[..8]);
+        var spec = sample with { Trainer = sample.Trainer with { TimeoutMinutes = timeoutMinutes } };
         fixture.Dispatcher.Scripts[spec.Name] = script;
-        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
-        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(400, seed: 31))), CancellationToken.None);
-        var request = new TrainingRunRequest($"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
-        Assert.True(await fixture.Client.StartRunAsync(request, CancellationToken.None));
-        return (spec, request);
+        return (spec, await fixture.StartRunAsync(spec, ChurnDataGenerator.Generate(400, seed: 31)));
     }
 
-    private async Task<RunStatus> WaitAsync(TrainingRunRequest request, int minutes = 3)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(minutes));
-        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
-        return (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
-    }
+    private Task<RunStatus> WaitAsync(TrainingRunRequest request, int minutes = 3) => fixture.WaitAsync(request.RunId, minutes);
 
     [Theory]
     [InlineData(TrainerScript.ReportsFailure, "LightGBM could not read the training split.")]

@@ -42,39 +42,20 @@ public sealed class DyingFirstStartDispatcher(InProcessTrainingDispatcher inner)
     public Task StopAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken) => inner.StopAsync(job, executionId, cancellationToken);
 }
 
-public sealed class LostJobHostFixture : PipelineHostFixture
-{
-    protected override void ConfigureTraining(TrainingOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.StatusCheckInterval = TimeSpan.FromSeconds(1);
-    }
-
-    protected override void ConfigureDispatcher(IServiceCollection services)
-    {
-        services.AddSingleton<DyingFirstStartDispatcher>();
-        services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<DyingFirstStartDispatcher>());
-    }
-}
+public sealed class LostJobHostFixture : FastCheckFixture<DyingFirstStartDispatcher>;
 
 public sealed class LostJobTests(LostJobHostFixture fixture) : IClassFixture<LostJobHostFixture>
 {
     [Fact]
     public async Task Run_JobLostWithoutReporting_IsStartedAgainAndTheRunSucceeds()
     {
-        var spec = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = Azurite.UniqueModelName("lost") };
-        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
-        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 21))), CancellationToken.None);
-        var request = new TrainingRunRequest($"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
+        var spec = PipelineHostFixture.SampleSpec("lost");
 
-        await fixture.Client.StartRunAsync(request, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
-        var run = (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
+        var run = await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21));
 
         Assert.Equal("succeeded", run.Status);
         Assert.Equal(1, run.Version);
-        Assert.Equal(2, fixture.Services.GetRequiredService<DyingFirstStartDispatcher>().Starts);
+        Assert.Equal(2, fixture.Dispatcher.Starts);
         Assert.Equal(2, Assert.Single(run.Trials!).Starts);
         Assert.Contains("started 2 time(s)", run.Steps.Single(s => s.Name == "train").Detail, StringComparison.Ordinal);
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +7,7 @@ using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 using Serverless.Tests;
@@ -74,6 +76,33 @@ public class PipelineHostFixture : IAsyncLifetime
         Relay.Client = Client;
     }
 
+    /// <summary>The sample churn spec under a fresh model name.</summary>
+    public static ModelSpec SampleSpec(string prefix) =>
+        ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = Azurite.UniqueModelName(prefix) };
+
+    /// <summary>Registers the spec, uploads the data and starts a run on it; returns the run's request.</summary>
+    public async Task<TrainingRunRequest> StartRunAsync(ModelSpec spec, byte[] data, DatasetFormat format = DatasetFormat.Csv, string? runId = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        await Registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var dataset = await Datasets.UploadAsync(spec.Name, new MemoryStream(data), CancellationToken.None, format);
+        var request = new TrainingRunRequest(runId ?? $"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
+        Assert.True(await Client.StartRunAsync(request, CancellationToken.None));
+        return request;
+    }
+
+    public Task<TrainingRunRequest> StartRunAsync(ModelSpec spec, string csv) => StartRunAsync(spec, Encoding.UTF8.GetBytes(csv));
+
+    /// <summary>Waits for the run to end (a few minutes at most) and returns its status.</summary>
+    public async Task<RunStatus> WaitAsync(string runId, int minutes = 3)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(minutes));
+        await DurableClient.WaitForInstanceCompletionAsync(runId, getInputsAndOutputs: true, timeout.Token);
+        return (await Client.GetRunAsync(runId, CancellationToken.None))!;
+    }
+
+    public async Task<RunStatus> RunAsync(ModelSpec spec, string csv) => await WaitAsync((await StartRunAsync(spec, csv)).RunId);
+
     /// <summary>Passes the in-process trainer's completions to the pipeline, as the callback route does.</summary>
     public CompletionRelay Relay { get; } = new();
 
@@ -141,5 +170,24 @@ public sealed class CompletionRelay : ICompletionNotifier
                 outcomes.Add((job.JobId, outcome));
             }
         }
+    }
+}
+
+/// <summary>A host whose activities use dispatcher <typeparamref name="TDispatcher"/> and check job status every second.</summary>
+public class FastCheckFixture<TDispatcher> : PipelineHostFixture
+    where TDispatcher : class, ITrainingDispatcher
+{
+    public TDispatcher Dispatcher => Services.GetRequiredService<TDispatcher>();
+
+    protected override void ConfigureTraining(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.StatusCheckInterval = TimeSpan.FromSeconds(1);
+    }
+
+    protected override void ConfigureDispatcher(IServiceCollection services)
+    {
+        services.AddSingleton<TDispatcher>();
+        services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<TDispatcher>());
     }
 }

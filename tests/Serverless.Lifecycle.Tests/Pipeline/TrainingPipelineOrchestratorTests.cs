@@ -11,21 +11,12 @@ namespace Serverless.Lifecycle.Tests.Pipeline;
 
 public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixture) : IClassFixture<PipelineHostFixture>
 {
-    private static ModelSpec SampleSpec(string name) => ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = name };
+    private static ModelSpec SampleSpec(string name) => PipelineHostFixture.SampleSpec("x") with { Name = name };
 
-    private Task<RunStatus> RunAsync(ModelSpec spec, string csv) => RunAsync(spec, Encoding.UTF8.GetBytes(csv), DatasetFormat.Csv);
+    private Task<RunStatus> RunAsync(ModelSpec spec, string csv) => fixture.RunAsync(spec, csv);
 
-    private async Task<RunStatus> RunAsync(ModelSpec spec, byte[] data, DatasetFormat format)
-    {
-        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
-        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(data), CancellationToken.None, format);
-        var request = new TrainingRunRequest($"{spec.Name}-run", spec, dataset, RunTriggers.Manual);
-
-        Assert.True(await fixture.Client.StartRunAsync(request, CancellationToken.None));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
-        return (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
-    }
+    private async Task<RunStatus> RunAsync(ModelSpec spec, byte[] data, DatasetFormat format) =>
+        await fixture.WaitAsync((await fixture.StartRunAsync(spec, data, format)).RunId);
 
     [Fact]
     public async Task Run_GoodData_RegistersVersionOneAndMakesItChampion()
@@ -124,12 +115,8 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         var first = await RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 26));
         Assert.Equal("succeeded", first.Status);
 
-        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 27, drifted: true))), CancellationToken.None);
-        var request = new TrainingRunRequest($"{spec.Name}-run-2", spec, dataset, RunTriggers.Manual);
-        await fixture.Client.StartRunAsync(request, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await fixture.DurableClient.WaitForInstanceCompletionAsync(request.RunId, getInputsAndOutputs: true, timeout.Token);
-        var second = (await fixture.Client.GetRunAsync(request.RunId, CancellationToken.None))!;
+        var drifted = Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 27, drifted: true));
+        var second = await fixture.WaitAsync((await fixture.StartRunAsync(spec, drifted, runId: $"{spec.Name}-run-2")).RunId);
 
         Assert.Contains(second.Findings!, f => f.Rule == "skew" && f.Column == "tenure_months" && f.Severity == "warning");
         Assert.NotEqual("rejected", second.Status);
