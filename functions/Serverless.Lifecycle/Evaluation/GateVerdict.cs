@@ -1,7 +1,47 @@
 namespace Serverless.Lifecycle.Evaluation;
 
-/// <summary>One check of the gate: which metric, what was observed, the bound, and the outcome.</summary>
-public sealed record GateCheck(string Metric, double? Observed, string Comparison, double Threshold, bool Passed, string Reason);
+/// <summary>Where a check applies: the whole test split, or one slice of it.</summary>
+public static class GateScopes
+{
+    public const string Overall = "overall";
 
-/// <summary>The gate's decision with every check behind it; stored pass or fail.</summary>
-public sealed record GateVerdict(bool Passed, IReadOnlyList<GateCheck> Checks);
+    public static string Slice(string feature, string value) => $"{feature}={value}";
+}
+
+/// <summary>What kind of check: a value threshold, a change against the champion, or serving compatibility.</summary>
+public static class GateCheckKinds
+{
+    public const string Value = "value";
+    public const string Change = "change";
+    public const string Serving = "serving";
+}
+
+/// <summary>
+/// One check of the gate: which metric in which scope, what was observed, the bound (and for a
+/// change, the champion's value it was compared with), the outcome and a one-line reason.
+/// </summary>
+public sealed record GateCheck(
+    string Metric,
+    double? Observed,
+    string Comparison,
+    double Threshold,
+    bool Passed,
+    string Reason,
+    string Scope = GateScopes.Overall,
+    string Kind = GateCheckKinds.Value,
+    double? Baseline = null);
+
+/// <summary>The gate's decision with every check behind it, and the champion it compared with; stored pass or fail.</summary>
+public sealed record GateVerdict(bool Passed, IReadOnlyList<GateCheck> Checks, int? ChampionVersion = null);
+
+/// <summary>A slice of the test split (one value of one categorical feature), its size and metrics.</summary>
+public sealed record SliceMetrics(string Feature, string Value, int Rows, IReadOnlyDictionary<string, double> Metrics)
+{
+    public string Scope => GateScopes.Slice(Feature, Value);
+}
+
+/// <summary>
+/// A model scored on the test split: overall and per-slice metrics. For the champion,
+/// <see cref="Version"/> names it, and <see cref="Error"/> says why it could not be scored.
+/// </summary>
+public sealed record EvaluatedModel(int? Version, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SliceMetrics> Slices, string? Error = null);

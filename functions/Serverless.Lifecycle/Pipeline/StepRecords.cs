@@ -42,7 +42,18 @@ public sealed record TrainingJobReport(TrainingJobResult Result, int Starts, str
 
 public sealed record EvaluateInput(string RunId, ModelSpec Spec, TrainingJobResult Job, DatasetSplit Split);
 
-public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, GateVerdict Verdict, int TestRows);
+/// <summary>
+/// The evaluation of a candidate: its test metrics, slices and serving measurements, the champion
+/// it was compared with (scored on the same split), and the gate's verdict.
+/// </summary>
+public sealed record EvaluationResult(
+    IReadOnlyDictionary<string, double> Metrics,
+    GateVerdict Verdict,
+    int TestRows,
+    IReadOnlyList<SliceMetrics>? Slices = null,
+    EvaluatedModel? Champion = null,
+    double? LoadMs = null,
+    double? LatencyP99Ms = null);
 
 public sealed record RegisterInput(string RunId, ModelSpec Spec, DatasetVersion Dataset, TrainingJobResult Job, EvaluationResult Evaluation, string? ProfilePath);
 

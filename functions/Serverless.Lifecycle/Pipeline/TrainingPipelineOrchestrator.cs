@@ -75,7 +75,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         var evaluation = await run.StepAsync(
             "evaluate",
             () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), new EvaluateInput(input.RunId, input.Spec, job, split), StorageRetry),
-            e => (e.Verdict.Passed ? "passed" : "failed", string.Join("; ", e.Verdict.Checks.Select(c => c.Reason))));
+            e => (e.Verdict.Passed ? "passed" : "failed", Describe(e.Verdict)));
         if (!evaluation.Verdict.Passed)
         {
             PipelineLog.GateFailed(logger, input.RunId, input.Spec.Name);
@@ -194,6 +194,14 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             Metrics = sofar.Metrics,
             Verdict = sofar.Verdict,
         };
+
+    private static string Describe(Evaluation.GateVerdict verdict)
+    {
+        var against = verdict.ChampionVersion is { } v ? $" against champion v{v}" : " (no champion yet: value thresholds only)";
+        return verdict.Passed
+            ? $"{verdict.Checks.Count} check(s) passed{against}"
+            : $"{verdict.Checks.Count(c => !c.Passed)} of {verdict.Checks.Count} check(s) failed{against}: " + string.Join("; ", verdict.Checks.Where(c => !c.Passed).Select(c => c.Reason));
+    }
 
     private static string Describe(ValidationReport report)
     {

@@ -10,10 +10,12 @@ public sealed class FeatureBatch
 {
     private readonly Dictionary<string, float[]> numeric = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string[]> categorical = new(StringComparer.Ordinal);
+    private readonly ModelSpec spec;
 
     public FeatureBatch(ModelSpec spec, int rows)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        this.spec = spec;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         Rows = rows;
         foreach (var feature in spec.Features)
@@ -40,4 +42,23 @@ public sealed class FeatureBatch
 
     /// <summary>Missing categorical values are the empty string (an unseen category to the one-hot encoder).</summary>
     public void SetCategorical(string feature, int row, string value) => categorical[feature][row] = value;
+
+    /// <summary>A one-row batch with a copy of row <paramref name="row"/>.</summary>
+    public FeatureBatch Row(int row)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(row);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, Rows);
+        var one = new FeatureBatch(spec, 1);
+        foreach (var (name, values) in numeric)
+        {
+            one.numeric[name][0] = values[row];
+        }
+
+        foreach (var (name, values) in categorical)
+        {
+            one.categorical[name][0] = values[row];
+        }
+
+        return one;
+    }
 }

@@ -229,15 +229,58 @@ public sealed record SplitSpec
 public sealed record EvaluationSpec
 {
     public GateSpec Gate { get; init; } = new();
+
+    /// <summary>Single-row scoring latency the candidate's p99 must stay within, in milliseconds.</summary>
+    public double LatencyBudgetMs { get; init; } = 50;
 }
 
+/// <summary>
+/// The gate: value thresholds on the candidate's test metrics, change thresholds against the
+/// champion scored on the same test split, and the same two kinds per slice. The first model of
+/// a name has no champion and is gated on value thresholds alone.
+/// </summary>
 public sealed record GateSpec
 {
     public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
+
+    public IReadOnlyList<ChangeThresholdSpec> Changes { get; init; } = [];
+
+    public SliceGateSpec? Slices { get; init; }
 }
 
 /// <summary>A value threshold: the metric must be at least <see cref="Min"/> and at most <see cref="Max"/>.</summary>
 public sealed record ThresholdSpec(string Metric, double? Min, double? Max);
+
+/// <summary>
+/// A change threshold against the champion, in the metric's better direction (higher for AUC,
+/// lower for log-loss, unless <see cref="Direction"/> says otherwise): the candidate must improve
+/// on the champion by at least <see cref="MinDelta"/> (absolute; negative allows that much
+/// regression) and by at least <see cref="MinRelativeDelta"/> (a share of the champion's value).
+/// </summary>
+public sealed record ChangeThresholdSpec(string Metric, double? MinDelta, double? MinRelativeDelta, string? Direction = null);
+
+public static class MetricDirections
+{
+    public const string Higher = "higher";
+    public const string Lower = "lower";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Higher, Lower };
+}
+
+/// <summary>
+/// Per-slice evaluation: one slice per value of each listed categorical feature. Slices with
+/// fewer than <see cref="MinRows"/> test rows are reported but not gated.
+/// </summary>
+public sealed record SliceGateSpec
+{
+    public IReadOnlyList<string> Features { get; init; } = [];
+
+    public int MinRows { get; init; } = 30;
+
+    public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
+
+    public IReadOnlyList<ChangeThresholdSpec> Changes { get; init; } = [];
+}
 
 public sealed record RolloutSpec
 {

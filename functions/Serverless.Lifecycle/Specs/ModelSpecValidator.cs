@@ -90,7 +90,7 @@ public static partial class ModelSpecValidator
         ValidateSplit(spec.Split, Add);
         if (taskKnown)
         {
-            ValidateGate(spec.Task!, spec.Evaluation?.Gate, Add);
+            ValidateGate(spec, Add);
         }
 
         if (!RolloutStrategies.All.Contains(spec.Rollout?.Strategy ?? ""))
@@ -370,14 +370,45 @@ public static partial class ModelSpecValidator
         }
     }
 
-    private static void ValidateGate(string task, GateSpec? gate, Action<string, string> add)
+    private static void ValidateGate(ModelSpec spec, Action<string, string> add)
+    {
+        var task = spec.Task!;
+        var gate = spec.Evaluation?.Gate;
+        ValidateThresholds(task, gate?.Thresholds ?? [], "$.evaluation.gate.thresholds", add);
+        ValidateChanges(task, gate?.Changes ?? [], "$.evaluation.gate.changes", add);
+        if (gate?.Slices is { } slices)
+        {
+            for (var i = 0; i < slices.Features.Count; i++)
+            {
+                var feature = spec.Features.FirstOrDefault(f => f.Name == slices.Features[i]);
+                if (feature is null || feature.IsNumeric)
+                {
+                    add($"$.evaluation.gate.slices.features[{i}]", $"'{slices.Features[i]}' is not a categorical feature of this spec; slices are cut by categorical values.");
+                }
+            }
+
+            if (slices.MinRows < 1)
+            {
+                add("$.evaluation.gate.slices.minRows", $"Must be at least 1; got {slices.MinRows}.");
+            }
+
+            ValidateThresholds(task, slices.Thresholds, "$.evaluation.gate.slices.thresholds", add);
+            ValidateChanges(task, slices.Changes, "$.evaluation.gate.slices.changes", add);
+        }
+
+        if (spec.Evaluation is { } evaluation && (!(evaluation.LatencyBudgetMs > 0) || double.IsInfinity(evaluation.LatencyBudgetMs)))
+        {
+            add("$.evaluation.latencyBudgetMs", $"Must be a positive number of milliseconds; got {Format(evaluation.LatencyBudgetMs)}.");
+        }
+    }
+
+    private static void ValidateThresholds(string task, IReadOnlyList<ThresholdSpec> thresholds, string listPath, Action<string, string> add)
     {
         var metrics = MetricsByTask[task];
-        var thresholds = gate?.Thresholds ?? [];
         for (var i = 0; i < thresholds.Count; i++)
         {
             var threshold = thresholds[i];
-            var path = $"$.evaluation.gate.thresholds[{i}]";
+            var path = $"{listPath}[{i}]";
             if (threshold is null)
             {
                 add(path, "A threshold cannot be null.");
@@ -406,6 +437,44 @@ public static partial class ModelSpecValidator
             if (threshold.Min is { } min && threshold.Max is { } max && min > max)
             {
                 add(path, $"min ({Format(min)}) is greater than max ({Format(max)}).");
+            }
+        }
+    }
+
+    private static void ValidateChanges(string task, IReadOnlyList<ChangeThresholdSpec> changes, string listPath, Action<string, string> add)
+    {
+        var metrics = MetricsByTask[task];
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var change = changes[i];
+            var path = $"{listPath}[{i}]";
+            if (change is null)
+            {
+                add(path, "A change threshold cannot be null.");
+                continue;
+            }
+
+            if (!metrics.ContainsKey(change.Metric ?? ""))
+            {
+                add($"{path}.metric", $"Unknown metric '{change.Metric}' for task {task}; expected one of: {string.Join(", ", metrics.Keys)}.");
+            }
+
+            if (change.MinDelta is null && change.MinRelativeDelta is null)
+            {
+                add(path, "Give minDelta, minRelativeDelta or both (for example {\"metric\": \"auc\", \"minDelta\": -0.01}: at most 0.01 worse than the champion).");
+            }
+
+            foreach (var (name, bound) in new[] { ("minDelta", change.MinDelta), ("minRelativeDelta", change.MinRelativeDelta) })
+            {
+                if (bound is { } value && !double.IsFinite(value))
+                {
+                    add($"{path}.{name}", $"Must be a finite number; got {Format(value)}.");
+                }
+            }
+
+            if (change.Direction is not null && !MetricDirections.All.Contains(change.Direction))
+            {
+                add($"{path}.direction", $"Unknown direction '{change.Direction}'; expected higher or lower (by default the metric's own).");
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
@@ -137,6 +138,57 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
     }
 
     [Fact]
+    public async Task Run_AfterAChampion_IsGatedAgainstItOnTheSameSplitOverallAndPerSlice()
+    {
+        var sample = SampleSpec(Azurite.UniqueModelName("champ"));
+        var first = await RunAsync(sample, ChurnDataGenerator.Generate(2500, seed: 21));
+        Assert.Equal("succeeded", first.Status);
+        Assert.Null(first.Verdict!.ChampionVersion);
+
+        // Demanding a 0.2 AUC gain over a champion trained on the same kind of data cannot pass.
+        var strict = sample with
+        {
+            Evaluation = sample.Evaluation with
+            {
+                Gate = sample.Evaluation.Gate with
+                {
+                    Changes = [new ChangeThresholdSpec("auc", 0.2, null)],
+                    Slices = new SliceGateSpec { Features = ["contract"], MinRows = 30, Thresholds = [new ThresholdSpec("auc", 0.5, null)] },
+                },
+            },
+        };
+        var refused = await fixture.WaitAsync((await fixture.StartRunAsync(strict, Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 22)), runId: $"{sample.Name}-run-2")).RunId);
+
+        Assert.Equal("gateFailed", refused.Status);
+        Assert.Equal(1, refused.Verdict!.ChampionVersion);
+        var change = Assert.Single(refused.Verdict.Checks, c => c.Kind == GateCheckKinds.Change);
+        Assert.False(change.Passed);
+        Assert.Equal(await ChampionAucOnTestSplitAsync(sample, refused.RunId), change.Baseline!.Value, 6);
+        Assert.Equal(3, refused.Verdict.Checks.Count(c => c.Scope.StartsWith("contract=", StringComparison.Ordinal)));
+        Assert.Contains(refused.Verdict.Checks, c => c.Kind == GateCheckKinds.Serving && c.Metric == "latencyP99Ms" && c.Passed);
+        Assert.Single(await fixture.Registry.ListVersionsAsync(sample.Name, CancellationToken.None));
+
+        // Allowing 0.05 of regression lets an equivalent candidate through; it becomes champion v2.
+        var tolerant = strict with { Evaluation = strict.Evaluation with { Gate = strict.Evaluation.Gate with { Changes = [new ChangeThresholdSpec("auc", -0.05, null)] } } };
+        var accepted = await fixture.WaitAsync((await fixture.StartRunAsync(tolerant, Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 23)), runId: $"{sample.Name}-run-3")).RunId);
+
+        Assert.Equal("succeeded", accepted.Status);
+        Assert.Equal((1, 2), (accepted.Verdict!.ChampionVersion, accepted.Version));
+        Assert.Equal(2, (await fixture.Registry.ResolveAsync(sample.Name, "champion", CancellationToken.None)).Version);
+    }
+
+    /// <summary>The champion's AUC on a run's test split, computed here independently of the pipeline.</summary>
+    private async Task<double> ChampionAucOnTestSplitAsync(ModelSpec spec, string runId)
+    {
+        var champion = await fixture.Registry.ResolveAsync(spec.Name, "champion", CancellationToken.None);
+        var onnx = await new ModelArtifactStore(fixture.Storage).ReadModelAsync(champion, CancellationToken.None);
+        var test = (await fixture.Storage.Blob(RunPaths.Split(runId, "test")).DownloadContentAsync()).Value.Content.ToString();
+        var batch = LabeledBatch.ReadCsv(new StringReader(test), spec);
+        using var model = new Lifecycle.Serving.OnnxModel(onnx, spec);
+        return BinaryMetrics.Compute(batch.Labels, model.Predict(batch.Features))["auc"];
+    }
+
+    [Fact]
     public async Task Run_StartedTwiceWithTheSameId_StartsOnce()
     {
         var spec = SampleSpec(Azurite.UniqueModelName("dup"));
@@ -172,8 +224,7 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         var run = await RunAsync(spec, ChurnDataGenerator.Generate(1500, seed: 24));
 
         Assert.Equal("gateFailed", run.Status);
-        var check = Assert.Single(run.Verdict!.Checks);
-        Assert.False(check.Passed);
+        var check = Assert.Single(run.Verdict!.Checks, c => !c.Passed);
         Assert.Equal("auc", check.Metric);
         Assert.Equal("failed", run.Steps[^1].Outcome);
         Assert.Empty(await fixture.Registry.ListVersionsAsync(spec.Name, CancellationToken.None));

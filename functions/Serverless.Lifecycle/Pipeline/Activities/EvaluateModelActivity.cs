@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Microsoft.DurableTask;
+using Microsoft.ML.OnnxRuntime;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Registry;
@@ -10,30 +13,78 @@ using Serverless.Lifecycle.Storage;
 namespace Serverless.Lifecycle.Pipeline.Activities;
 
 /// <summary>
-/// Scores the held-out test split with ONNX Runtime (the same engine that serves), computes the
-/// metrics with ML.NET's evaluator and applies the spec's gate. The verdict is stored pass or fail.
+/// Scores the candidate and the current champion with ONNX Runtime (the engine that serves) on
+/// the same held-out test split, overall and per slice, with ML.NET's evaluators; checks that the
+/// candidate loads with the inputs and outputs serving needs and scores a single row within the
+/// spec's latency budget; then applies the gate. The result is stored pass or fail.
 /// </summary>
-public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifactStore artifacts) : TaskActivity<EvaluateInput, EvaluationResult>
+public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifactStore artifacts, ModelRegistry registry) : TaskActivity<EvaluateInput, EvaluationResult>
 {
     public override async Task<EvaluationResult> RunAsync(TaskActivityContext context, EvaluateInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        var spec = input.Spec;
         var artifact = input.Job.Onnx ?? throw new InvalidDataException($"Job {input.Job.JobId} reported no ONNX artifact.");
         var bytes = await artifacts.ReadVerifiedAsync(BlobPath.Parse(artifact.Path), artifact.Sha256, CancellationToken.None);
+        var test = await ReadTestAsync(input.Split.TestPath, spec);
 
-        LabeledBatch test;
-        await using (var stream = await storage.Blob(BlobPath.Parse(input.Split.TestPath)).OpenReadAsync())
-        using (var reader = new StreamReader(stream, Encoding.UTF8))
-        {
-            test = LabeledBatch.ReadCsv(reader, input.Spec);
-        }
+        var loading = Stopwatch.StartNew();
+        using var model = new OnnxModel(bytes, spec);
+        var loadMs = loading.Elapsed.TotalMilliseconds;
+        var candidate = ModelEvaluator.Evaluate(model, test, spec.Evaluation.Gate.Slices);
+        var latency = ModelEvaluator.SingleRowLatencyP99Ms(model, test.Features);
+        var budget = spec.Evaluation.LatencyBudgetMs;
+        GateCheck[] serving =
+        [
+            new("schema", null, "matches", 0, true, $"the graph has an input per feature and the {OnnxOutputs.PredictedLabel}, {OnnxOutputs.Probability} and {OnnxOutputs.Score} outputs serving reads", Kind: GateCheckKinds.Serving),
+            new(
+                "latencyP99Ms", latency, "<=", budget, latency <= budget,
+                string.Create(CultureInfo.InvariantCulture, $"single-row p99 {latency:G4} ms {(latency <= budget ? "meets" : "fails")} <= {budget:G4} ms ({ModelEvaluator.LatencySamples} rows; load {loadMs:F0} ms)"),
+                Kind: GateCheckKinds.Serving),
+        ];
 
-        using var model = new OnnxModel(bytes, input.Spec);
-        var predictions = model.Predict(test.Features);
-        var metrics = BinaryMetrics.Compute(test.Labels, predictions);
-        var verdict = EvaluationGate.Decide(input.Spec.Evaluation.Gate, metrics);
-        var result = new EvaluationResult(metrics, verdict, test.Labels.Length);
+        var champion = await EvaluateChampionAsync(spec, input.Split.TestPath);
+        var verdict = EvaluationGate.Decide(spec.Evaluation.Gate, candidate, champion, serving);
+        var result = new EvaluationResult(candidate.Metrics, verdict, test.Labels.Length, candidate.Slices, champion, loadMs, latency);
         await storage.Blob(RunPaths.Evaluation(input.RunId)).UploadAsync(BinaryData.FromObjectAsJson(result, SpecJson.Options), overwrite: true);
         return result;
+    }
+
+    /// <summary>
+    /// The champion on the same test split with its own spec, or null when the model has none yet.
+    /// A champion that cannot be scored (its artifact fails its SHA-256, its inputs are not in this
+    /// split) comes back with the reason, and the gate fails every change check on it.
+    /// </summary>
+    private async Task<EvaluatedModel?> EvaluateChampionAsync(ModelSpec spec, string testPath)
+    {
+        ModelVersion version;
+        try
+        {
+            version = await registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None);
+        }
+        catch (AliasNotFoundException)
+        {
+            return null;
+        }
+
+        try
+        {
+            var card = await artifacts.ReadCardAsync(version, CancellationToken.None);
+            var bytes = await artifacts.ReadModelAsync(version, CancellationToken.None);
+            var test = await ReadTestAsync(testPath, card.Spec);
+            using var model = new OnnxModel(bytes, card.Spec);
+            return ModelEvaluator.Evaluate(model, test, spec.Evaluation.Gate.Slices, version.Version);
+        }
+        catch (Exception ex) when (ex is ArtifactIntegrityException or InvalidDataException or OnnxRuntimeException or KeyNotFoundException or ArgumentException or IndexOutOfRangeException)
+        {
+            return new EvaluatedModel(version.Version, new Dictionary<string, double>(), [], $"{ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private async Task<LabeledBatch> ReadTestAsync(string testPath, ModelSpec spec)
+    {
+        await using var stream = await storage.Blob(BlobPath.Parse(testPath)).OpenReadAsync();
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return LabeledBatch.ReadCsv(reader, spec);
     }
 }

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
+
+namespace Serverless.Lifecycle.Evaluation;
+
+/// <summary>Scores a model on a labelled test split, overall and per slice.</summary>
+public static class ModelEvaluator
+{
+    /// <summary>Single-row predictions timed for the latency check, after a few warm-up calls.</summary>
+    public const int LatencySamples = 200;
+
+    public static EvaluatedModel Evaluate(OnnxModel model, LabeledBatch test, SliceGateSpec? slices, int? version = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(test);
+        var predictions = model.Predict(test.Features);
+        var metrics = Metrics(test.Labels, predictions, Enumerable.Range(0, test.Labels.Length).ToList());
+        var sliced = new List<SliceMetrics>();
+        foreach (var feature in slices?.Features ?? [])
+        {
+            if (!test.Features.Categorical.TryGetValue(feature, out var values))
+            {
+                continue;
+            }
+
+            foreach (var group in Enumerable.Range(0, values.Length).GroupBy(i => values[i] ?? "", StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var rows = group.ToList();
+                sliced.Add(new SliceMetrics(feature, group.Key, rows.Count, Metrics(test.Labels, predictions, rows)));
+            }
+        }
+
+        return new EvaluatedModel(version, metrics, sliced);
+    }
+
+    /// <summary>
+    /// The 99th percentile of single-row scoring time in milliseconds, on the split's first rows.
+    /// This measures the product's own serving path; it is a gate input, not a test assertion.
+    /// </summary>
+    public static double SingleRowLatencyP99Ms(OnnxModel model, FeatureBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batch);
+        var samples = new double[Math.Min(LatencySamples, batch.Rows)];
+        for (var i = -10; i < samples.Length; i++)
+        {
+            var row = batch.Row(Math.Max(i, 0));
+            var started = Stopwatch.GetTimestamp();
+            model.Predict(row);
+            if (i >= 0)
+            {
+                samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+        }
+
+        Array.Sort(samples);
+        return samples.Length == 0 ? 0 : samples[Math.Min(samples.Length - 1, (int)Math.Ceiling(0.99 * samples.Length) - 1)];
+    }
+
+    /// <summary>Metrics of the given rows; a slice whose metrics are undefined (one class only) gets none, and its checks fail as not measured.</summary>
+    private static IReadOnlyDictionary<string, double> Metrics(bool[] labels, IReadOnlyList<ModelPrediction> predictions, List<int> rows)
+    {
+        var sliceLabels = rows.Select(i => labels[i]).ToArray();
+        if (sliceLabels.Length == 0 || sliceLabels.All(l => l) || !sliceLabels.Any(l => l))
+        {
+            return new Dictionary<string, double>();
+        }
+
+        return BinaryMetrics.Compute(sliceLabels, rows.Select(i => predictions[i]).ToList());
+    }
+}
