@@ -34,4 +34,16 @@ public sealed class RegistryFunctions(RegistryApi api)
     [Function("DeleteAlias")]
     public Task<IResult> DeleteAlias([HttpTrigger(AuthorizationLevel.Function, "delete", Route = ApiRoutes.Alias)] HttpRequest request, string name, string alias) =>
         api.DeleteAliasAsync(request, name, alias, request.HttpContext.RequestAborted);
+
+    [Function("RollbackChampion")]
+    public Task<IResult> RollbackChampion([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Rollback)] HttpRequest request, string name) =>
+        api.RollbackAsync(request, name, request.HttpContext.RequestAborted);
+
+    [Function("ArchiveVersion")]
+    public Task<IResult> ArchiveVersion([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Archive)] HttpRequest request, string name, string version) =>
+        api.ArchiveVersionAsync(request, name, version, request.HttpContext.RequestAborted);
+
+    [Function("GetAudit")]
+    public Task<IResult> GetAudit([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Audit)] HttpRequest request, string name) =>
+        api.GetAuditAsync(name, request.HttpContext.RequestAborted);
 }

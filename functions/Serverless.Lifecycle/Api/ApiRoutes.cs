@@ -19,6 +19,9 @@ public static class ApiRoutes
     public const string Versions = "models/{name}/versions";
     public const string Version = "models/{name}/versions/{version}";
     public const string Alias = "models/{name}/aliases/{alias}";
+    public const string Rollback = "models/{name}/rollback";
+    public const string Archive = "models/{name}/versions/{version}/archive";
+    public const string Audit = "models/{name}/audit";
     public const string Predict = "models/{name}/predict";
     public const string Health = "health";
 
@@ -38,6 +41,9 @@ public static class ApiRoutes
         ("GET", Version),
         ("PUT", Alias),
         ("DELETE", Alias),
+        ("POST", Rollback),
+        ("POST", Archive),
+        ("GET", Audit),
         ("POST", Predict),
         ("GET", Health),
     ];

@@ -167,4 +167,60 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         await registry.DeleteAliasAsync(name, alias, request.Headers.IfMatch.FirstOrDefault(), ApiActor, cancellationToken);
         return Results.NoContent();
     });
+
+    /// <summary>
+    /// POST /models/{name}/rollback with an optional {"reason": "..."}: moves champion back to the
+    /// previous champion (from the audit trail) and records why; serving follows within its alias
+    /// cache time. 409 when there is nothing to roll back to or the alias moved meanwhile.
+    /// </summary>
+    public Task<IResult> RollbackAsync(HttpRequest request, string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        var (reason, error) = await RequestBodies.ReadReasonAsync(request, "rolled back through the API", cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        try
+        {
+            var (alias, from) = await registry.RollbackChampionAsync(name, ApiActor, reason, cancellationToken);
+            return ApiResults.Json(new { alias.Model, alias.Alias, from, to = alias.Version, reason, alias.ETag });
+        }
+        catch (InvalidOperationException ex)
+        {
+            return ApiResults.Conflict(ex.Message);
+        }
+    });
+
+    /// <summary>POST /models/{name}/versions/{version}/archive with an optional {"reason": "..."}; 409 while the version carries an alias.</summary>
+    public Task<IResult> ArchiveVersionAsync(HttpRequest request, string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+        {
+            return ApiResults.BadRequest("version", $"'{version}' is not a version number.");
+        }
+
+        var (reason, error) = await RequestBodies.ReadReasonAsync(request, "archived through the API", cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        await registry.GetSpecAsync(name, cancellationToken);
+        try
+        {
+            return ApiResults.Json(await registry.ArchiveVersionAsync(name, number, ApiActor, reason, cancellationToken));
+        }
+        catch (InvalidOperationException ex)
+        {
+            return ApiResults.Conflict(ex.Message);
+        }
+    });
+
+    /// <summary>GET /models/{name}/audit: every registration, alias move, rollback and archive, newest first.</summary>
+    public Task<IResult> GetAuditAsync(string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        await registry.GetSpecAsync(name, cancellationToken);
+        return ApiResults.Json(new { model = name, events = await registry.ListAuditAsync(name, cancellationToken) });
+    });
 }

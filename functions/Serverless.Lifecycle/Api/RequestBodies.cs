@@ -74,4 +74,41 @@ public static class RequestBodies
                 new Dictionary<string, string[]> { [ex.Path ?? "$"] = [$"Malformed JSON at line {ex.LineNumber + 1}, position {ex.BytePositionInLine + 1}."] }));
         }
     }
+
+    /// <summary>
+    /// An optional body <c>{"reason": "..."}</c> (cancel, rollback, archive): the reason, or
+    /// <paramref name="fallback"/> when there is no body; an error when the body is there but wrong.
+    /// </summary>
+    public static async Task<(string Reason, IResult? Error)> ReadReasonAsync(HttpRequest request, string fallback, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ContentLength is null or 0 && request.Headers.TransferEncoding.Count == 0)
+        {
+            return (fallback, null);
+        }
+
+        var (document, error) = await ReadJsonAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            return (fallback, error);
+        }
+
+        using (document)
+        {
+            var root = document!.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return (fallback, ApiResults.BadRequest("body", "Expected a JSON object such as {\"reason\": \"...\"}."));
+            }
+
+            if (!root.TryGetProperty("reason", out var reason))
+            {
+                return (fallback, null);
+            }
+
+            return reason.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(reason.GetString())
+                ? (reason.GetString()!, null)
+                : (fallback, ApiResults.BadRequest("reason", "Must be a non-empty string."));
+        }
+    }
 }

@@ -155,33 +155,10 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(pipeline);
-        var reason = "no reason given";
-        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        var (reason, error) = await RequestBodies.ReadReasonAsync(request, "no reason given", cancellationToken);
+        if (error is not null)
         {
-            var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            using (document)
-            {
-                var root = document!.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
-                {
-                    return ApiResults.BadRequest("body", "Expected a JSON object such as {\"reason\": \"wrong dataset\"}.");
-                }
-
-                if (root.TryGetProperty("reason", out var r))
-                {
-                    if (r.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(r.GetString()))
-                    {
-                        return ApiResults.BadRequest("reason", "Must be a non-empty string.");
-                    }
-
-                    reason = r.GetString()!;
-                }
-            }
+            return error;
         }
 
         var actor = request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";

@@ -2,3 +2,15 @@ namespace Serverless.Lifecycle.Registry;
 
 /// <summary>One entry of the append-only audit trail: who did what to which version, when and why.</summary>
 public sealed record AuditEvent(string Model, string Action, string Actor, string? Alias, int? From, int? To, string? Reason, DateTimeOffset At);
+
+/// <summary>The actions the audit trail records.</summary>
+public static class AuditActions
+{
+    public const string SpecRegistered = "spec-registered";
+    public const string SpecUpdated = "spec-updated";
+    public const string VersionRegistered = "version-registered";
+    public const string AliasMoved = "alias-moved";
+    public const string AliasDeleted = "alias-deleted";
+    public const string Rollback = "rollback";
+    public const string Archived = "archived";
+}

@@ -46,7 +46,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
             await Specs.AddEntityAsync(entity, cancellationToken);
         }
 
-        await AppendAuditAsync(spec.Name, existing.HasValue ? "spec-updated" : "spec-registered", actor, null, null, null, cancellationToken);
+        await AppendAuditAsync(spec.Name, existing.HasValue ? AuditActions.SpecUpdated : AuditActions.SpecRegistered, actor, null, null, null, cancellationToken);
         return !existing.HasValue;
     }
 
@@ -126,7 +126,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
 
         var ready = stored with { Status = ModelVersionStatus.Ready, Sha256 = sha256, Metrics = metrics };
         await Versions.UpdateEntityAsync(ToEntity(ready), current.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-        await AppendAuditAsync(reserved.Model, "version-registered", $"pipeline run {reserved.RunId}", null, reserved.Version, null, cancellationToken);
+        await AppendAuditAsync(reserved.Model, AuditActions.VersionRegistered, $"pipeline run {reserved.RunId}", null, reserved.Version, null, cancellationToken);
         return ready;
     }
 
@@ -175,7 +175,8 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
     /// without it the move wins over concurrent ones, still as one atomic conditional write.
     /// Moving an alias to where it already points changes nothing and records nothing.
     /// </summary>
-    public async Task<AliasState> SetAliasAsync(string model, string alias, int version, string? expectedETag, string actor, string? reason, CancellationToken cancellationToken)
+    public async Task<AliasState> SetAliasAsync(
+        string model, string alias, int version, string? expectedETag, string actor, string? reason, CancellationToken cancellationToken, string action = AuditActions.AliasMoved)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(alias);
         if (ReservedAliases.IsReserved(alias))
@@ -186,7 +187,9 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         var target = await GetVersionAsync(model, version, cancellationToken);
         if (target.Status != ModelVersionStatus.Ready)
         {
-            throw new InvalidOperationException($"Version {version} of '{model}' is still being registered and cannot carry an alias yet.");
+            throw new InvalidOperationException(target.Status == ModelVersionStatus.Archived
+                ? $"Version {version} of '{model}' is archived and cannot carry an alias."
+                : $"Version {version} of '{model}' is still being registered and cannot carry an alias yet.");
         }
 
         for (var attempt = 0; ; attempt++)
@@ -209,7 +212,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
                 var response = current.HasValue
                     ? await Aliases.UpdateEntityAsync(entity, current.Value!.ETag, TableUpdateMode.Replace, cancellationToken)
                     : await Aliases.AddEntityAsync(entity, cancellationToken);
-                await AppendAuditAsync(model, "alias-moved", actor, currentState?.Version, version, reason, cancellationToken, alias);
+                await AppendAuditAsync(model, action, actor, currentState?.Version, version, reason, cancellationToken, alias);
                 return new AliasState(model, alias, version, response.Headers.ETag?.ToString() ?? "", clock.GetUtcNow());
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
@@ -241,7 +244,77 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
             throw new AliasConflictException(model, alias, latest?.Version, latest?.ETag);
         }
 
-        await AppendAuditAsync(model, "alias-deleted", actor, current.Version, null, null, cancellationToken, alias);
+        await AppendAuditAsync(model, AuditActions.AliasDeleted, actor, current.Version, null, null, cancellationToken, alias);
+    }
+
+    /// <summary>
+    /// Moves <c>champion</c> back to the version that was champion before the current one became
+    /// champion (by a promotion or a manual move; earlier rollbacks are walked past, so repeated
+    /// rollbacks step further back). Conditional on the alias not moving meanwhile.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">There is no champion, or no earlier ready one to return to.</exception>
+    public async Task<(AliasState Alias, int From)> RollbackChampionAsync(string model, string actor, string reason, CancellationToken cancellationToken)
+    {
+        await GetSpecAsync(model, cancellationToken);
+        var current = await TryGetAliasAsync(model, ReservedAliases.Champion, cancellationToken)
+            ?? throw new InvalidOperationException($"'{model}' has no champion to roll back.");
+        var history = (await ListAuditAsync(model, cancellationToken))
+            .Where(e => e.Alias == ReservedAliases.Champion && e.Action == AuditActions.AliasMoved)
+            .OrderByDescending(e => e.At)
+            .ToList();
+        var promotion = history.FirstOrDefault(e => e.To == current.Version);
+        if (promotion?.From is not { } previous)
+        {
+            throw new InvalidOperationException($"Version {current.Version} of '{model}' was its first champion; there is no earlier champion to roll back to.");
+        }
+
+        var target = await GetVersionAsync(model, previous, cancellationToken);
+        if (target.Status != ModelVersionStatus.Ready)
+        {
+            throw new InvalidOperationException($"The previous champion, version {previous} of '{model}', is {target.Status.ToString().ToLowerInvariant()} and cannot serve again.");
+        }
+
+        var moved = await SetAliasAsync(model, ReservedAliases.Champion, previous, current.ETag, actor, reason, cancellationToken, AuditActions.Rollback);
+        return (moved, current.Version);
+    }
+
+    /// <summary>
+    /// Retires a version: its artifacts, card and history stay, but it takes no alias and is not
+    /// served. A version that carries an alias cannot be archived (move the alias first).
+    /// </summary>
+    public async Task<ModelVersion> ArchiveVersionAsync(string model, int version, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        var entry = await GetVersionAsync(model, version, cancellationToken);
+        if (entry.Status == ModelVersionStatus.Archived)
+        {
+            return entry;
+        }
+
+        if (entry.Status != ModelVersionStatus.Ready)
+        {
+            throw new InvalidOperationException($"Version {version} of '{model}' is still being registered; it cannot be archived yet.");
+        }
+
+        var carrying = (await ListAliasesAsync(model, cancellationToken)).Where(a => a.Version == version).Select(a => a.Alias).ToList();
+        if (carrying.Count > 0)
+        {
+            throw new InvalidOperationException($"Version {version} of '{model}' carries {string.Join(", ", carrying)}; move the alias before archiving it.");
+        }
+
+        var stored = await Versions.GetEntityAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
+        var archived = entry with { Status = ModelVersionStatus.Archived };
+        await Versions.UpdateEntityAsync(ToEntity(archived), stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+
+        // An alias set between the check and the update would point at an archived version: undo.
+        if ((await ListAliasesAsync(model, cancellationToken)).Any(a => a.Version == version))
+        {
+            var now = await Versions.GetEntityAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
+            await Versions.UpdateEntityAsync(ToEntity(entry), now.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+            throw new InvalidOperationException($"An alias moved to version {version} of '{model}' while it was being archived; it was not archived.");
+        }
+
+        await AppendAuditAsync(model, AuditActions.Archived, actor, version, null, reason, cancellationToken);
+        return archived;
     }
 
     /// <summary>Resolves an alias (<c>champion</c>, <c>latest</c>) or a version (<c>3</c>, <c>v3</c>) to a ready version.</summary>

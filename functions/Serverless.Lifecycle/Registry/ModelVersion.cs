@@ -7,6 +7,9 @@ public enum ModelVersionStatus
 
     /// <summary>Artifacts written and verified; the version can carry aliases and be served.</summary>
     Ready,
+
+    /// <summary>Retired: its artifacts, card and history are kept, but it takes no alias and is not served.</summary>
+    Archived,
 }
 
 /// <summary>A registered model version as the registry table holds it.</summary>

@@ -111,6 +111,47 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     }
 
     [Fact]
+    public async Task Rollback_MovesChampionBackAndServingAnswersFromThePreviousVersion()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("rollback");
+        await host.RegisterSampleAsync(name);
+        Assert.Equal("succeeded", (string)(await host.UploadAndWaitAsync(name))["status"]!);
+        var second = await host.UploadAndWaitAsync(name, new StringContent(ChurnDataGenerator.Generate(2500, seed: 21), Encoding.UTF8, "text/csv"));
+        Assert.True((string)second["status"]! == "succeeded", $"second run {second}");
+        Assert.Equal(2, (int)second["version"]!);
+
+        var archiveChampion = await http.PostAsync($"/api/models/{name}/versions/2/archive", null);
+        Assert.Equal(HttpStatusCode.Conflict, archiveChampion.StatusCode);
+
+        var rollback = await http.PostAsync($"/api/models/{name}/rollback", Json("""{"reason":"v2 misbehaves in production"}"""));
+        Assert.Equal(HttpStatusCode.OK, rollback.StatusCode);
+        var moved = (await rollback.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((2, 1), ((int)moved["from"]!, (int)moved["to"]!));
+
+        // Serving follows once its alias cache (5 s by default) expires.
+        var version = 0;
+        for (var attempt = 0; attempt < 40 && version != 1; attempt++)
+        {
+            await Task.Delay(500);
+            var predict = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
+            version = (int)(await predict.Content.ReadFromJsonAsync<JsonObject>())!["version"]!;
+        }
+
+        Assert.Equal(1, version);
+        var audit = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/audit"))!["events"]!.AsArray();
+        var last = audit[0]!;
+        Assert.Equal(("rollback", "v2 misbehaves in production", 2, 1), ((string)last["action"]!, (string)last["reason"]!, (int)last["from"]!, (int)last["to"]!));
+        Assert.Contains(audit, e => (string)e!["action"]! == "version-registered" && (int)e["to"]! == 2);
+
+        var archived = await http.PostAsync($"/api/models/{name}/versions/2/archive", Json("""{"reason":"rolled back"}"""));
+        Assert.Equal(HttpStatusCode.OK, archived.StatusCode);
+        Assert.Equal("archived", (string)(await archived.Content.ReadFromJsonAsync<JsonObject>())!["status"]!);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync($"/api/models/{name}/versions/two/archive", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/api/models/{name}/versions/9/archive", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task Cancel_RunningRun_EndsCancelledAndRegistersNothing()
     {
         var http = host.Http;

@@ -1,0 +1,105 @@
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+using Serverless.Tests;
+
+namespace Serverless.Lifecycle.Tests.Registry;
+
+public sealed class RollbackAndArchiveTests : IDisposable
+{
+    private readonly LifecycleStorage storage = Azurite.CreateStorage();
+    private readonly ModelRegistry registry;
+    private readonly string model = Azurite.UniqueModelName("rb");
+
+    public RollbackAndArchiveTests() => registry = new ModelRegistry(storage, TimeProvider.System);
+
+    public void Dispose() => storage.Dispose();
+
+    private async Task<int[]> RegisterAsync(int count)
+    {
+        var spec = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = model };
+        await registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var versions = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var reserved = await registry.ReserveVersionAsync(model, $"run-{i}", CancellationToken.None);
+            versions[i] = (await registry.CompleteVersionAsync(reserved, new string('a', 64), new Dictionary<string, double>(), CancellationToken.None)).Version;
+        }
+
+        return versions;
+    }
+
+    private Task Promote(int version) => registry.SetAliasAsync(model, ReservedAliases.Champion, version, null, "pipeline run x", "passed the gate", CancellationToken.None);
+
+    private async Task<int> Champion() => (await registry.ResolveAsync(model, ReservedAliases.Champion, CancellationToken.None)).Version;
+
+    [Fact]
+    public async Task Rollback_StepsBackThroughEveryEarlierChampionAndAuditsEachWithItsReason()
+    {
+        await RegisterAsync(3);
+        await Promote(1);
+        await Promote(2);
+        await Promote(3);
+
+        var (first, from) = await registry.RollbackChampionAsync(model, "alice", "v3 drops conversions", CancellationToken.None);
+        Assert.Equal((3, 2, 2), (from, first.Version, await Champion()));
+
+        var (second, _) = await registry.RollbackChampionAsync(model, "alice", "v2 too", CancellationToken.None);
+        Assert.Equal((1, 1), (second.Version, await Champion()));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.RollbackChampionAsync(model, "alice", "again", CancellationToken.None));
+        Assert.Contains("first champion", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await Champion());
+
+        var rollbacks = (await registry.ListAuditAsync(model, CancellationToken.None)).Where(e => e.Action == AuditActions.Rollback).ToList();
+        Assert.Equal(
+            [(2, 1, "v2 too"), (3, 2, "v3 drops conversions")],
+            rollbacks.Select(e => (e.From!.Value, e.To!.Value, e.Reason!)));
+        Assert.All(rollbacks, e => Assert.Equal("alice", e.Actor));
+    }
+
+    [Fact]
+    public async Task Rollback_NoChampion_IsRefused()
+    {
+        await RegisterAsync(1);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.RollbackChampionAsync(model, "alice", "why not", CancellationToken.None));
+
+        Assert.Contains("no champion", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Archive_VersionWithAnAlias_IsRefusedAndKeepsItReady()
+    {
+        await RegisterAsync(2);
+        await Promote(2);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.ArchiveVersionAsync(model, 2, "alice", "old", CancellationToken.None));
+
+        Assert.Contains("carries champion", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ModelVersionStatus.Ready, (await registry.GetVersionAsync(model, 2, CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task Archive_FreeVersion_KeepsItsHistoryButTakesNoAliasAndIsNotTheRollbackTarget()
+    {
+        await RegisterAsync(2);
+        await Promote(1);
+        await Promote(2);
+        await registry.SetAliasAsync(model, ReservedAliases.Champion, 2, null, "x", null, CancellationToken.None);
+        await registry.SetAliasAsync(model, "staging", 1, null, "x", null, CancellationToken.None);
+        await registry.DeleteAliasAsync(model, "staging", null, "x", CancellationToken.None);
+
+        var archived = await registry.ArchiveVersionAsync(model, 1, "alice", "superseded", CancellationToken.None);
+
+        Assert.Equal(ModelVersionStatus.Archived, archived.Status);
+        var listed = (await registry.ListVersionsAsync(model, CancellationToken.None)).Single(v => v.Version == 1);
+        Assert.Equal((ModelVersionStatus.Archived, "run-0", new string('a', 64)), (listed.Status, listed.RunId, listed.Sha256));
+        var alias = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.SetAliasAsync(model, "staging", 1, null, "x", null, CancellationToken.None));
+        Assert.Contains("archived", alias.Message, StringComparison.Ordinal);
+        var rollback = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.RollbackChampionAsync(model, "alice", "back", CancellationToken.None));
+        Assert.Contains("archived", rollback.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await Champion());
+        Assert.Contains(await registry.ListAuditAsync(model, CancellationToken.None), e => e.Action == AuditActions.Archived && e.From == 1 && e.Reason == "superseded");
+    }
+}
