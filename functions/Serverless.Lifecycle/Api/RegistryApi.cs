@@ -79,7 +79,8 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         return ApiResults.Json(new
         {
             name,
-            versions = versions.Select(v => new
+            // A reserved number whose registration has not completed is not a version yet.
+            versions = versions.Where(v => v.Status != ModelVersionStatus.Pending).Select(v => new
             {
                 v.Version,
                 v.Status,
@@ -101,7 +102,12 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         }
 
         var entry = await registry.GetVersionAsync(name, number, cancellationToken);
-        var card = entry.Status == ModelVersionStatus.Ready ? await artifacts.ReadCardAsync(entry, cancellationToken) : null;
+        if (entry.Status == ModelVersionStatus.Pending)
+        {
+            return ApiResults.NotFound($"Version {number} of '{name}' is still being registered.");
+        }
+
+        var card = await artifacts.ReadCardAsync(entry, cancellationToken);
         var baseline = card?.ProfilePath is { } profilePath ? await artifacts.ReadJsonAsync(profilePath, cancellationToken) : null;
         var aliases = await registry.ListAliasesAsync(name, cancellationToken);
         return ApiResults.Json(new

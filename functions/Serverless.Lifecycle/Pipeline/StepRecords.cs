@@ -55,7 +55,16 @@ public sealed record EvaluationResult(
     double? LoadMs = null,
     double? LatencyP99Ms = null);
 
-public sealed record RegisterInput(string RunId, ModelSpec Spec, DatasetVersion Dataset, TrainingJobResult Job, EvaluationResult Evaluation, string? ProfilePath);
+public sealed record RegisterInput(
+    string RunId,
+    ModelSpec Spec,
+    DatasetVersion Dataset,
+    TrainingJobResult Job,
+    EvaluationResult Evaluation,
+    string? ProfilePath,
+    string Trigger = RunTriggers.Manual,
+    string? Reason = null,
+    IReadOnlyList<TrialRecord>? Trials = null);
 
 public sealed record RegisteredVersion(string Model, int Version, string Sha256);
 

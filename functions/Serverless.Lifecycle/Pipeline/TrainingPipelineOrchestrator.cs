@@ -92,7 +92,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
         var registered = await run.StepAsync(
             "register",
-            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath), StorageRetry),
+            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath, input.Trigger, input.Reason, training.Trials), StorageRetry),
             v => ("done", $"version {v.Version}"));
 
         await run.StepAsync(

@@ -30,7 +30,8 @@ public enum RunOutcome
 }
 
 /// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>
-public sealed record TrainingRunRequest(string RunId, ModelSpec Spec, DatasetVersion Dataset, string Trigger);
+/// <param name="Reason">Why the trigger fired, in a person's words (for example the drift that caused a retraining).</param>
+public sealed record TrainingRunRequest(string RunId, ModelSpec Spec, DatasetVersion Dataset, string Trigger, string? Reason = null);
 
 /// <summary>One step of a run with its timing and outcome, as shown by <c>GET /runs/{runId}</c>.</summary>
 public sealed record RunStep(string Name, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string Outcome, string? Detail);

@@ -28,4 +28,20 @@ public sealed record ModelCard(
     OnnxParity? Parity,
     string OnnxSha256,
     long OnnxSizeBytes,
-    string? ProfilePath = null);
+    string? ProfilePath = null,
+    CardLineage? Lineage = null);
+
+/// <summary>
+/// What produced the version beyond its data and trainer: why the run started, the spec's
+/// identity, every trial of the run, and the evaluation the gate decided on (per-slice metrics,
+/// the champion it was compared with, serving measurements).
+/// </summary>
+public sealed record CardLineage(
+    string Trigger,
+    string? Reason,
+    string SpecSha256,
+    IReadOnlyList<Pipeline.TrialRecord> Trials,
+    IReadOnlyList<SliceMetrics> Slices,
+    EvaluatedModel? Champion,
+    double? LoadMs,
+    double? LatencyP99Ms);

@@ -43,6 +43,8 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         Assert.Equal(RunPaths.Profile(run.RunId).ToString(), run.ProfilePath);
         Assert.Equal(run.ProfilePath, card.ProfilePath);
         Assert.NotNull(await new ModelArtifactStore(fixture.Storage).ReadJsonAsync(card.ProfilePath!, CancellationToken.None));
+        Assert.Equal((RunTriggers.Manual, 64, 1), (card.Lineage!.Trigger, card.Lineage.SpecSha256.Length, card.Lineage.Trials.Count));
+        Assert.Null(card.Lineage.Champion);
         Assert.NotEmpty(await new ModelArtifactStore(fixture.Storage).ReadModelAsync(champion, CancellationToken.None));
 
         // The status check waits 10 minutes in this host: the run went on because the trainer's callback came.
@@ -174,7 +176,13 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
 
         Assert.Equal("succeeded", accepted.Status);
         Assert.Equal((1, 2), (accepted.Verdict!.ChampionVersion, accepted.Version));
-        Assert.Equal(2, (await fixture.Registry.ResolveAsync(sample.Name, "champion", CancellationToken.None)).Version);
+        var champion = await fixture.Registry.ResolveAsync(sample.Name, "champion", CancellationToken.None);
+        Assert.Equal(2, champion.Version);
+        var lineage = (await new ModelArtifactStore(fixture.Storage).ReadCardAsync(champion, CancellationToken.None)).Lineage!;
+        Assert.Equal(1, lineage.Champion!.Version);
+        Assert.Equal(3, lineage.Slices.Count);
+        var testRows = int.Parse(accepted.Steps.Single(s => s.Name == "split").Detail!.Split("test ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(testRows, lineage.Slices.Sum(s => s.Rows));
     }
 
     /// <summary>The champion's AUC on a run's test split, computed here independently of the pipeline.</summary>

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Microsoft.DurableTask;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Pipeline.Activities;
@@ -41,7 +43,16 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
             input.Job.Parity,
             sha,
             size,
-            input.ProfilePath);
+            input.ProfilePath,
+            new CardLineage(
+                input.Trigger,
+                input.Reason,
+                ModelArtifactStore.Sha256Hex(JsonSerializer.SerializeToUtf8Bytes(input.Spec, SpecJson.Options)),
+                input.Trials ?? [],
+                input.Evaluation.Slices ?? [],
+                input.Evaluation.Champion,
+                input.Evaluation.LoadMs,
+                input.Evaluation.LatencyP99Ms));
         await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
         var ready = await registry.CompleteVersionAsync(reserved, sha, input.Evaluation.Metrics, CancellationToken.None);
         return new RegisteredVersion(ready.Model, ready.Version, sha);
