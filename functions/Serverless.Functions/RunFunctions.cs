@@ -41,6 +41,20 @@ public sealed class RunFunctions(RunsApi api)
         string runId) =>
         RunsApi.CancelRunAsync(request, runId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
 
+    [Function("ApproveRun")]
+    public static Task<IResult> ApproveRun(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunApprove)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string runId) =>
+        RunsApi.DecideAsync(request, runId, approve: true, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+
+    [Function("RejectRun")]
+    public static Task<IResult> RejectRun(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunReject)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string runId) =>
+        RunsApi.DecideAsync(request, runId, approve: false, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+
     /// <summary>The trainer's completion callback; function-level auth like every route but health.</summary>
     [Function("CompleteTrainingJob")]
     public static Task<IResult> CompleteTrainingJob(

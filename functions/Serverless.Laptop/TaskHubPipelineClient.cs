@@ -83,6 +83,28 @@ public sealed class TaskHubPipelineClient(DurableTaskFrameworkHost host) : IPipe
         return RunSignalOutcome.Accepted;
     }
 
+    public async Task<RunSignalOutcome> DecideRunAsync(string runId, ApprovalDecision decision, CancellationToken cancellationToken)
+    {
+        var run = await host.Client.GetOrchestrationStateAsync(runId);
+        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        {
+            return RunSignalOutcome.UnknownRun;
+        }
+
+        if (!IsActive(run.OrchestrationStatus))
+        {
+            return RunSignalOutcome.Finished;
+        }
+
+        if (!RunStatus.IsWaitingForApproval(converter.DeserializeOrDefault<TrainingRunResult>(run.Status)))
+        {
+            return RunSignalOutcome.NotWaiting;
+        }
+
+        await host.Client.RaiseEventAsync(run.OrchestrationInstance, PipelineEvents.ApprovalDecided, decision);
+        return RunSignalOutcome.Accepted;
+    }
+
     private static bool IsActive(OrchestrationStatus status) =>
         status is OrchestrationStatus.Pending or OrchestrationStatus.Running or OrchestrationStatus.ContinuedAsNew or OrchestrationStatus.Suspended;
 }

@@ -15,6 +15,8 @@ public static class ApiRoutes
     public const string Run = "runs/{runId}";
     public const string RunProfile = "runs/{runId}/profile";
     public const string RunCancel = "runs/{runId}/cancel";
+    public const string RunApprove = "runs/{runId}/approve";
+    public const string RunReject = "runs/{runId}/reject";
     public const string JobComplete = "runs/{runId}/jobs/{jobId}/complete";
     public const string Versions = "models/{name}/versions";
     public const string Version = "models/{name}/versions/{version}";
@@ -36,6 +38,8 @@ public static class ApiRoutes
         ("GET", Run),
         ("GET", RunProfile),
         ("POST", RunCancel),
+        ("POST", RunApprove),
+        ("POST", RunReject),
         ("POST", JobComplete),
         ("GET", Versions),
         ("GET", Version),

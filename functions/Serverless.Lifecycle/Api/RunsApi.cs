@@ -170,6 +170,31 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
         };
     });
 
+    /// <summary>
+    /// POST /runs/{runId}/approve or /reject with an optional {"reason": "..."}: the decision on a
+    /// candidate that passed the gate, for a spec with evaluation.approval. 202 when delivered,
+    /// 404 for an unknown run, 409 when the run has finished or is not waiting for approval.
+    /// </summary>
+    public static Task<IResult> DecideAsync(HttpRequest request, string runId, bool approve, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var (reason, error) = await RequestBodies.ReadReasonAsync(request, "no reason given", cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var actor = request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";
+        return await pipeline.DecideRunAsync(runId, new ApprovalDecision(approve, actor, reason), cancellationToken) switch
+        {
+            RunSignalOutcome.UnknownRun => ApiResults.NotFound($"There is no run '{runId}'."),
+            RunSignalOutcome.Finished => ApiResults.Conflict($"Run '{runId}' has already finished."),
+            RunSignalOutcome.NotWaiting => ApiResults.Conflict($"Run '{runId}' is not waiting for approval (only a run whose spec asks for approval waits, after its gate passes)."),
+            _ => ApiResults.Json(new { runId, decision = approve ? "approved" : "rejected", reason, statusUrl = ApiRoutes.RunUrl(runId) }, StatusCodes.Status202Accepted),
+        };
+    });
+
     /// <summary>The same upload event (path and ETag) always maps to the same run, so a duplicate starts nothing.</summary>
     public static string UploadRunId(DatasetVersion dataset)
     {

@@ -84,6 +84,29 @@ public sealed class DurableTaskPipelineClient(DurableTaskClient client) : IPipel
         return RunSignalOutcome.Accepted;
     }
 
+    public async Task<RunSignalOutcome> DecideRunAsync(string runId, ApprovalDecision decision, CancellationToken cancellationToken)
+    {
+        var run = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken);
+        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        {
+            return RunSignalOutcome.UnknownRun;
+        }
+
+        if (!IsActive(run.RuntimeStatus))
+        {
+            return RunSignalOutcome.Finished;
+        }
+
+        var progress = run.SerializedCustomStatus is null ? null : run.ReadCustomStatusAs<TrainingRunResult>();
+        if (!RunStatus.IsWaitingForApproval(progress))
+        {
+            return RunSignalOutcome.NotWaiting;
+        }
+
+        await client.RaiseEventAsync(runId, PipelineEvents.ApprovalDecided, decision, cancellationToken);
+        return RunSignalOutcome.Accepted;
+    }
+
     private static bool IsActive(OrchestrationRuntimeStatus status) =>
         status is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
 }

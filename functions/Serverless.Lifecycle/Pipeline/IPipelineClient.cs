@@ -23,4 +23,7 @@ public interface IPipelineClient
 
     /// <summary>Asks a running run to stop; its jobs are stopped and nothing more is registered.</summary>
     Task<RunSignalOutcome> CancelRunAsync(string runId, CancelRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Delivers a person's decision to a run waiting in its approve step (<see cref="RunSignalOutcome.NotWaiting"/> otherwise).</summary>
+    Task<RunSignalOutcome> DecideRunAsync(string runId, ApprovalDecision decision, CancellationToken cancellationToken);
 }

@@ -15,6 +15,7 @@ public static class PipelineTypes
         typeof(GetTrainingJobStatusActivity),
         typeof(StopTrainingJobActivity),
         typeof(EvaluateModelActivity),
+        typeof(RecordApprovalActivity),
         typeof(RegisterModelActivity),
         typeof(PromoteModelActivity),
     ];

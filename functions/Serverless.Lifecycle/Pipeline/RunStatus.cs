@@ -5,7 +5,7 @@ namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
 /// What <c>GET /runs/{runId}</c> answers. <see cref="Status"/> is one of: pending, running,
-/// succeeded, rejected, gateFailed, trainingFailed, cancelled, failed (an infrastructure failure), terminated.
+/// succeeded, rejected, gateFailed, trainingFailed, cancelled, notApproved, failed (an infrastructure failure), terminated.
 /// </summary>
 public sealed record RunStatus(
     string RunId,
@@ -30,6 +30,10 @@ public sealed record RunStatus(
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => Status is not ("pending" or "running");
 
+    /// <summary>True when the run's latest step is the approve step and it has not ended.</summary>
+    public static bool IsWaitingForApproval(TrainingRunResult? progress) =>
+        progress?.Steps is [.., { Name: PipelineEvents.ApprovalStep, CompletedAt: null }];
+
     /// <summary>Builds the status from the engine's view of the instance; shared by every client.</summary>
     public static RunStatus From(
         string runId,
@@ -51,6 +55,7 @@ public sealed record RunStatus(
                 RunOutcome.GateFailed => "gateFailed",
                 RunOutcome.TrainingFailed => "trainingFailed",
                 RunOutcome.Cancelled => "cancelled",
+                RunOutcome.NotApproved => "notApproved",
                 _ => "failed",
             },
             "Pending" => "pending",

@@ -69,3 +69,5 @@ public sealed record RegisterInput(
 public sealed record RegisteredVersion(string Model, int Version, string Sha256);
 
 public sealed record PromoteInput(string RunId, string Model, string Alias, int Version, string Reason);
+
+public sealed record ApprovalRecord(string Model, string RunId, ApprovalDecision Decision);

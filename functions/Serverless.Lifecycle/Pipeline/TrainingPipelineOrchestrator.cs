@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Pipeline.Activities;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Pipeline;
@@ -85,9 +86,32 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             };
         }
 
+        result = result with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict };
         if (cancel.IsCompleted)
         {
-            return Cancelled(run, result with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict }, await cancel);
+            return Cancelled(run, result, await cancel);
+        }
+
+        if (input.Spec.Evaluation.Approval is { Required: true } approval)
+        {
+            var decision = await run.StepAsync(
+                PipelineEvents.ApprovalStep,
+                () => WaitForApprovalAsync(context, approval, cancel),
+                d => (d is null ? "cancelled" : d.Approved ? "approved" : "rejected", d is null ? null : $"{d.Actor}: {d.Reason}"));
+            if (decision is null)
+            {
+                return Cancelled(run, result, await cancel);
+            }
+
+            await context.CallActivityAsync<bool>(nameof(RecordApprovalActivity), new ApprovalRecord(input.Spec.Name, input.RunId, decision), StorageRetry);
+            if (!decision.Approved)
+            {
+                return run.Finish(RunOutcome.NotApproved) with
+                {
+                    Error = $"Not approved by {decision.Actor}: {decision.Reason}",
+                    Metrics = result.Metrics, Verdict = result.Verdict, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
+                };
+            }
         }
 
         var registered = await run.StepAsync(
@@ -182,6 +206,26 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             ? how
             : $"best of {plans.Count} trials by {TrialPlanner.Metric(spec)}: {plans[index].JobId} ({TrialPlanner.Metric(spec)} {winner.Result.ValidationMetrics[TrialPlanner.Metric(spec)]:G4}); {how}";
         return new TrainingOutcome(winner.Result, trials, null, "succeeded", detail);
+    }
+
+    /// <summary>A person's decision, a rejection when the timeout passes first, or null when the run is cancelled.</summary>
+    private static async Task<ApprovalDecision?> WaitForApprovalAsync(TaskOrchestrationContext context, ApprovalSpec approval, Task<CancelRequest> cancel)
+    {
+        using var timeout = new CancellationTokenSource();
+        var timer = context.CreateTimer(context.CurrentUtcDateTime.AddHours(approval.TimeoutHours), timeout.Token);
+        var decided = context.WaitForExternalEvent<ApprovalDecision>(PipelineEvents.ApprovalDecided);
+        var first = await Task.WhenAny(decided, timer, cancel);
+        if (first != timer)
+        {
+            // Synchronously: CancelAsync would continue on the thread pool, off the orchestration's thread.
+#pragma warning disable CA1849
+            timeout.Cancel();
+#pragma warning restore CA1849
+        }
+
+        return first == decided ? await decided
+            : first == timer ? new ApprovalDecision(false, "timeout", $"no decision within {approval.TimeoutHours:G4} hour(s)")
+            : null;
     }
 
     private static TrainingRunResult Cancelled(RunProgress run, TrainingRunResult sofar, CancelRequest request) =>

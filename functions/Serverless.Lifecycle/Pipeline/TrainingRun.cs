@@ -27,6 +27,9 @@ public enum RunOutcome
 
     /// <summary>Someone cancelled the run; its jobs were stopped and nothing was registered.</summary>
     Cancelled,
+
+    /// <summary>The candidate passed the gate, but a person rejected it (or nobody decided in time); nothing was registered.</summary>
+    NotApproved,
 }
 
 /// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>

@@ -13,4 +13,6 @@ public static class AuditActions
     public const string AliasDeleted = "alias-deleted";
     public const string Rollback = "rollback";
     public const string Archived = "archived";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
 }

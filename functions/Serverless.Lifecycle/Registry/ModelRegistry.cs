@@ -278,6 +278,10 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         return (moved, current.Version);
     }
 
+    /// <summary>Records a person's (or the timeout's) decision on a run's candidate in the audit trail.</summary>
+    public Task RecordApprovalAsync(string model, string runId, bool approved, string actor, string reason, CancellationToken cancellationToken) =>
+        AppendAuditAsync(model, approved ? AuditActions.Approved : AuditActions.Rejected, actor, null, null, $"run {runId}: {reason}", cancellationToken);
+
     /// <summary>
     /// Retires a version: its artifacts, card and history stay, but it takes no alias and is not
     /// served. A version that carries an alias cannot be archived (move the alias first).

@@ -232,6 +232,20 @@ public sealed record EvaluationSpec
 
     /// <summary>Single-row scoring latency the candidate's p99 must stay within, in milliseconds.</summary>
     public double LatencyBudgetMs { get; init; } = 50;
+
+    /// <summary>A person's approval after the gate passes and before the candidate is registered.</summary>
+    public ApprovalSpec? Approval { get; init; }
+}
+
+/// <summary>
+/// When <see cref="Required"/>, a run whose candidate passed the gate waits for
+/// <c>POST /runs/{runId}/approve</c> or <c>/reject</c>; no decision within <see cref="TimeoutHours"/> rejects it.
+/// </summary>
+public sealed record ApprovalSpec
+{
+    public bool Required { get; init; }
+
+    public double TimeoutHours { get; init; } = 24;
 }
 
 /// <summary>

@@ -396,6 +396,11 @@ public static partial class ModelSpecValidator
             ValidateChanges(task, slices.Changes, "$.evaluation.gate.slices.changes", add);
         }
 
+        if (spec.Evaluation?.Approval is { } approval && !(approval.TimeoutHours is >= 0.001 and <= 720))
+        {
+            add("$.evaluation.approval.timeoutHours", $"Must be between 0.001 and 720 hours; got {Format(approval.TimeoutHours)}.");
+        }
+
         if (spec.Evaluation is { } evaluation && (!(evaluation.LatencyBudgetMs > 0) || double.IsInfinity(evaluation.LatencyBudgetMs)))
         {
             add("$.evaluation.latencyBudgetMs", $"Must be a positive number of milliseconds; got {Format(evaluation.LatencyBudgetMs)}.");

@@ -45,6 +45,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         var late = await http.PostAsync($"/api/runs/{runId}/jobs/{runId}-train/complete", Json($$"""{"runId":"{{runId}}","jobId":"{{runId}}-train","state":"succeeded"}"""));
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/runs/{runId}/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/runs/{runId}/approve", null)).StatusCode);
 
         var profile = (await http.GetFromJsonAsync<JsonObject>((string)run["profileUrl"]!))!;
         Assert.Equal(2500, (int)profile["rows"]!);
@@ -193,6 +194,9 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         var badReason = await http.PostAsync("/api/runs/no-such-run/cancel", Json("""{"reason":42}"""));
         Assert.Equal(HttpStatusCode.BadRequest, badReason.StatusCode);
         Assert.NotNull((await badReason.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["reason"]);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/runs/no-such-run/approve", Json("""{"reason":"ok"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/runs/no-such-run/reject", Json("""{"reason":""}"""))).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/health")).StatusCode);
     }

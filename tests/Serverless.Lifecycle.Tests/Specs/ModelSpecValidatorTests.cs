@@ -123,6 +123,7 @@ public sealed class ModelSpecValidatorTests
         json["evaluation"]!["gate"]!["changes"] = JsonNode.Parse("""[{"metric":"rmse","minDelta":0},{"metric":"auc"},{"metric":"auc","minDelta":0,"direction":"up"}]""");
         json["evaluation"]!["gate"]!["slices"] = JsonNode.Parse("""{"features":["tenure_months","nope"],"minRows":0,"thresholds":[{"metric":"auc","min":2}]}""");
         json["evaluation"]!["latencyBudgetMs"] = 0;
+        json["evaluation"]!["approval"] = JsonNode.Parse("""{"required":true,"timeoutHours":0}""");
 
         var paths = ProblemsOf(json).Select(p => p.Path).ToHashSet();
 
@@ -131,7 +132,7 @@ public sealed class ModelSpecValidatorTests
             {
                 "$.evaluation.gate.changes[0].metric", "$.evaluation.gate.changes[1]", "$.evaluation.gate.changes[2].direction",
                 "$.evaluation.gate.slices.features[0]", "$.evaluation.gate.slices.features[1]", "$.evaluation.gate.slices.minRows",
-                "$.evaluation.gate.slices.thresholds[0].min", "$.evaluation.latencyBudgetMs",
+                "$.evaluation.gate.slices.thresholds[0].min", "$.evaluation.latencyBudgetMs", "$.evaluation.approval.timeoutHours",
             },
             paths);
     }
