@@ -17,7 +17,7 @@ public sealed class RegistryFunctions(RegistryApi api)
 
     [Function("GetModel")]
     public Task<IResult> GetModel([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Model)] HttpRequest request, string name) =>
-        api.GetModelAsync(name, request.HttpContext.RequestAborted);
+        api.GetModelAsync(request, name, request.HttpContext.RequestAborted);
 
     [Function("ListVersions")]
     public Task<IResult> ListVersions([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Versions)] HttpRequest request, string name) =>

@@ -11,7 +11,7 @@ public static class LifecycleEndpoints
         var api = app.MapGroup("/" + ApiRoutes.Prefix);
         api.MapPut(ApiRoutes.Model, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.PutModelAsync(request, name, ct));
         api.MapGet(ApiRoutes.Models, (RegistryApi registry, CancellationToken ct) => registry.ListModelsAsync(ct));
-        api.MapGet(ApiRoutes.Model, (string name, RegistryApi registry, CancellationToken ct) => registry.GetModelAsync(name, ct));
+        api.MapGet(ApiRoutes.Model, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.GetModelAsync(request, name, ct));
         api.MapPost(ApiRoutes.Datasets, (HttpRequest request, string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.UploadDatasetAsync(request, name, pipeline, ct));
         api.MapPost(ApiRoutes.Runs, (string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.StartRunAsync(name, pipeline, ct));
         api.MapGet(ApiRoutes.Run, (string runId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.GetRunAsync(runId, pipeline, ct));

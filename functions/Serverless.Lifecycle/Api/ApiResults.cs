@@ -42,6 +42,10 @@ public static class ApiResults
         {
             return NotFound(ex.Message);
         }
+        catch (SpecConflictException ex)
+        {
+            return Conflict(ex.Message, new Dictionary<string, object?> { ["currentETag"] = ex.CurrentETag });
+        }
         catch (AliasConflictException ex)
         {
             return Conflict(ex.Message, new Dictionary<string, object?> { ["currentVersion"] = ex.CurrentVersion, ["currentETag"] = ex.CurrentETag });

@@ -37,7 +37,8 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             return ApiResults.BadRequest($"The model spec has {all.Count} problem(s).", errors);
         }
 
-        var created = await registry.PutSpecAsync(spec, ApiActor, cancellationToken);
+        var (created, etag) = await registry.PutSpecAsync(spec, ApiActor, request.Headers.IfMatch.FirstOrDefault(), cancellationToken);
+        request.HttpContext.Response.Headers.ETag = etag;
         return ApiResults.Json(spec, created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     });
 
@@ -55,10 +56,12 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         return ApiResults.Json(new { models });
     });
 
-    /// <summary>GET /models/{name}: the spec, the number of versions, and the aliases with their versions.</summary>
-    public Task<IResult> GetModelAsync(string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    /// <summary>GET /models/{name}: the spec (its ETag in the header, for If-Match), the number of versions, and the aliases.</summary>
+    public Task<IResult> GetModelAsync(HttpRequest request, string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
-        var spec = await registry.GetSpecAsync(name, cancellationToken);
+        ArgumentNullException.ThrowIfNull(request);
+        var (spec, etag) = await registry.GetSpecWithETagAsync(name, cancellationToken);
+        request.HttpContext.Response.Headers.ETag = etag;
         var versions = await registry.ListVersionsAsync(name, cancellationToken);
         var aliases = await registry.ListAliasesAsync(name, cancellationToken);
         return ApiResults.Json(new

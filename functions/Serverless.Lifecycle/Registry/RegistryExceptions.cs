@@ -35,6 +35,15 @@ public sealed class AliasConflictException(string model, string alias, int? curr
     public string? CurrentETag { get; } = currentETag;
 }
 
+/// <summary>A spec write lost an optimistic-concurrency race (If-Match did not match the stored spec).</summary>
+public sealed class SpecConflictException(string model, string? currentETag)
+    : Exception(currentETag is null
+        ? $"Model '{model}' does not exist, so a conditional update cannot apply."
+        : $"The spec of model '{model}' was changed by someone else; read it again (its ETag is now {currentETag}) and reapply your change.")
+{
+    public string? CurrentETag { get; } = currentETag;
+}
+
 /// <summary>The artifact's bytes do not match the SHA-256 the registry recorded.</summary>
 public sealed class ArtifactIntegrityException(string path, string expected, string actual)
     : Exception($"Artifact {path} has SHA-256 {actual}, but the registry recorded {expected}; refusing to load it.")

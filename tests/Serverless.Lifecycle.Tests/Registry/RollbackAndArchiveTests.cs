@@ -103,3 +103,51 @@ public sealed class RollbackAndArchiveTests : IDisposable
         Assert.Contains(await registry.ListAuditAsync(model, CancellationToken.None), e => e.Action == AuditActions.Archived && e.From == 1 && e.Reason == "superseded");
     }
 }
+
+public sealed class SpecConcurrencyTests : IDisposable
+{
+    private readonly LifecycleStorage storage = Azurite.CreateStorage();
+
+    public void Dispose() => storage.Dispose();
+
+    [Fact]
+    public async Task PutSpec_TwoConcurrentConditionalUpdates_OneWinsTheOtherConflictsWithTheCurrentETag()
+    {
+        var registry = new ModelRegistry(storage, TimeProvider.System);
+        var spec = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec! with { Name = Azurite.UniqueModelName("etag") };
+        var (_, etag) = await registry.PutSpecAsync(spec, "test", null, CancellationToken.None);
+
+        var writes = new[] { 10, 20 }.Select(minRows => Task.Run(async () =>
+        {
+            try
+            {
+                await registry.PutSpecAsync(spec with { Validation = spec.Validation with { MinRows = minRows } }, $"user-{minRows}", etag, CancellationToken.None);
+                return (MinRows: minRows, Won: true, Current: (string?)null);
+            }
+            catch (SpecConflictException ex)
+            {
+                return (MinRows: minRows, Won: false, Current: ex.CurrentETag);
+            }
+        }));
+        var results = await Task.WhenAll(writes);
+
+        var winner = Assert.Single(results, r => r.Won);
+        var loser = Assert.Single(results, r => !r.Won);
+        var (stored, storedETag) = await registry.GetSpecWithETagAsync(spec.Name, CancellationToken.None);
+        Assert.Equal(winner.MinRows, stored.Validation.MinRows);
+        Assert.Equal(storedETag, loser.Current);
+        await Assert.ThrowsAsync<SpecConflictException>(() => registry.PutSpecAsync(spec, "late", etag, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ReserveVersion_TenConcurrentRegistrations_GetTenDistinctVersions()
+    {
+        var registry = new ModelRegistry(storage, TimeProvider.System);
+        var model = Azurite.UniqueModelName("ten");
+
+        var reserved = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => registry.ReserveVersionAsync(model, $"run-{i}", CancellationToken.None))));
+
+        Assert.Equal(Enumerable.Range(1, 10), reserved.Select(r => r.Version).Order());
+        Assert.Equal(10, (await registry.ListVersionsAsync(model, CancellationToken.None)).Select(v => v.RunId).Distinct().Count());
+    }
+}
