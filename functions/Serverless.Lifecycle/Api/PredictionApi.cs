@@ -19,15 +19,23 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IO
 
         using (document)
         {
+            // "churn" serves the champion; "churn@staging", "churn@v3" and "churn@3" pin an alias or a version.
+            var (modelName, reference) = ModelReference.Parse(name);
             LoadedModel model;
             try
             {
-                model = await server.GetAsync(name, ReservedAliases.Champion, cancellationToken);
+                model = await server.GetAsync(modelName, reference, cancellationToken);
             }
             catch (AliasNotFoundException)
             {
-                await registry.GetSpecAsync(name, cancellationToken);
-                return ApiResults.NotFound($"Model '{name}' has no champion yet: no version has passed the gate.");
+                await registry.GetSpecAsync(modelName, cancellationToken);
+                return ApiResults.NotFound(reference == ReservedAliases.Champion
+                    ? $"Model '{modelName}' has no champion yet: no version has passed the gate."
+                    : $"Model '{modelName}' has no alias '{reference}'.");
+            }
+            catch (InvalidOperationException ex)
+            {
+                return ApiResults.Conflict(ex.Message);
             }
 
             var parsed = PredictionRequestParser.Parse(document!.RootElement, model.Spec, options.Value.MaxBatchRows);

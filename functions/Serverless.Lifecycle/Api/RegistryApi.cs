@@ -99,12 +99,17 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
     /// <summary>GET /models/{name}/versions/{version}: the version with its card.</summary>
     public Task<IResult> GetVersionAsync(string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
-        if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+        // A number, v<number>, latest, or an alias (champion, staging...).
+        if (string.IsNullOrWhiteSpace(version) || (version.All(char.IsAsciiDigit) && (!int.TryParse(version, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)))
         {
-            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...).");
+            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
         }
 
-        var entry = await registry.GetVersionAsync(name, number, cancellationToken);
+        await registry.GetSpecAsync(name, cancellationToken);
+        var entry = version.All(char.IsAsciiDigit) || ReservedAliases.IsReserved(version)
+            ? await GetByNumberAsync(name, version, cancellationToken)
+            : await registry.ResolveAsync(name, version, cancellationToken);
+        var number = entry.Version;
         if (entry.Status == ModelVersionStatus.Pending)
         {
             return ApiResults.NotFound($"Version {number} of '{name}' is still being registered.");
@@ -127,6 +132,11 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             baseline,
         });
     });
+
+    private async Task<ModelVersion> GetByNumberAsync(string name, string version, CancellationToken cancellationToken) =>
+        version == ReservedAliases.Latest
+            ? await registry.ResolveAsync(name, version, cancellationToken)
+            : await registry.GetVersionAsync(name, int.Parse(version.TrimStart('v'), System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
 
     /// <summary>PUT /models/{name}/aliases/{alias} with <c>{"version": N, "reason": "..."}</c>; honours If-Match.</summary>
     public Task<IResult> SetAliasAsync(HttpRequest request, string name, string alias, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>

@@ -57,6 +57,11 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
         }
 
         var version = await registry.ResolveAsync(model, reference, cancellationToken);
+        if (version.Status == ModelVersionStatus.Archived)
+        {
+            throw new InvalidOperationException($"Version {version.Version} of '{model}' is archived and is not served.");
+        }
+
         if (version.Status != ModelVersionStatus.Ready)
         {
             throw new ModelVersionNotFoundException(model, version.Version);

@@ -150,6 +150,17 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal("archived", (string)(await archived.Content.ReadFromJsonAsync<JsonObject>())!["status"]!);
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync($"/api/models/{name}/versions/two/archive", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/api/models/{name}/versions/9/archive", null)).StatusCode);
+
+        // References: name@alias and name@version in predict; a number, v<n>, latest or an alias in the version route.
+        Assert.Equal(1, (int)(await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/champion"))!["version"]!);
+        Assert.Equal(1, (int)(await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/latest"))!["version"]!);
+        Assert.Equal("archived", (string)(await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/v2"))!["status"]!);
+        var pinned = await http.PostAsync($"/api/models/{name}@v1/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
+        Assert.Equal(1, (int)(await pinned.Content.ReadFromJsonAsync<JsonObject>())!["version"]!);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/models/{name}@2/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).StatusCode);
+        var noAlias = await http.PostAsync($"/api/models/{name}@staging/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
+        Assert.Equal(HttpStatusCode.NotFound, noAlias.StatusCode);
+        Assert.Contains("no alias 'staging'", await noAlias.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,17 @@
+namespace Serverless.Lifecycle.Registry;
+
+/// <summary>
+/// A model reference as the API takes it: <c>name</c> (its champion), <c>name@alias</c>, or
+/// <c>name@v3</c> / <c>name@3</c> for a version; the registry resolves the part after the @.
+/// </summary>
+public static class ModelReference
+{
+    public static (string Model, string Reference) Parse(string reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var at = reference.IndexOf('@', StringComparison.Ordinal);
+        return at < 0 || at == reference.Length - 1
+            ? (reference.TrimEnd('@'), ReservedAliases.Champion)
+            : (reference[..at], reference[(at + 1)..]);
+    }
+}
