@@ -26,6 +26,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
 
     public const string NoticedByCallback = "callback";
     public const string NoticedByStatusCheck = "status check";
+    public const string NoticedByCancel = "cancel";
 
     public override async Task<TrainingJobReport> RunAsync(TaskOrchestrationContext context, TrainingJobInput input)
     {
@@ -39,8 +40,11 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
         while (context.CurrentUtcDateTime <= input.DeadlineUtc)
         {
             var noticedBy = NoticedByStatusCheck;
-            using (var timeout = new CancellationTokenSource())
+
+            // A job that had already reported (a restarted run) started nothing: look at once.
+            if (job.ExecutionId is not null)
             {
+                using var timeout = new CancellationTokenSource();
                 var wake = Min(context.CurrentUtcDateTime.Add(interval), input.DeadlineUtc);
                 var timer = context.CreateTimer(wake, timeout.Token);
                 var first = await Task.WhenAny(timer, completed, cancel);
@@ -57,7 +61,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
                     await StopAsync(context, job);
                     var request = await cancel;
                     return Report(job, TrainingJobResult.PipelineFailure(
-                        input.JobId, TrainingJobState.Cancelled, $"Cancelled by {request.Actor}: {request.Reason}"), NoticedByCallback);
+                        input.JobId, TrainingJobState.Cancelled, $"Cancelled by {request.Actor}: {request.Reason}"), NoticedByCancel);
                 }
 
                 if (first == completed)
