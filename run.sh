@@ -14,6 +14,8 @@ field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 pids=()
 cleanup() {
+  # A second Ctrl+C (or a TERM from a wrapper) must not cut the cleanup short and leave Azurite running.
+  trap '' INT TERM
   # Stop in reverse order (the host before Azurite), each given a few seconds to finish.
   for ((i=${#pids[@]}-1; i>=0; i--)); do
     pid=${pids[i]}
