@@ -68,41 +68,40 @@ public sealed class TaskHubPipelineClient(DurableTaskFrameworkHost host) : IPipe
 
     public async Task<RunSignalOutcome> CancelRunAsync(string runId, CancelRequest request, CancellationToken cancellationToken)
     {
-        var run = await host.Client.GetOrchestrationStateAsync(runId);
-        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        var (refusal, run) = await ActiveRunAsync(runId);
+        if (refusal is { } outcome)
         {
-            return RunSignalOutcome.UnknownRun;
+            return outcome;
         }
 
-        if (!IsActive(run.OrchestrationStatus))
-        {
-            return RunSignalOutcome.Finished;
-        }
-
-        await host.Client.RaiseEventAsync(run.OrchestrationInstance, PipelineEvents.CancelRequested, request);
+        await host.Client.RaiseEventAsync(run!.OrchestrationInstance, PipelineEvents.CancelRequested, request);
         return RunSignalOutcome.Accepted;
     }
 
     public async Task<RunSignalOutcome> DecideRunAsync(string runId, ApprovalDecision decision, CancellationToken cancellationToken)
     {
-        var run = await host.Client.GetOrchestrationStateAsync(runId);
-        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        var (refusal, run) = await ActiveRunAsync(runId);
+        if (refusal is { } outcome)
         {
-            return RunSignalOutcome.UnknownRun;
+            return outcome;
         }
 
-        if (!IsActive(run.OrchestrationStatus))
-        {
-            return RunSignalOutcome.Finished;
-        }
-
-        if (!RunStatus.IsWaitingForApproval(converter.DeserializeOrDefault<TrainingRunResult>(run.Status)))
+        if (!RunStatus.IsWaitingForApproval(converter.DeserializeOrDefault<TrainingRunResult>(run!.Status)))
         {
             return RunSignalOutcome.NotWaiting;
         }
 
         await host.Client.RaiseEventAsync(run.OrchestrationInstance, PipelineEvents.ApprovalDecided, decision);
         return RunSignalOutcome.Accepted;
+    }
+
+    /// <summary>The run when it exists and is still going; otherwise why a signal cannot reach it.</summary>
+    private async Task<(RunSignalOutcome? Refusal, OrchestrationState? Run)> ActiveRunAsync(string runId)
+    {
+        var run = await host.Client.GetOrchestrationStateAsync(runId);
+        return run is null || run.Name != nameof(TrainingPipelineOrchestrator) ? (RunSignalOutcome.UnknownRun, null)
+            : !IsActive(run.OrchestrationStatus) ? (RunSignalOutcome.Finished, run)
+            : (null, run);
     }
 
     private static bool IsActive(OrchestrationStatus status) =>

@@ -161,8 +161,7 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
             return error;
         }
 
-        var actor = request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";
-        return await pipeline.CancelRunAsync(runId, new CancelRequest(reason, actor), cancellationToken) switch
+        return await pipeline.CancelRunAsync(runId, new CancelRequest(reason, Actor(request)), cancellationToken) switch
         {
             RunSignalOutcome.UnknownRun => ApiResults.NotFound($"There is no run '{runId}'."),
             RunSignalOutcome.Finished => ApiResults.Conflict($"Run '{runId}' has already finished; there is nothing to cancel."),
@@ -185,8 +184,7 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
             return error;
         }
 
-        var actor = request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";
-        return await pipeline.DecideRunAsync(runId, new ApprovalDecision(approve, actor, reason), cancellationToken) switch
+        return await pipeline.DecideRunAsync(runId, new ApprovalDecision(approve, Actor(request), reason), cancellationToken) switch
         {
             RunSignalOutcome.UnknownRun => ApiResults.NotFound($"There is no run '{runId}'."),
             RunSignalOutcome.Finished => ApiResults.Conflict($"Run '{runId}' has already finished."),
@@ -194,6 +192,9 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
             _ => ApiResults.Json(new { runId, decision = approve ? "approved" : "rejected", reason, statusUrl = ApiRoutes.RunUrl(runId) }, StatusCodes.Status202Accepted),
         };
     });
+
+    /// <summary>Who asked: the caller's identity where the host authenticates one, else "api".</summary>
+    private static string Actor(HttpRequest request) => request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";
 
     /// <summary>The same upload event (path and ETag) always maps to the same run, so a duplicate starts nothing.</summary>
     public static string UploadRunId(DatasetVersion dataset)

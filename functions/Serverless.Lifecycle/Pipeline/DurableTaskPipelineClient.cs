@@ -69,15 +69,10 @@ public sealed class DurableTaskPipelineClient(DurableTaskClient client) : IPipel
 
     public async Task<RunSignalOutcome> CancelRunAsync(string runId, CancelRequest request, CancellationToken cancellationToken)
     {
-        var run = await client.GetInstanceAsync(runId, getInputsAndOutputs: false, cancellationToken);
-        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        var (refusal, _) = await ActiveRunAsync(runId, withStatus: false, cancellationToken);
+        if (refusal is { } outcome)
         {
-            return RunSignalOutcome.UnknownRun;
-        }
-
-        if (!IsActive(run.RuntimeStatus))
-        {
-            return RunSignalOutcome.Finished;
+            return outcome;
         }
 
         await client.RaiseEventAsync(runId, PipelineEvents.CancelRequested, request, cancellationToken);
@@ -86,25 +81,28 @@ public sealed class DurableTaskPipelineClient(DurableTaskClient client) : IPipel
 
     public async Task<RunSignalOutcome> DecideRunAsync(string runId, ApprovalDecision decision, CancellationToken cancellationToken)
     {
-        var run = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken);
-        if (run is null || run.Name != nameof(TrainingPipelineOrchestrator))
+        var (refusal, run) = await ActiveRunAsync(runId, withStatus: true, cancellationToken);
+        if (refusal is { } outcome)
         {
-            return RunSignalOutcome.UnknownRun;
+            return outcome;
         }
 
-        if (!IsActive(run.RuntimeStatus))
-        {
-            return RunSignalOutcome.Finished;
-        }
-
-        var progress = run.SerializedCustomStatus is null ? null : run.ReadCustomStatusAs<TrainingRunResult>();
-        if (!RunStatus.IsWaitingForApproval(progress))
+        if (!RunStatus.IsWaitingForApproval(run!.SerializedCustomStatus is null ? null : run.ReadCustomStatusAs<TrainingRunResult>()))
         {
             return RunSignalOutcome.NotWaiting;
         }
 
         await client.RaiseEventAsync(runId, PipelineEvents.ApprovalDecided, decision, cancellationToken);
         return RunSignalOutcome.Accepted;
+    }
+
+    /// <summary>The run when it exists and is still going; otherwise why a signal cannot reach it.</summary>
+    private async Task<(RunSignalOutcome? Refusal, OrchestrationMetadata? Run)> ActiveRunAsync(string runId, bool withStatus, CancellationToken cancellationToken)
+    {
+        var run = await client.GetInstanceAsync(runId, getInputsAndOutputs: withStatus, cancellationToken);
+        return run is null || run.Name != nameof(TrainingPipelineOrchestrator) ? (RunSignalOutcome.UnknownRun, null)
+            : !IsActive(run.RuntimeStatus) ? (RunSignalOutcome.Finished, run)
+            : (null, run);
     }
 
     private static bool IsActive(OrchestrationRuntimeStatus status) =>
