@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using Serverless.Tests;
+
+namespace Serverless.Hosts.Tests.Laptop;
+
+/// <summary>Bad training configuration stops the laptop host at start with a message that names the setting.</summary>
+public sealed class LaptopConfigurationTests
+{
+    [Theory]
+    [InlineData("Training__Dispatcher", "kubernetes", "Training:Dispatcher is 'kubernetes'")]
+    [InlineData("Training__StatusCheckInterval", "00:00:00", "StatusCheckInterval")]
+    [InlineData("Training__CallbackBaseUrl", "http://example.com", "Training:CallbackBaseUrl must be an absolute https URL")]
+    public async Task Start_InvalidTrainingSetting_ExitsNamingIt(string key, string value, string expected)
+    {
+        var host = RepoPaths.ProjectOutput(Path.Combine("functions", "Serverless.Laptop"), "Serverless.Laptop.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { host, "--contentRoot", Path.GetDirectoryName(host)!, "--urls", "http://127.0.0.1:0" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Storage__ConnectionString"] = Azurite.ConnectionString;
+        start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"The host kept running with {key}={value}.");
+        }
+
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains(expected, await output + await errors, StringComparison.Ordinal);
+    }
+}
