@@ -12,17 +12,17 @@ namespace Serverless.Lifecycle.Training;
 
 /// <summary>
 /// Runs each training job as an execution of an Azure Container Apps job, through the Azure
-/// Resource Manager REST API with the app's managed identity: <c>POST …/jobs/{job}/start</c> with
-/// the job's own container template plus <c>TRAINER_JOB</c> (the spec's blob path) as an
-/// environment override, <c>GET …/jobs/{job}/executions/{name}</c> for its status, and
+/// Resource Manager REST API with the app's managed identity: <c>GET …/jobs/{job}</c> for its
+/// container template, <c>POST …/jobs/{job}/start</c> with that container plus <c>TRAINER_JOB</c>
+/// (the spec's blob path) as an environment override, <c>GET …/jobs/{job}/executions/{name}</c> for its status, and
 /// <c>POST …/executions/{name}/stop</c>.
 /// </summary>
 /// <remarks>
 /// Written on Azure.Core's HTTP pipeline (bearer tokens, retries on 408/429/5xx that honour
-/// Retry-After, diagnostics) rather than Azure.ResourceManager.AppContainers: three calls need no
+/// Retry-After, diagnostics) rather than Azure.ResourceManager.AppContainers: four calls need no
 /// generated model of the whole resource provider, and the requests stay exactly the documented ones.
 /// </remarks>
-public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher, IDisposable
+public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
 {
     public const string JobEnvironmentVariable = "TRAINER_JOB";
 
@@ -33,8 +33,6 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher, ID
     private readonly ContainerAppsJobOptions options;
     private readonly HttpPipeline pipeline;
     private readonly ILogger<ContainerAppsJobDispatcher> logger;
-    private readonly SemaphoreSlim templateLock = new(1, 1);
-    private JsonObject? container;
 
     public ContainerAppsJobDispatcher(IOptions<TrainingOptions> training, ILogger<ContainerAppsJobDispatcher> logger)
         : this(training, CreateCredential(training), transport: null, logger)
@@ -68,7 +66,7 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher, ID
     public async Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var template = (JsonObject)(await GetContainerAsync(cancellationToken)).DeepClone();
+        var template = await GetContainerAsync(cancellationToken);
         var environment = template["env"]?.DeepClone() as JsonArray ?? [];
         foreach (var existing in environment.Where(e => e?["name"]?.GetValue<string>() == JobEnvironmentVariable).ToList())
         {
@@ -127,38 +125,24 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher, ID
 
     private Uri Url(string path) => new(options.ManagementEndpoint, $"{path}?api-version={Uri.EscapeDataString(options.ApiVersion)}");
 
-    /// <summary>The job's trainer container from its template, read once: an execution override replaces the whole container.</summary>
+    /// <summary>
+    /// The job's trainer container from its current template. Read at every start, not cached: an
+    /// execution override replaces the whole container, so a stale copy would run an old image
+    /// after a deployment updated the job.
+    /// </summary>
     private async Task<JsonObject> GetContainerAsync(CancellationToken cancellationToken)
     {
-        if (container is not null)
-        {
-            return container;
-        }
-
-        await templateLock.WaitAsync(cancellationToken);
-        try
-        {
-            if (container is null)
-            {
-                var response = await SendAsync(RequestMethod.Get, Url(JobPath), body: null, cancellationToken);
-                var containers = JsonNode.Parse(response.Content.ToString())?["properties"]?["template"]?["containers"] as JsonArray
-                    ?? throw new InvalidOperationException($"Container Apps job {options.JobName} has no containers in its template.");
-                var candidates = containers.OfType<JsonObject>()
-                    .Where(c => string.IsNullOrWhiteSpace(options.ContainerName) || c["name"]?.GetValue<string>() == options.ContainerName)
-                    .ToList();
-                container = candidates.Count == 1
-                    ? candidates[0]
-                    : throw new InvalidOperationException(string.IsNullOrWhiteSpace(options.ContainerName)
-                        ? $"Container Apps job {options.JobName} has {containers.Count} containers; set {TrainingOptions.SectionName}:{nameof(TrainingOptions.ContainerAppsJob)}:{nameof(ContainerAppsJobOptions.ContainerName)}."
-                        : $"Container Apps job {options.JobName} has no container named '{options.ContainerName}'.");
-            }
-
-            return container;
-        }
-        finally
-        {
-            templateLock.Release();
-        }
+        var response = await SendAsync(RequestMethod.Get, Url(JobPath), body: null, cancellationToken);
+        var containers = JsonNode.Parse(response.Content.ToString())?["properties"]?["template"]?["containers"] as JsonArray
+            ?? throw new InvalidOperationException($"Container Apps job {options.JobName} has no containers in its template.");
+        var candidates = containers.OfType<JsonObject>()
+            .Where(c => string.IsNullOrWhiteSpace(options.ContainerName) || c["name"]?.GetValue<string>() == options.ContainerName)
+            .ToList();
+        return candidates.Count == 1
+            ? candidates[0]
+            : throw new InvalidOperationException(string.IsNullOrWhiteSpace(options.ContainerName)
+                ? $"Container Apps job {options.JobName} has {containers.Count} containers; set {TrainingOptions.SectionName}:{nameof(TrainingOptions.ContainerAppsJob)}:{nameof(ContainerAppsJobOptions.ContainerName)}."
+                : $"Container Apps job {options.JobName} has no container named '{options.ContainerName}'.");
     }
 
     private async Task<string> WaitForExecutionNameAsync(ArmResponse accepted, CancellationToken cancellationToken)
@@ -227,8 +211,6 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher, ID
 
         throw new RequestFailedException(response.Status, $"Azure Resource Manager answered {method} {uri.AbsolutePath} with {response.Status}: {ErrorMessage(result)}");
     }
-
-    public void Dispose() => templateLock.Dispose();
 
     private static string ErrorMessage(ArmResponse response)
     {

@@ -49,7 +49,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     [Fact]
     public async Task Start_PostsTheJobsTemplateWithTheSpecPathAsEnvironmentOverride()
     {
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
 
         var execution = await dispatcher.StartAsync(Job(), CancellationToken.None);
 
@@ -68,9 +68,22 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_AfterADeploymentChangedTheImage_RunsTheNewImage()
+    {
+        var dispatcher = Dispatcher();
+        await dispatcher.StartAsync(Job(), CancellationToken.None);
+        arm.Image = "registry.azurecr.io/gpu-trainer:2.0";
+
+        await dispatcher.StartAsync(Job(jobId: "churn-run-trial-2"), CancellationToken.None);
+
+        var images = arm.Requests.Where(r => r.Method == "POST").Select(r => JsonNode.Parse(r.Body)!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.Equal(["registry.azurecr.io/gpu-trainer:1.0", "registry.azurecr.io/gpu-trainer:2.0"], images);
+    }
+
+    [Fact]
     public async Task Start_WithHardwareConfigured_OverridesTheTemplatesResources()
     {
-        using var dispatcher = Dispatcher(o => (o.ContainerAppsJob.Cpu, o.ContainerAppsJob.Memory) = (8, "56Gi"));
+        var dispatcher = Dispatcher(o => (o.ContainerAppsJob.Cpu, o.ContainerAppsJob.Memory) = (8, "56Gi"));
 
         await dispatcher.StartAsync(Job(), CancellationToken.None);
 
@@ -86,7 +99,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     public async Task Start_ThrottledOrServerError_RetriesHonouringRetryAfterAndSucceeds(int status)
     {
         arm.Fail("start", status, retryAfterSeconds: 1);
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
 
         var execution = await dispatcher.StartAsync(Job(), CancellationToken.None);
 
@@ -98,7 +111,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     public async Task Start_AnsweredAccepted_FollowsTheLocationToTheExecutionName()
     {
         arm.StartAnswersAccepted = true;
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
 
         var execution = await dispatcher.StartAsync(Job(), CancellationToken.None);
 
@@ -114,7 +127,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
             arm.Fail("start", 500);
         }
 
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
 
         var error = await Assert.ThrowsAsync<RequestFailedException>(() => dispatcher.StartAsync(Job(), CancellationToken.None));
 
@@ -133,7 +146,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     [InlineData("Unknown", JobExecutionState.Unknown)]
     public async Task GetStatus_MapsThePlatformsExecutionStatus(string platform, JobExecutionState expected)
     {
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
         var execution = await dispatcher.StartAsync(Job(), CancellationToken.None);
         arm.Executions[execution] = platform;
 
@@ -146,7 +159,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     [Fact]
     public async Task GetStatus_ThrottledThenAnswered_RetriesAndReportsRunning()
     {
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
         var execution = await dispatcher.StartAsync(Job(), CancellationToken.None);
         arm.Fail("execution", 429, retryAfterSeconds: 1);
 
@@ -159,7 +172,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     [Fact]
     public async Task GetStatus_UnknownExecution_IsEnded()
     {
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
 
         var status = await dispatcher.GetStatusAsync(Job(), "gone-1", CancellationToken.None);
 
@@ -170,7 +183,7 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
     [Fact]
     public async Task Stop_RunningExecution_IsStoppedAndStoppingAgainIsHarmless()
     {
-        using var dispatcher = Dispatcher();
+        var dispatcher = Dispatcher();
         var execution = await dispatcher.StartAsync(Job(), CancellationToken.None);
 
         await dispatcher.StopAsync(Job(), execution, CancellationToken.None);

@@ -50,6 +50,9 @@ public sealed class FakeContainerAppsArm : IAsyncDisposable
     /// <summary>Execution name → status as the platform reports it (Running, Succeeded, Failed...).</summary>
     public ConcurrentDictionary<string, string> Executions { get; } = new();
 
+    /// <summary>The image in the job's template (a deployment changes it).</summary>
+    public string Image { get; set; } = "registry.azurecr.io/gpu-trainer:1.0";
+
     /// <summary>Answer start with 202 and a Location to poll instead of 200.</summary>
     public bool StartAnswersAccepted { get; set; }
 
@@ -124,7 +127,7 @@ public sealed class FakeContainerAppsArm : IAsyncDisposable
                     ["containers"] = new JsonArray(new JsonObject
                     {
                         ["name"] = "trainer",
-                        ["image"] = "registry.azurecr.io/gpu-trainer:1.0",
+                        ["image"] = Image,
                         ["env"] = new JsonArray(new JsonObject { ["name"] = "Storage__BlobServiceUri", ["value"] = "https://account.blob.core.windows.net" }),
                         ["resources"] = new JsonObject { ["cpu"] = 4, ["memory"] = "16Gi" },
                     }),
