@@ -15,9 +15,9 @@ public interface ICompletionNotifier
 /// result blob is the record, and the pipeline checks the job's status when no callback comes, so
 /// a callback that cannot be delivered after a few tries is logged and dropped.
 /// </summary>
-public sealed class HttpCompletionNotifier(HttpClient http, TextWriter log) : ICompletionNotifier
+public sealed class HttpCompletionNotifier(HttpClient http, TextWriter log, IReadOnlyList<TimeSpan>? backoff = null) : ICompletionNotifier
 {
-    private static readonly TimeSpan[] Backoff = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(9)];
+    private readonly IReadOnlyList<TimeSpan> backoff = backoff ?? [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(9)];
 
     public async Task NotifyAsync(TrainingJobSpec job, TrainingJobResult result, CancellationToken cancellationToken)
     {
@@ -45,18 +45,19 @@ public sealed class HttpCompletionNotifier(HttpClient http, TextWriter log) : IC
 
                 await log.WriteLineAsync($"Completion callback for {job.JobId} answered {status}; retrying");
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // Unreachable, refused, or timed out: the result is written either way.
                 await log.WriteLineAsync($"Completion callback for {job.JobId} failed: {ex.Message}");
             }
 
-            if (attempt >= Backoff.Length)
+            if (attempt >= backoff.Count)
             {
                 await log.WriteLineAsync($"Gave up on the completion callback for {job.JobId}; the pipeline will find the result when it checks the job.");
                 return;
             }
 
-            await Task.Delay(Backoff[attempt], cancellationToken);
+            await Task.Delay(backoff[attempt], cancellationToken);
         }
     }
 }
