@@ -45,6 +45,29 @@ public sealed class QuantileSketchTests
         Assert.Equal(expected, counts);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void SnapToBoundary_AnyMagnitude_IsTheUpperBoundOfItsBucket(int seed)
+    {
+        // The fast bucket index (exponent + mantissa table, then boundary comparisons) must agree
+        // with the lattice's definition everywhere: γ^(i-1) < m <= γ^i, also on the boundaries.
+        var gamma = (1 + QuantileSketch.RelativeAccuracy) / (1 - QuantileSketch.RelativeAccuracy);
+        var random = new Random(seed);
+        for (var k = 0; k < 20_000; k++)
+        {
+            var magnitude = Math.Pow(10, (random.NextDouble() * 40) - 11);
+            var upper = QuantileSketch.SnapToBoundary(magnitude);
+            Assert.True(upper >= magnitude && upper / gamma < magnitude * (1 + 1e-12), $"{magnitude:R} snapped to {upper:R}");
+
+            // A boundary is its own bucket's upper bound; anything just above it is in the next bucket.
+            Assert.Equal(upper, QuantileSketch.SnapToBoundary(upper));
+            Assert.True(QuantileSketch.SnapToBoundary(Math.BitIncrement(upper)) > upper);
+            Assert.Equal(-QuantileSketch.SnapToBoundary(magnitude) / gamma, QuantileSketch.SnapToBoundary(-magnitude), 1e-9 * upper);
+        }
+    }
+
     [Fact]
     public void Add_NonFinite_IsRefused()
     {

@@ -126,7 +126,58 @@ public sealed class QuantileSketch
         return counts;
     }
 
-    private static int Index(double magnitude) => (int)Math.Ceiling(Math.Log(magnitude) / LogGamma);
+    /// <summary>
+    /// The bucket of a magnitude: the i with γ^(i-1) &lt; m &lt;= γ^i. Hot (once per numeric value), so
+    /// instead of a logarithm it estimates i from the double's exponent and a table of log2 over
+    /// the mantissa's top 12 bits (off by at most one bucket), then settles it by comparing with
+    /// the bucket boundaries, which are exactly the values <see cref="SnapToBoundary"/> returns.
+    /// </summary>
+    private static int Index(double magnitude)
+    {
+        var bits = BitConverter.DoubleToInt64Bits(magnitude);
+        var exponent = (int)((bits >> 52) & 0x7FF);
+        var index = exponent is 0 or 0x7FF
+            ? (int)Math.Ceiling(Math.Log(magnitude) / LogGamma)
+            : (int)Math.Ceiling((exponent - 1023 + Log2Mantissa[(int)((bits >> 40) & 0xFFF)]) * BucketsPerOctave);
+        if (index <= MinTableIndex || index >= MaxTableIndex)
+        {
+            // Outside the table (rare magnitudes): the same settling against boundaries computed here.
+            while (magnitude > Math.Pow(Gamma, index))
+            {
+                index++;
+            }
+
+            while (magnitude <= Math.Pow(Gamma, index - 1))
+            {
+                index--;
+            }
+
+            return index;
+        }
+
+        while (magnitude > Boundaries[index - MinTableIndex])
+        {
+            index++;
+        }
+
+        while (magnitude <= Boundaries[index - 1 - MinTableIndex])
+        {
+            index--;
+        }
+
+        return index;
+    }
+
+    private static readonly double BucketsPerOctave = Math.Log(2) / LogGamma;
+
+    // log2(1 + k/4096) for the mantissa's top 12 bits: a lower bound of log2 of the mantissa.
+    private static readonly double[] Log2Mantissa = Enumerable.Range(0, 4096).Select(k => Math.Log2(1 + (k / 4096.0))).ToArray();
+
+    // γ^i for the indexes of magnitudes from the zero threshold (about 10^-12) to 10^15; beyond
+    // them, boundaries are computed as needed. 0.05 MB of doubles, computed once.
+    private static readonly int MinTableIndex = (int)Math.Floor(Math.Log(ZeroThreshold) / LogGamma) - 2;
+    private static readonly int MaxTableIndex = (int)Math.Ceiling(Math.Log(1e15) / LogGamma) + 2;
+    private static readonly double[] Boundaries = Enumerable.Range(MinTableIndex, MaxTableIndex - MinTableIndex + 1).Select(i => Math.Pow(Gamma, i)).ToArray();
 
     private static double Represent(double lower, double upper) => lower >= 0
         ? 2 * upper / (Gamma + 1)
