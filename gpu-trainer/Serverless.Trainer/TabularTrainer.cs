@@ -254,7 +254,7 @@ public static class TabularTrainer
 
         var inputNames = spec.Features.Select(f => f.Name).ToArray();
         using var session = new InferenceSession(onnx);
-        var outputs = Outputs(spec.Task).Select(o => session.OutputMetadata.Keys.First(k => k == o || k.StartsWith(o + ".", StringComparison.Ordinal))).ToArray();
+        var outputs = Outputs(spec.Task).Select(o => OnnxModel.FindOutput(session, o)).ToArray();
         var inputs = OnnxModel.CreateInputs(batch.Features, inputNames);
         try
         {

@@ -106,9 +106,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         }
 
         await registry.GetSpecAsync(name, cancellationToken);
-        var entry = version.All(char.IsAsciiDigit) || ReservedAliases.IsReserved(version)
-            ? await GetByNumberAsync(name, version, cancellationToken)
-            : await registry.ResolveAsync(name, version, cancellationToken);
+        var entry = await registry.ResolveAsync(name, version, cancellationToken);
         var number = entry.Version;
         if (entry.Status == ModelVersionStatus.Pending)
         {
@@ -132,11 +130,6 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             baseline,
         });
     });
-
-    private async Task<ModelVersion> GetByNumberAsync(string name, string version, CancellationToken cancellationToken) =>
-        version == ReservedAliases.Latest
-            ? await registry.ResolveAsync(name, version, cancellationToken)
-            : await registry.GetVersionAsync(name, int.Parse(version.TrimStart('v'), System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
 
     /// <summary>PUT /models/{name}/aliases/{alias} with <c>{"version": N, "reason": "..."}</c>; honours If-Match.</summary>
     public Task<IResult> SetAliasAsync(HttpRequest request, string name, string alias, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>

@@ -14,9 +14,6 @@ namespace Serverless.Lifecycle.Pipeline;
 /// </summary>
 public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput, TrainingJobReport>
 {
-    private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(
-        new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
-
     // A start that was lost waits 5 s, then 10 s, 20 s... before the next start.
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(5);
 
@@ -34,7 +31,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
         ArgumentNullException.ThrowIfNull(input);
         var cancel = context.WaitForExternalEvent<CancelRequest>(PipelineEvents.CancelRequested);
         var completed = context.WaitForExternalEvent<TrainingCompletedEvent>(PipelineEvents.TrainingCompleted);
-        var job = await context.CallActivityAsync<TrainingJobRef>(nameof(StartTrainingJobActivity), new StartTrainingInput(input, Attempt: 1), StorageRetry);
+        var job = await context.CallActivityAsync<TrainingJobRef>(nameof(StartTrainingJobActivity), new StartTrainingInput(input, Attempt: 1), PipelineRetry.Storage);
         var lastLoss = "";
         var interval = job.StatusCheckInterval;
         while (context.CurrentUtcDateTime <= input.DeadlineUtc)
@@ -72,7 +69,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
                 }
             }
 
-            var status = await context.CallActivityAsync<TrainingJobStatus>(nameof(GetTrainingJobStatusActivity), job, StorageRetry);
+            var status = await context.CallActivityAsync<TrainingJobStatus>(nameof(GetTrainingJobStatusActivity), job, PipelineRetry.Storage);
             if (status.Result is not null)
             {
                 return Report(job, status.Result, noticedBy);
@@ -98,7 +95,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
 
             var backoff = FirstBackoff * Math.Pow(2, job.Attempt - 1);
             await context.CreateTimer(Min(context.CurrentUtcDateTime.Add(backoff), input.DeadlineUtc), CancellationToken.None);
-            job = await context.CallActivityAsync<TrainingJobRef>(nameof(StartTrainingJobActivity), new StartTrainingInput(input, job.Attempt + 1), StorageRetry);
+            job = await context.CallActivityAsync<TrainingJobRef>(nameof(StartTrainingJobActivity), new StartTrainingInput(input, job.Attempt + 1), PipelineRetry.Storage);
             interval = job.StatusCheckInterval;
         }
 
@@ -108,7 +105,7 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
     }
 
     private static Task StopAsync(TaskOrchestrationContext context, TrainingJobRef job) =>
-        context.CallActivityAsync<bool>(nameof(StopTrainingJobActivity), job, StorageRetry);
+        context.CallActivityAsync<bool>(nameof(StopTrainingJobActivity), job, PipelineRetry.Storage);
 
     private static TrainingJobReport Report(TrainingJobRef job, TrainingJobResult result, string noticedBy) => new(result, job.Attempt, noticedBy);
 

@@ -17,11 +17,6 @@ namespace Serverless.Lifecycle.Pipeline;
 /// </summary>
 public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunRequest, TrainingRunResult>
 {
-    // Storage and registry calls can fail transiently (throttling, an emulator restarting):
-    // retry them with backoff. Expected outcomes (invalid data, failed gate) are values, not retried.
-    private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(
-        new RetryPolicy(maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
-
     public override async Task<TrainingRunResult> RunAsync(TaskOrchestrationContext context, TrainingRunRequest input)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -34,7 +29,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
         var report = await run.StepAsync(
             "validate",
-            () => context.CallActivityAsync<ValidationReport>(nameof(ValidateDatasetActivity), step, StorageRetry),
+            () => context.CallActivityAsync<ValidationReport>(nameof(ValidateDatasetActivity), step, PipelineRetry.Storage),
             r => (r.IsValid ? "passed" : "rejected", Describe(r)));
         var result = run.Finish(RunOutcome.Rejected) with { Findings = report.Findings, ProfilePath = report.ProfilePath };
         if (!report.IsValid)
@@ -50,7 +45,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
         var split = await run.StepAsync(
             "split",
-            () => context.CallActivityAsync<DatasetSplit>(nameof(SplitDatasetActivity), step, StorageRetry),
+            () => context.CallActivityAsync<DatasetSplit>(nameof(SplitDatasetActivity), step, PipelineRetry.Storage),
             s => ("done", $"train {s.Counts.Train}, validation {s.Counts.Validation}, test {s.Counts.Test} rows"));
         if (cancel.IsCompleted)
         {
@@ -75,7 +70,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
         var evaluation = await run.StepAsync(
             "evaluate",
-            () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), new EvaluateInput(input.RunId, input.Spec, job, split), StorageRetry),
+            () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), new EvaluateInput(input.RunId, input.Spec, job, split), PipelineRetry.Storage),
             e => (e.Verdict.Passed ? "passed" : "failed", Describe(e.Verdict)));
         if (!evaluation.Verdict.Passed)
         {
@@ -103,7 +98,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
                 return Cancelled(run, result, await cancel);
             }
 
-            await context.CallActivityAsync<bool>(nameof(RecordApprovalActivity), new ApprovalRecord(input.Spec.Name, input.RunId, decision), StorageRetry);
+            await context.CallActivityAsync<bool>(nameof(RecordApprovalActivity), new ApprovalRecord(input.Spec.Name, input.RunId, decision), PipelineRetry.Storage);
             if (!decision.Approved)
             {
                 return run.Finish(RunOutcome.NotApproved) with
@@ -116,7 +111,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
         var registered = await run.StepAsync(
             "register",
-            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath, input.Trigger, input.Reason, training.Trials), StorageRetry),
+            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath, input.Trigger, input.Reason, training.Trials), PipelineRetry.Storage),
             v => ("done", $"version {v.Version}"));
 
         await run.StepAsync(
@@ -124,7 +119,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             () => context.CallActivityAsync<AliasState>(
                 nameof(PromoteModelActivity),
                 new PromoteInput(input.RunId, input.Spec.Name, ReservedAliases.Champion, registered.Version, "passed the evaluation gate"),
-                StorageRetry),
+                PipelineRetry.Storage),
             a => ("done", $"{a.Alias} -> version {a.Version}"));
 
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);

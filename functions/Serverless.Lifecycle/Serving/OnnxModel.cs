@@ -37,9 +37,9 @@ public sealed class OnnxModel : IDisposable
         }
 
         inputNames = spec.Features.Select(f => f.Name).ToArray();
-        PredictedLabelOutput = FindOutput(OnnxOutputs.PredictedLabel);
-        ProbabilityOutput = FindOutput(OnnxOutputs.Probability);
-        ScoreOutput = FindOutput(OnnxOutputs.Score);
+        PredictedLabelOutput = FindOutput(session, OnnxOutputs.PredictedLabel);
+        ProbabilityOutput = FindOutput(session, OnnxOutputs.Probability);
+        ScoreOutput = FindOutput(session, OnnxOutputs.Score);
         outputNames = [PredictedLabelOutput, ProbabilityOutput, ScoreOutput];
     }
 
@@ -122,7 +122,8 @@ public sealed class OnnxModel : IDisposable
         }
     }
 
-    private string FindOutput(string column) =>
-        session.OutputMetadata.Keys.FirstOrDefault(k => k == column || k.StartsWith(column + ".", StringComparison.Ordinal))
+    /// <summary>The graph output ML.NET named after <paramref name="column"/> (<c>Score</c> or <c>Score.output</c>).</summary>
+    public static string FindOutput(InferenceSession session, string column) =>
+        (session ?? throw new ArgumentNullException(nameof(session))).OutputMetadata.Keys.FirstOrDefault(k => k == column || k.StartsWith(column + ".", StringComparison.Ordinal))
         ?? throw new InvalidDataException($"The ONNX graph has no '{column}' output (outputs: {string.Join(", ", session.OutputMetadata.Keys)}).");
 }
