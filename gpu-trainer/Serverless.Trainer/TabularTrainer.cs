@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
@@ -47,11 +49,13 @@ public static class TabularTrainer
 
         // Multiclass labels become keys before training, outside the exported graph, which has no label.
         ITransformer? labelKeys = null;
+        IReadOnlyList<string> classes = [];
         if (spec.Task == ModelTasks.Multiclass)
         {
             labelKeys = ml.Transforms.Conversion.MapValueToKey(spec.Label).Fit(train);
             train = labelKeys.Transform(train);
             validation = labelKeys.Transform(validation);
+            classes = ClassNames(train.Schema[spec.Label]);
         }
 
         var pipeline = BuildPipeline(ml, spec);
@@ -67,7 +71,7 @@ public static class TabularTrainer
         ITransformer exported = labelKeys is null
             ? model
             : new TransformerChain<ITransformer>(model, ml.Transforms.Conversion.MapKeyToValue(OnnxOutputs.PredictedLabel).Fit(scored));
-        var onnx = Export(ml, exported, withoutLabel.Load(validationCsv), spec.Task);
+        var onnx = Export(ml, exported, withoutLabel.Load(validationCsv), spec.Task, classes);
         timings.Lap("export");
         var parity = CheckParity(spec, exported.Transform(withoutLabel.Load(validationCsv)), onnx, validationCsv);
         timings.Lap("parity");
@@ -214,19 +218,31 @@ public static class TabularTrainer
     }
 
     /// <summary>The graph's named outputs: what serving reads for each task.</summary>
-    public static string[] Outputs(string task) => task switch
-    {
-        ModelTasks.Multiclass => [OnnxOutputs.PredictedLabel, OnnxOutputs.Score],
-        ModelTasks.Regression => [OnnxOutputs.Score],
-        _ => [OnnxOutputs.PredictedLabel, OnnxOutputs.Probability, OnnxOutputs.Score],
-    };
+    public static string[] Outputs(string task) => OnnxModel.Outputs(task);
 
-    private static byte[] Export(MLContext ml, ITransformer model, IDataView labelFreeSchema, string task)
+    /// <summary>The classes of a key-typed label column, in key order: the order of the multiclass score vector.</summary>
+    private static string[] ClassNames(DataViewSchema.Column label)
+    {
+        VBuffer<ReadOnlyMemory<char>> keys = default;
+        label.GetKeyValues(ref keys);
+        return keys.DenseValues().Select(k => k.ToString()).ToArray();
+    }
+
+    private static byte[] Export(MLContext ml, ITransformer model, IDataView labelFreeSchema, string task, IReadOnlyList<string> classes)
     {
         // A schema without the label and explicitly named outputs: otherwise the graph demands a label input.
         using var stream = new MemoryStream();
         ml.Model.ConvertToOnnx(model, labelFreeSchema, stream, Outputs(task));
-        return stream.ToArray();
+
+        // The graph says what it predicts (OnnxMetadata): serving reads the task and the classes from it.
+        var proto = Onnx.ModelProto.Parser.ParseFrom(stream.ToArray());
+        proto.MetadataProps.Add(new Onnx.StringStringEntryProto { Key = OnnxMetadata.Task, Value = task });
+        if (classes.Count > 0)
+        {
+            proto.MetadataProps.Add(new Onnx.StringStringEntryProto { Key = OnnxMetadata.Classes, Value = JsonSerializer.Serialize(classes) });
+        }
+
+        return proto.ToByteArray();
     }
 
     /// <summary>
@@ -239,47 +255,24 @@ public static class TabularTrainer
         LabeledBatch batch;
         using (var reader = new StreamReader(validationCsv))
         {
-            batch = LabeledBatch.ReadCsv(reader, spec, ParitySampleRows, binaryLabels: false);
+            batch = LabeledBatch.ReadCsv(reader, spec, ParitySampleRows, readLabels: false);
         }
 
-        if (spec.Task == ModelTasks.Binary)
+        using var model = new OnnxModel(onnx, spec);
+        var actual = model.Predict(batch.Features);
+        switch (spec.Task)
         {
-            var expectedProbability = scored.GetColumn<float>(OnnxOutputs.Probability).Take(ParitySampleRows).ToArray();
-            var expectedLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).ToArray();
-            using var model = new OnnxModel(onnx, spec);
-            var actual = model.Predict(batch.Features);
-            return Compare(
-                actual.Count, expectedLabel.Length, i => [expectedProbability[i]], i => [actual[i].Probability], i => expectedLabel[i] == actual[i].Label);
-        }
-
-        var inputNames = spec.Features.Select(f => f.Name).ToArray();
-        using var session = new InferenceSession(onnx);
-        var outputs = Outputs(spec.Task).Select(o => OnnxModel.FindOutput(session, o)).ToArray();
-        var inputs = OnnxModel.CreateInputs(batch.Features, inputNames);
-        try
-        {
-            using var results = session.Run(new RunOptions(), inputNames, inputs, outputs);
-            if (spec.Task == ModelTasks.Regression)
-            {
-                var expected = scored.GetColumn<float>(OnnxOutputs.Score).Take(ParitySampleRows).ToArray();
-                var actual = results[0].GetTensorDataAsSpan<float>().ToArray();
-                return Compare(actual.Length, expected.Length, i => [expected[i]], i => [actual[i]], _ => true);
-            }
-
-            var expectedScores = scored.GetColumn<VBuffer<float>>(OnnxOutputs.Score).Take(ParitySampleRows).Select(v => v.DenseValues().ToArray()).ToArray();
-            var expectedLabels = scored.GetColumn<ReadOnlyMemory<char>>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).Select(l => l.ToString()).ToArray();
-            var labels = results[0].GetStringTensorAsArray();
-            var scores = results[1].GetTensorDataAsSpan<float>().ToArray();
-            var classes = expectedScores.Length == 0 ? 0 : expectedScores[0].Length;
-            return Compare(
-                labels.Length, expectedLabels.Length, i => expectedScores[i], i => scores.AsSpan(i * classes, classes).ToArray(), i => labels[i] == expectedLabels[i]);
-        }
-        finally
-        {
-            foreach (var input in inputs)
-            {
-                input.Dispose();
-            }
+            case ModelTasks.Regression:
+                var expectedValue = scored.GetColumn<float>(OnnxOutputs.Score).Take(ParitySampleRows).ToArray();
+                return Compare(actual.Count, expectedValue.Length, i => [expectedValue[i]], i => [actual[i].Score], _ => true);
+            case ModelTasks.Multiclass:
+                var expectedScores = scored.GetColumn<VBuffer<float>>(OnnxOutputs.Score).Take(ParitySampleRows).Select(v => v.DenseValues().ToArray()).ToArray();
+                var expectedClasses = scored.GetColumn<ReadOnlyMemory<char>>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).Select(l => l.ToString()).ToArray();
+                return Compare(actual.Count, expectedClasses.Length, i => expectedScores[i], i => [.. actual[i].Probabilities!], i => actual[i].Class == expectedClasses[i]);
+            default:
+                var expectedProbability = scored.GetColumn<float>(OnnxOutputs.Probability).Take(ParitySampleRows).ToArray();
+                var expectedLabel = scored.GetColumn<bool>(OnnxOutputs.PredictedLabel).Take(ParitySampleRows).ToArray();
+                return Compare(actual.Count, expectedLabel.Length, i => [expectedProbability[i]], i => [actual[i].Probability], i => expectedLabel[i] == actual[i].Label);
         }
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Api;
 
@@ -51,10 +52,31 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IO
                 version = model.Version.Version,
                 alias = ReservedAliases.Champion,
                 requestId = Guid.NewGuid().ToString("N"),
-                predictions = predictions.Select(p => new { label = p.Label, probability = p.Probability, score = p.Score }),
+                predictions = predictions.Select(p => Shape(model.Spec.Task, p, model.Onnx.Classes)),
             });
         }
     });
+
+    /// <summary>
+    /// One prediction as the API returns it: binary <c>{label, probability, score}</c>, multiclass
+    /// <c>{label, probability, probabilities: {class: p}}</c>, regression <c>{value}</c>.
+    /// </summary>
+    public static object Shape(string task, ModelPrediction prediction, IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(classes);
+        return task switch
+        {
+            ModelTasks.Multiclass => new
+            {
+                label = prediction.Class,
+                probability = prediction.Probability,
+                probabilities = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => prediction.Probabilities![p.i], StringComparer.Ordinal),
+            },
+            ModelTasks.Regression => new { value = prediction.Score },
+            _ => (object)new { label = prediction.Label, probability = prediction.Probability, score = prediction.Score },
+        };
+    }
 
     /// <summary>GET /health: the process is up.</summary>
     public static IResult Health() => ApiResults.Json(new { status = "healthy" });

@@ -249,6 +249,8 @@ public static class DatasetValidator
         private readonly Examples labelInvalid = new();
         private readonly Examples wrongColumnCount = new();
         private readonly DuplicateTracker duplicates = new();
+        private readonly CategoricalAccumulator? classes;
+        private readonly NumericAccumulator? targets;
         private long positives;
         private long negatives;
 
@@ -260,6 +262,16 @@ public static class DatasetValidator
             numeric = spec.Features.Where(f => f.IsNumeric).Select(f => (index[f.Name], new NumericAccumulator(f))).ToArray();
             categorical = spec.Features.Where(f => !f.IsNumeric).Select(f => (index[f.Name], new CategoricalAccumulator(f))).ToArray();
             labelIndex = index[spec.Label];
+
+            // Multiclass labels are tallied like a categorical feature, regression targets profiled like a numeric one.
+            if (spec.Task == ModelTasks.Multiclass)
+            {
+                classes = new CategoricalAccumulator(new FeatureSpec { Name = spec.Label, Type = FeatureTypes.Categorical });
+            }
+            else if (spec.Task == ModelTasks.Regression)
+            {
+                targets = new NumericAccumulator(new FeatureSpec { Name = spec.Label, Type = FeatureTypes.Numeric });
+            }
         }
 
         public long Rows { get; private set; }
@@ -300,6 +312,8 @@ public static class DatasetValidator
             labelInvalid.Merge(other.labelInvalid);
             wrongColumnCount.Merge(other.wrongColumnCount);
             duplicates.Merge(other.duplicates);
+            classes?.Merge(other.classes!);
+            targets?.Merge(other.targets!);
             for (var i = 0; i < numeric.Length; i++)
             {
                 numeric[i].Accumulator.Merge(other.numeric[i].Accumulator);
@@ -334,6 +348,21 @@ public static class DatasetValidator
             if (label.Trim().IsEmpty)
             {
                 labelMissing.Add(line);
+            }
+            else if (classes is not null)
+            {
+                classes.Add(label, line);
+            }
+            else if (targets is not null)
+            {
+                if (LabelValues.TryParseValue(label, out var value))
+                {
+                    targets.Add(value, line);
+                }
+                else
+                {
+                    labelInvalid.Add(line);
+                }
             }
             else if (!LabelValues.TryParseBinary(label, out var positive))
             {
@@ -402,7 +431,8 @@ public static class DatasetValidator
 
             if (labelInvalid.Count > 0)
             {
-                yield return new DataFinding(model.Label, DataRules.LabelValue, $"{labelInvalid.Count} row(s) have a label that is not 0/1 or true/false.", labelInvalid.Lines, Observed: $"{labelInvalid.Count} row(s)", Expected: "0/1 or true/false");
+                var expected = LabelValues.Expected(model.Task);
+                yield return new DataFinding(model.Label, DataRules.LabelValue, $"{labelInvalid.Count} row(s) have a label that is not {expected}.", labelInvalid.Lines, Observed: $"{labelInvalid.Count} row(s)", Expected: expected);
             }
 
             if (labelMissing.Count > 0)
@@ -410,15 +440,9 @@ public static class DatasetValidator
                 yield return new DataFinding(model.Label, DataRules.LabelMissing, $"{labelMissing.Count} row(s) have no label.", labelMissing.Lines, Observed: $"{labelMissing.Count} row(s)", Expected: "a label on every row");
             }
 
-            var labelled = positives + negatives;
-            if (labelled > 0)
+            foreach (var finding in LabelDistributionFindings(model, Severity, Ratio))
             {
-                var minority = Math.Min(positives, negatives) / (double)labelled;
-                if (minority < policy.MinClassShare)
-                {
-                    var which = positives < negatives ? "positive" : "negative";
-                    yield return new DataFinding(model.Label, DataRules.ClassBalance, $"The {which} class is {Ratio(minority)} of labelled rows, below the minimum {Ratio(policy.MinClassShare)}.", [], Severity(DataRules.ClassBalance), Ratio(minority), ">= " + Ratio(policy.MinClassShare));
-                }
+                yield return finding;
             }
 
             if (duplicates.Ratio > policy.MaxDuplicateRatio)
@@ -445,8 +469,56 @@ public static class DatasetValidator
                 features[a.Feature.Name] = new FeatureProfile(FeatureTypes.Categorical, a.Count, a.Missing.Count, null, a.Statistics());
             }
 
-            var label = new LabelProfile(new Dictionary<string, long>(StringComparer.Ordinal) { ["1"] = positives, ["0"] = negatives }, labelMissing.Count);
+            var label = (classes, targets) switch
+            {
+                ({ } c, _) => new LabelProfile(c.Counts(), labelMissing.Count + labelInvalid.Count),
+                (_, { } t) => new LabelProfile(new Dictionary<string, long>(), labelMissing.Count + labelInvalid.Count, t.Statistics()),
+                _ => new LabelProfile(new Dictionary<string, long>(StringComparer.Ordinal) { ["1"] = positives, ["0"] = negatives }, labelMissing.Count + labelInvalid.Count),
+            };
             return new DatasetProfile(Rows, sha256, features, label, duplicates.Ratio);
+        }
+
+        /// <summary>
+        /// Class balance for classifiers: the smallest class's share of the labelled rows against
+        /// the spec's minimum (one class only is always a finding). A regression target must take
+        /// at least two values.
+        /// </summary>
+        private IEnumerable<DataFinding> LabelDistributionFindings(ModelSpec model, Func<string, string> severity, Func<double, string> ratio)
+        {
+            var minimum = model.Validation.MinClassShare;
+            if (targets is not null)
+            {
+                if (targets.Sketch.Count > 0 && targets.Sketch.Min == targets.Sketch.Max)
+                {
+                    var value = targets.Sketch.Min.ToString("G6", CultureInfo.InvariantCulture);
+                    yield return new DataFinding(model.Label, DataRules.LabelValue, $"Every labelled row has '{model.Label}' = {value}; a regression model needs at least two values.", [], Observed: "1 distinct value", Expected: "2 or more");
+                }
+
+                yield break;
+            }
+
+            var counts = classes?.Counts() ?? new Dictionary<string, long>(StringComparer.Ordinal) { ["positive"] = positives, ["negative"] = negatives };
+            var labelled = counts.Values.Sum();
+            if (labelled == 0)
+            {
+                yield break;
+            }
+
+            var present = counts.Where(c => c.Value > 0).ToList();
+            if (present.Count < 2)
+            {
+                var only = present.Count == 1 ? $"'{present[0].Key}'" : "none";
+                yield return new DataFinding(model.Label, DataRules.ClassBalance, $"Every labelled row is of one class ({only}); a classifier needs at least two.", [], severity(DataRules.ClassBalance), "1 class", "2 or more");
+                yield break;
+            }
+
+            var (smallest, count) = counts.OrderBy(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).First();
+            var share = count / (double)labelled;
+            if (share < minimum)
+            {
+                var which = classes is null ? $"The {smallest} class" : $"Class '{smallest}'";
+                yield return new DataFinding(model.Label, DataRules.ClassBalance, $"{which} is {ratio(share)} of labelled rows, below the minimum {ratio(minimum)}.", [], severity(DataRules.ClassBalance), ratio(share), ">= " + ratio(minimum));
+            }
         }
 
         /// <summary>This dataset's counts in the bins of a baseline profile, for PSI.</summary>

@@ -1,6 +1,12 @@
+using Serverless.Lifecycle.Data.Profiling;
+using Serverless.Lifecycle.Specs;
+
 namespace Serverless.Lifecycle.Data;
 
-/// <summary>How a binary label is written in a dataset: 1/0 or true/false, any case.</summary>
+/// <summary>
+/// How a label is written in a dataset, by task: binary 1/0 or true/false (any case), multiclass
+/// any non-empty text (the class's name, trimmed), regression a finite number.
+/// </summary>
 public static class LabelValues
 {
     public static bool TryParseBinary(ReadOnlySpan<char> text, out bool value)
@@ -21,4 +27,16 @@ public static class LabelValues
         value = false;
         return false;
     }
+
+    /// <summary>A regression target: a finite number.</summary>
+    public static bool TryParseValue(ReadOnlySpan<char> text, out double value) =>
+        DecimalParser.TryParse(text.Trim(), out value) && double.IsFinite(value);
+
+    /// <summary>What a label of <paramref name="task"/> must look like, for error messages.</summary>
+    public static string Expected(string task) => task switch
+    {
+        ModelTasks.Multiclass => "a class name",
+        ModelTasks.Regression => "a finite number",
+        _ => "0/1 or true/false",
+    };
 }

@@ -5,20 +5,29 @@ using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Data;
 
-/// <summary>Rows of a (validated) CSV split read into a <see cref="FeatureBatch"/> with their labels.</summary>
-public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels)
+/// <summary>
+/// Rows of a (validated) CSV split read into a <see cref="FeatureBatch"/> with their labels, in
+/// the array of the spec's task: <see cref="Labels"/> (binary), <see cref="Classes"/>
+/// (multiclass) or <see cref="Values"/> (regression). The other two arrays are empty.
+/// </summary>
+public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels, string[] Classes, float[] Values)
 {
+    public int Rows => Features.Rows;
+
     /// <summary>
-    /// Reads the split's rows, or only its first <paramref name="maxRows"/> when given. Binary
-    /// labels are parsed unless <paramref name="binaryLabels"/> is false (other tasks' labels are
-    /// left to their trainer), in which case <see cref="Labels"/> is empty.
+    /// Reads the split's rows, or only its first <paramref name="maxRows"/> when given. Labels are
+    /// parsed unless <paramref name="readLabels"/> is false (the trainer's parity check needs the
+    /// features only); a label that does not fit the task is an <see cref="InvalidDataException"/>
+    /// naming its line.
     /// </summary>
-    public static LabeledBatch ReadCsv(TextReader csv, ModelSpec spec, int maxRows = int.MaxValue, bool binaryLabels = true)
+    public static LabeledBatch ReadCsv(TextReader csv, ModelSpec spec, int maxRows = int.MaxValue, bool readLabels = true)
     {
         ArgumentNullException.ThrowIfNull(spec);
         using var reader = Sep.New(',').Reader(o => o with { Unescape = true }).From(csv);
         var rows = new List<string[]>();
-        var labels = new List<bool>();
+        var binary = new List<bool>();
+        var classes = new List<string>();
+        var values = new List<float>();
         var columns = spec.Features.Select(f => reader.Header.IndexOf(f.Name)).ToArray();
         var labelColumn = reader.Header.IndexOf(spec.Label);
         foreach (var row in reader)
@@ -28,23 +37,28 @@ public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels)
                 break;
             }
 
-            if (binaryLabels)
+            if (readLabels)
             {
-                if (!LabelValues.TryParseBinary(row[labelColumn].Span, out var label))
+                var label = row[labelColumn].Span;
+                var parsed = spec.Task switch
                 {
-                    throw new InvalidDataException($"Line {row.LineNumberFrom}: label '{row[labelColumn].ToString()}' is not 0/1 or true/false.");
+                    ModelTasks.Multiclass => AddClass(label, classes),
+                    ModelTasks.Regression => AddValue(label, values),
+                    _ => AddBinary(label, binary),
+                };
+                if (!parsed)
+                {
+                    throw new InvalidDataException($"Line {row.LineNumberFrom}: label '{label.ToString()}' is not {LabelValues.Expected(spec.Task)}.");
                 }
-
-                labels.Add(label);
             }
 
-            var values = new string[columns.Length];
+            var fields = new string[columns.Length];
             for (var c = 0; c < columns.Length; c++)
             {
-                values[c] = row[columns[c]].ToString();
+                fields[c] = row[columns[c]].ToString();
             }
 
-            rows.Add(values);
+            rows.Add(fields);
         }
 
         if (rows.Count == 0)
@@ -70,6 +84,27 @@ public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels)
             }
         }
 
-        return new LabeledBatch(batch, labels.ToArray());
+        return new LabeledBatch(batch, binary.ToArray(), classes.ToArray(), values.ToArray());
+    }
+
+    private static bool AddBinary(ReadOnlySpan<char> text, List<bool> labels)
+    {
+        var ok = LabelValues.TryParseBinary(text, out var label);
+        labels.Add(label);
+        return ok;
+    }
+
+    private static bool AddClass(ReadOnlySpan<char> text, List<string> labels)
+    {
+        var trimmed = text.Trim();
+        labels.Add(trimmed.ToString());
+        return !trimmed.IsEmpty;
+    }
+
+    private static bool AddValue(ReadOnlySpan<char> text, List<float> labels)
+    {
+        var ok = LabelValues.TryParseValue(text, out var value);
+        labels.Add((float)value);
+        return ok;
     }
 }

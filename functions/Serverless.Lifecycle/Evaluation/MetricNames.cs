@@ -8,6 +8,8 @@ public static class MetricNames
     public const string Auc = "auc";
     public const string Accuracy = "accuracy";
     public const string F1 = "f1";
+    public const string Precision = "precision";
+    public const string Recall = "recall";
     public const string LogLoss = "logLoss";
     public const string MacroAccuracy = "macroAccuracy";
     public const string MicroAccuracy = "microAccuracy";

@@ -16,7 +16,7 @@ public static class ModelEvaluator
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(test);
         var predictions = model.Predict(test.Features);
-        var metrics = Metrics(test.Labels, predictions, Enumerable.Range(0, test.Labels.Length).ToList());
+        var metrics = Metrics(model, test, predictions, Enumerable.Range(0, test.Rows).ToList());
         var sliced = new List<SliceMetrics>();
         foreach (var feature in slices?.Features ?? [])
         {
@@ -28,7 +28,7 @@ public static class ModelEvaluator
             foreach (var group in Enumerable.Range(0, values.Length).GroupBy(i => values[i] ?? "", StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 var rows = group.ToList();
-                sliced.Add(new SliceMetrics(feature, group.Key, rows.Count, Metrics(test.Labels, predictions, rows)));
+                sliced.Add(new SliceMetrics(feature, group.Key, rows.Count, Metrics(model, test, predictions, rows)));
             }
         }
 
@@ -59,15 +59,9 @@ public static class ModelEvaluator
         return samples.Length == 0 ? 0 : samples[Math.Min(samples.Length - 1, (int)Math.Ceiling(0.99 * samples.Length) - 1)];
     }
 
-    /// <summary>Metrics of the given rows; a slice whose metrics are undefined (one class only) gets none, and its checks fail as not measured.</summary>
-    private static IReadOnlyDictionary<string, double> Metrics(bool[] labels, IReadOnlyList<ModelPrediction> predictions, List<int> rows)
-    {
-        var sliceLabels = rows.Select(i => labels[i]).ToArray();
-        if (sliceLabels.Length == 0 || sliceLabels.All(l => l) || !sliceLabels.Any(l => l))
-        {
-            return new Dictionary<string, double>();
-        }
-
-        return BinaryMetrics.Compute(sliceLabels, rows.Select(i => predictions[i]).ToList());
-    }
+    /// <summary>Metrics of the given rows, leaving out any a metric is undefined for (NaN or infinite): its checks fail as not measured.</summary>
+    private static IReadOnlyDictionary<string, double> Metrics(OnnxModel model, LabeledBatch test, IReadOnlyList<ModelPrediction> predictions, List<int> rows) =>
+        TaskMetrics.Compute(model.Spec.Task, test, predictions, model.Classes, rows)
+            .Where(m => double.IsFinite(m.Value))
+            .ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
 }

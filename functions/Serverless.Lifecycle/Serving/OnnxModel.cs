@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Serverless.Lifecycle.Specs;
 
@@ -37,19 +38,30 @@ public sealed class OnnxModel : IDisposable
         }
 
         inputNames = spec.Features.Select(f => f.Name).ToArray();
-        PredictedLabelOutput = FindOutput(session, OnnxOutputs.PredictedLabel);
-        ProbabilityOutput = FindOutput(session, OnnxOutputs.Probability);
-        ScoreOutput = FindOutput(session, OnnxOutputs.Score);
-        outputNames = [PredictedLabelOutput, ProbabilityOutput, ScoreOutput];
+        try
+        {
+            Classes = ReadClasses(session, spec);
+            outputNames = Outputs(spec.Task).Select(o => FindOutput(session, o)).ToArray();
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
     }
 
     public ModelSpec Spec { get; }
 
-    public string PredictedLabelOutput { get; }
+    /// <summary>A multiclass model's classes in the order of its probabilities; empty for other tasks.</summary>
+    public IReadOnlyList<string> Classes { get; }
 
-    public string ProbabilityOutput { get; }
-
-    public string ScoreOutput { get; }
+    /// <summary>The graph outputs serving reads for <paramref name="task"/> (see <see cref="OnnxOutputs"/>).</summary>
+    public static string[] Outputs(string task) => task switch
+    {
+        ModelTasks.Multiclass => [OnnxOutputs.PredictedLabel, OnnxOutputs.Score],
+        ModelTasks.Regression => [OnnxOutputs.Score],
+        _ => [OnnxOutputs.PredictedLabel, OnnxOutputs.Probability, OnnxOutputs.Score],
+    };
 
     public IReadOnlyList<ModelPrediction> Predict(FeatureBatch batch)
     {
@@ -59,13 +71,38 @@ public sealed class OnnxModel : IDisposable
         {
             using var runOptions = new RunOptions();
             using var outputs = session.Run(runOptions, inputNames, inputs, outputNames);
-            var labels = outputs[0].GetTensorDataAsSpan<bool>();
-            var probabilities = outputs[1].GetTensorDataAsSpan<float>();
-            var scores = outputs[2].GetTensorDataAsSpan<float>();
             var predictions = new ModelPrediction[batch.Rows];
-            for (var row = 0; row < batch.Rows; row++)
+            switch (Spec.Task)
             {
-                predictions[row] = new ModelPrediction(labels[row], probabilities[row], scores[row]);
+                case ModelTasks.Multiclass:
+                    var probabilities = outputs[1].GetTensorDataAsSpan<float>();
+                    for (var row = 0; row < batch.Rows; row++)
+                    {
+                        var predicted = outputs[0].GetStringElement(row);
+                        var own = probabilities.Slice(row * Classes.Count, Classes.Count).ToArray();
+                        var index = IndexOf(predicted);
+                        predictions[row] = new ModelPrediction(false, own[index], own[index]) { Class = predicted, Probabilities = own };
+                    }
+
+                    break;
+                case ModelTasks.Regression:
+                    var values = outputs[0].GetTensorDataAsSpan<float>();
+                    for (var row = 0; row < batch.Rows; row++)
+                    {
+                        predictions[row] = new ModelPrediction(false, float.NaN, values[row]);
+                    }
+
+                    break;
+                default:
+                    var labels = outputs[0].GetTensorDataAsSpan<bool>();
+                    var probability = outputs[1].GetTensorDataAsSpan<float>();
+                    var scores = outputs[2].GetTensorDataAsSpan<float>();
+                    for (var row = 0; row < batch.Rows; row++)
+                    {
+                        predictions[row] = new ModelPrediction(labels[row], probability[row], scores[row]);
+                    }
+
+                    break;
             }
 
             return predictions;
@@ -120,6 +157,63 @@ public sealed class OnnxModel : IDisposable
 
             throw;
         }
+    }
+
+    private int IndexOf(string predicted)
+    {
+        for (var i = 0; i < Classes.Count; i++)
+        {
+            if (string.Equals(Classes[i], predicted, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidDataException($"The model predicted class '{predicted}', which is not in its class list ({string.Join(", ", Classes)}).");
+    }
+
+    /// <summary>
+    /// A multiclass graph names its classes in its metadata (<see cref="OnnxMetadata.Classes"/>),
+    /// one per probability of its score vector; without them its scores cannot be read.
+    /// </summary>
+    private static string[] ReadClasses(InferenceSession session, ModelSpec spec)
+    {
+        var metadata = session.ModelMetadata.CustomMetadataMap;
+        if (metadata.TryGetValue(OnnxMetadata.Task, out var task) && !string.Equals(task, spec.Task, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"The ONNX graph was trained for task '{task}', but the spec says '{spec.Task}'.");
+        }
+
+        if (spec.Task != ModelTasks.Multiclass)
+        {
+            return [];
+        }
+
+        string[]? classes = null;
+        if (metadata.TryGetValue(OnnxMetadata.Classes, out var json))
+        {
+            try
+            {
+                classes = JsonSerializer.Deserialize<string[]>(json);
+            }
+            catch (JsonException)
+            {
+                // Reported below as a missing class list.
+            }
+        }
+
+        if (classes is not { Length: > 1 } || classes.Distinct(StringComparer.Ordinal).Count() != classes.Length)
+        {
+            throw new InvalidDataException($"The multiclass ONNX graph does not list its classes (metadata '{OnnxMetadata.Classes}' must be a JSON array of two or more distinct labels).");
+        }
+
+        var scoreShape = session.OutputMetadata[FindOutput(session, OnnxOutputs.Score)].Dimensions;
+        if (scoreShape.Length != 2 || scoreShape[1] != classes.Length)
+        {
+            throw new InvalidDataException($"The ONNX graph's score output has shape [{string.Join(", ", scoreShape)}]; expected one probability for each of its {classes.Length} classes.");
+        }
+
+        return classes;
     }
 
     /// <summary>The graph output ML.NET named after <paramref name="column"/> (<c>Score</c> or <c>Score.output</c>).</summary>

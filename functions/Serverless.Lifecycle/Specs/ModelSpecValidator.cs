@@ -28,12 +28,6 @@ public static partial class ModelSpecValidator
             },
         };
 
-    /// <summary>
-    /// Tasks the whole pipeline runs today. The trainer trains all three; evaluation and serving
-    /// read binary models only so far.
-    /// </summary>
-    public static readonly IReadOnlySet<string> TrainableTasks = new HashSet<string>(StringComparer.Ordinal) { ModelTasks.Binary };
-
     private static readonly JsonSerializerOptions StrictOptions = new(SpecJson.Options)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
@@ -78,10 +72,6 @@ public static partial class ModelSpecValidator
         if (!taskKnown)
         {
             Add("$.task", $"Unknown task '{spec.Task}'; expected one of: {string.Join(", ", ModelTasks.All)}.");
-        }
-        else if (!TrainableTasks.Contains(spec.Task!))
-        {
-            Add("$.task", $"Task '{spec.Task}' is not supported by the pipeline yet (the trainer trains it, but evaluation and serving do not yet); supported: {string.Join(", ", TrainableTasks)}.");
         }
 
         ValidateFeatures(spec, Add);

@@ -72,6 +72,49 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.True((bool)predictions[0]!["label"]!);
     }
 
+    /// <summary>
+    /// A multiclass model (the internet service) and a regression model (the churn label as a
+    /// number) on the sample data: each trains through the laptop loop and answers in its own shape.
+    /// </summary>
+    [Theory]
+    [InlineData("multiclass", "internet_service", "macroAccuracy")]
+    [InlineData("regression", "churned", "r2")]
+    public async Task OtherTasks_TrainThroughTheLoopAndServeTheirOwnPredictions(string task, string label, string metric)
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName(task[..5]);
+        var spec = await SampleSpecAsync(name);
+        spec["task"] = task;
+        spec["label"] = label;
+        spec["features"] = new JsonArray(spec["features"]!.AsArray()
+            .Where(f => (string)f!["name"]! != label && !(label == "internet_service" && (string)f!["name"]! == "contract"))
+            .Select(f => f!.DeepClone()).ToArray());
+        spec["evaluation"]!["gate"] = new JsonObject { ["thresholds"] = new JsonArray(new JsonObject { ["metric"] = metric, ["min"] = 0.05 }) };
+        var put = await http.PutAsync($"/api/models/{name}", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+
+        var run = await host.UploadAndWaitAsync(name);
+        Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
+        Assert.NotNull(run["metrics"]![metric]);
+
+        var predict = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}},{{LowRisk}}]}"""));
+        Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
+        var predictions = (await predict.Content.ReadFromJsonAsync<JsonObject>())!["predictions"]!.AsArray();
+        if (task == "multiclass")
+        {
+            // The sample's generator gives fiber customers the highest charges: 105 a month reads as fiber.
+            Assert.Equal("fiber", (string)predictions[0]!["label"]!);
+            var probabilities = predictions[0]!["probabilities"]!.AsObject();
+            Assert.Equal(1.0, probabilities.Sum(p => (double)p.Value!), 4);
+            Assert.Equal((double)probabilities["fiber"]!, (double)predictions[0]!["probability"]!);
+        }
+        else
+        {
+            Assert.True((double)predictions[0]!["value"]! > (double)predictions[1]!["value"]!, predictions.ToJsonString());
+            Assert.Null(predictions[0]!["label"]);
+        }
+    }
+
     [Fact]
     public async Task ParquetUpload_TrainsAndServes()
     {

@@ -193,7 +193,7 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         var test = (await fixture.Storage.Blob(RunPaths.Split(runId, "test")).DownloadContentAsync()).Value.Content.ToString();
         var batch = LabeledBatch.ReadCsv(new StringReader(test), spec);
         using var model = new Lifecycle.Serving.OnnxModel(onnx, spec);
-        return BinaryMetrics.Compute(batch.Labels, model.Predict(batch.Features))["auc"];
+        return TaskMetrics.Binary(batch.Labels, model.Predict(batch.Features))["auc"];
     }
 
     [Fact]

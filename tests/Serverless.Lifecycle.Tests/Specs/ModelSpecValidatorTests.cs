@@ -217,15 +217,20 @@ public sealed class ModelSpecValidatorTests
         Assert.Equal("$.features[0].maxMissingRatio", Assert.Single(problems).Path);
     }
 
-    [Fact]
-    public void Parse_TaskNotTrainableYet_SaysSo()
+    [Theory]
+    [InlineData("multiclass", "macroAccuracy")]
+    [InlineData("regression", "r2")]
+    public void Parse_EveryTaskWithItsOwnMetrics_IsAccepted(string task, string metric)
     {
         var json = Sample();
-        json["task"] = "regression";
-        json["evaluation"]!["gate"]!["thresholds"] = new JsonArray();
+        json["task"] = task;
+        json["evaluation"]!["gate"]!["thresholds"] = new JsonArray(new JsonObject { ["metric"] = metric, ["min"] = 0.1 });
 
+        Assert.Empty(ProblemsOf(json));
+
+        // The binary sample's AUC means nothing for this task, and says so.
+        json["evaluation"]!["gate"]!["thresholds"] = new JsonArray(new JsonObject { ["metric"] = "auc", ["min"] = 0.1 });
         var problem = Assert.Single(ProblemsOf(json));
-        Assert.Equal("$.task", problem.Path);
-        Assert.Contains("not supported", problem.Message, StringComparison.Ordinal);
+        Assert.Contains($"for task {task}", problem.Message, StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,7 @@
+using Google.Protobuf;
+using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Trainer;
 
@@ -71,5 +74,72 @@ public sealed class OtherTaskTrainerTests
             () => TabularTrainer.Train(For(data.Spec, ModelTasks.Multiclass, "internet_service", TrainerAlgorithms.FastTree), data.Train, data.Validation));
 
         Assert.Contains("'fasttree' does not train multiclass models; use lightgbm or sdca", error.Message, StringComparison.Ordinal);
+    }
+
+    private static LabeledBatch ReadTest(TrainingData data, ModelSpec spec)
+    {
+        using var reader = new StreamReader(data.Test);
+        return LabeledBatch.ReadCsv(reader, spec);
+    }
+
+    [Fact]
+    public void Multiclass_GraphNamesItsClasses_ServingAndEvaluationReadThem()
+    {
+        using var data = new TrainingData(rows: 2000);
+        var spec = For(data.Spec, ModelTasks.Multiclass, "internet_service", TrainerAlgorithms.LightGbm);
+        var trained = TabularTrainer.Train(spec, data.Train, data.Validation);
+        var test = ReadTest(data, spec);
+
+        using var model = new OnnxModel(trained.Onnx, spec);
+        var predictions = model.Predict(test.Features);
+        var evaluated = ModelEvaluator.Evaluate(model, test, new SliceGateSpec { Features = ["payment_method"] });
+
+        Assert.Equal(test.Classes.Distinct().Order(), model.Classes.Order());
+        Assert.All(predictions, p =>
+        {
+            Assert.Equal(1.0, p.Probabilities!.Sum(), 4);
+            Assert.Equal(model.Classes[p.Probabilities!.ToList().IndexOf(p.Probabilities!.Max())], p.Class);
+        });
+
+        // Micro accuracy is the share of rows whose predicted class is the label, counted here.
+        var right = predictions.Where((p, i) => p.Class == test.Classes[i]).Count();
+        Assert.Equal(right / (double)test.Rows, evaluated.Metrics[MetricNames.MicroAccuracy], 6);
+        Assert.InRange(evaluated.Metrics[MetricNames.MacroAccuracy], 0.6, 1.0);
+        Assert.Equal(test.Rows, evaluated.Slices.Sum(s => s.Rows));
+        Assert.All(evaluated.Slices, s => Assert.True(s.Metrics.ContainsKey(MetricNames.LogLoss), $"slice {s.Value}"));
+    }
+
+    [Fact]
+    public void Regression_EvaluationMatchesErrorsComputedByHand()
+    {
+        using var data = new TrainingData(rows: 2000);
+        var spec = For(data.Spec, ModelTasks.Regression, "churned", TrainerAlgorithms.LightGbm);
+        var trained = TabularTrainer.Train(spec, data.Train, data.Validation);
+        var test = ReadTest(data, spec);
+
+        using var model = new OnnxModel(trained.Onnx, spec);
+        var predictions = model.Predict(test.Features);
+        var evaluated = ModelEvaluator.Evaluate(model, test, null);
+
+        var errors = predictions.Select((p, i) => (double)p.Score - test.Values[i]).ToList();
+        Assert.Equal(Math.Sqrt(errors.Average(e => e * e)), evaluated.Metrics[MetricNames.Rmse], 4);
+        Assert.Equal(errors.Average(Math.Abs), evaluated.Metrics[MetricNames.Mae], 4);
+        Assert.All(predictions, p => Assert.True(float.IsNaN(p.Probability)));
+    }
+
+    [Fact]
+    public void Multiclass_GraphWithoutItsClasses_OrForAnotherTask_IsRefusedAtLoad()
+    {
+        using var data = new TrainingData(rows: 800);
+        var spec = For(data.Spec, ModelTasks.Multiclass, "internet_service", TrainerAlgorithms.LightGbm);
+        var trained = TabularTrainer.Train(spec, data.Train, data.Validation);
+        var stripped = Onnx.ModelProto.Parser.ParseFrom(trained.Onnx);
+        stripped.MetadataProps.Clear();
+
+        var noClasses = Assert.Throws<InvalidDataException>(() => new OnnxModel(stripped.ToByteArray(), spec));
+        var otherTask = Assert.Throws<InvalidDataException>(() => new OnnxModel(trained.Onnx, spec with { Task = ModelTasks.Regression }));
+
+        Assert.Contains(OnnxMetadata.Classes, noClasses.Message, StringComparison.Ordinal);
+        Assert.Contains("trained for task 'multiclass'", otherTask.Message, StringComparison.Ordinal);
     }
 }

@@ -278,6 +278,10 @@ internal sealed class CategoricalAccumulator(FeatureSpec feature)
         }
     }
 
+    /// <summary>Every tracked value's count, most frequent first (values past the tracking cap are left out).</summary>
+    public IReadOnlyDictionary<string, long> Counts() =>
+        tallies.OrderByDescending(c => c.Value.Count).ThenBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key, c => c.Value.Count, StringComparer.Ordinal);
+
     public CategoricalStatistics Statistics()
     {
         var top = tallies.OrderByDescending(c => c.Value.Count).ThenBy(c => c.Key, StringComparer.Ordinal).Take(TopK).ToList();

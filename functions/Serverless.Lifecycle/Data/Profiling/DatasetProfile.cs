@@ -39,5 +39,8 @@ public sealed record CategoricalStatistics(int Distinct, bool DistinctCapped, IR
 
 public sealed record CategoryCount(string Value, long Count);
 
-/// <summary>The label's distribution: class → rows.</summary>
-public sealed record LabelProfile(IReadOnlyDictionary<string, long> Classes, long Missing);
+/// <summary>
+/// The label's distribution: class → rows for classifiers (binary as "1" and "0"), the target's
+/// statistics for regression. Missing counts rows with no usable label.
+/// </summary>
+public sealed record LabelProfile(IReadOnlyDictionary<string, long> Classes, long Missing, NumericStatistics? Values = null);

@@ -36,7 +36,7 @@ public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifac
         var budget = spec.Evaluation.LatencyBudgetMs;
         GateCheck[] serving =
         [
-            new("schema", null, "matches", 0, true, $"the graph has an input per feature and the {OnnxOutputs.PredictedLabel}, {OnnxOutputs.Probability} and {OnnxOutputs.Score} outputs serving reads", Kind: GateCheckKinds.Serving),
+            new("schema", null, "matches", 0, true, $"the graph has an input per feature and the {string.Join(", ", OnnxModel.Outputs(spec.Task))} output(s) serving reads for {spec.Task}", Kind: GateCheckKinds.Serving),
             new(
                 "latencyP99Ms", latency, "<=", budget, latency <= budget,
                 string.Create(CultureInfo.InvariantCulture, $"single-row p99 {latency:G4} ms {(latency <= budget ? "meets" : "fails")} <= {budget:G4} ms ({ModelEvaluator.LatencySamples} rows; load {loadMs:F0} ms)"),
@@ -45,7 +45,7 @@ public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifac
 
         var champion = await EvaluateChampionAsync(spec, input.Split.TestPath);
         var verdict = EvaluationGate.Decide(spec.Evaluation.Gate, candidate, champion, serving);
-        var result = new EvaluationResult(candidate.Metrics, verdict, test.Labels.Length, candidate.Slices, champion, loadMs, latency);
+        var result = new EvaluationResult(candidate.Metrics, verdict, test.Rows, candidate.Slices, champion, loadMs, latency);
         await storage.Blob(RunPaths.Evaluation(input.RunId)).UploadAsync(BinaryData.FromObjectAsJson(result, SpecJson.Options), overwrite: true);
         return result;
     }
