@@ -43,6 +43,10 @@ public sealed class RegistryFunctions(RegistryApi api)
     public Task<IResult> ArchiveVersion([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Archive)] HttpRequest request, string name, string version) =>
         api.ArchiveVersionAsync(request, name, version, request.HttpContext.RequestAborted);
 
+    [Function("DeleteVersion")]
+    public Task<IResult> DeleteVersion([HttpTrigger(AuthorizationLevel.Function, "delete", Route = ApiRoutes.Version)] HttpRequest request, string name, string version) =>
+        api.DeleteVersionAsync(request, name, version, request.HttpContext.RequestAborted);
+
     [Function("GetAudit")]
     public Task<IResult> GetAudit([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Audit)] HttpRequest request, string name) =>
         api.GetAuditAsync(name, request.HttpContext.RequestAborted);

@@ -43,6 +43,7 @@ public static class ApiRoutes
         ("POST", JobComplete),
         ("GET", Versions),
         ("GET", Version),
+        ("DELETE", Version),
         ("PUT", Alias),
         ("DELETE", Alias),
         ("POST", Rollback),

@@ -205,29 +205,38 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
     });
 
     /// <summary>POST /models/{name}/versions/{version}/archive with an optional {"reason": "..."}; 409 while the version carries an alias.</summary>
-    public Task<IResult> ArchiveVersionAsync(HttpRequest request, string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
-    {
-        if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
-        {
-            return ApiResults.BadRequest("version", $"'{version}' is not a version number.");
-        }
+    public Task<IResult> ArchiveVersionAsync(HttpRequest request, string name, string version, CancellationToken cancellationToken) =>
+        RetireAsync(request, name, version, "archived", registry.ArchiveVersionAsync, cancellationToken);
 
-        var (reason, error) = await RequestBodies.ReadReasonAsync(request, "archived through the API", cancellationToken);
-        if (error is not null)
-        {
-            return error;
-        }
+    /// <summary>DELETE /models/{name}/versions/{version} with an optional {"reason": "..."}: deletes its ONNX file, keeps its card and history; 409 while it carries an alias.</summary>
+    public Task<IResult> DeleteVersionAsync(HttpRequest request, string name, string version, CancellationToken cancellationToken) =>
+        RetireAsync(request, name, version, "deleted", registry.DeleteVersionAsync, cancellationToken);
 
-        await registry.GetSpecAsync(name, cancellationToken);
-        try
+    private Task<IResult> RetireAsync(
+        HttpRequest request, string name, string version, string verb, Func<string, int, string, string?, CancellationToken, Task<ModelVersion>> retire, CancellationToken cancellationToken) =>
+        ApiResults.HandleAsync(async () =>
         {
-            return ApiResults.Json(await registry.ArchiveVersionAsync(name, number, ApiActor, reason, cancellationToken));
-        }
-        catch (InvalidOperationException ex)
-        {
-            return ApiResults.Conflict(ex.Message);
-        }
-    });
+            if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+            {
+                return ApiResults.BadRequest("version", $"'{version}' is not a version number.");
+            }
+
+            var (reason, error) = await RequestBodies.ReadReasonAsync(request, $"{verb} through the API", cancellationToken);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            await registry.GetSpecAsync(name, cancellationToken);
+            try
+            {
+                return ApiResults.Json(await retire(name, number, ApiActor, reason, cancellationToken));
+            }
+            catch (InvalidOperationException ex)
+            {
+                return ApiResults.Conflict(ex.Message);
+            }
+        });
 
     /// <summary>GET /models/{name}/audit: every registration, alias move, rollback and archive, newest first.</summary>
     public Task<IResult> GetAuditAsync(string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>

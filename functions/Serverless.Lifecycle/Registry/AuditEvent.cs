@@ -13,6 +13,7 @@ public static class AuditActions
     public const string AliasDeleted = "alias-deleted";
     public const string Rollback = "rollback";
     public const string Archived = "archived";
+    public const string Deleted = "deleted";
     public const string Approved = "approved";
     public const string Rejected = "rejected";
 }

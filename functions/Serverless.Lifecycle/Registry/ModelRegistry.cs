@@ -215,9 +215,9 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         var target = await GetVersionAsync(model, version, cancellationToken);
         if (target.Status != ModelVersionStatus.Ready)
         {
-            throw new InvalidOperationException(target.Status == ModelVersionStatus.Archived
-                ? $"Version {version} of '{model}' is archived and cannot carry an alias."
-                : $"Version {version} of '{model}' is still being registered and cannot carry an alias yet.");
+            throw new InvalidOperationException(target.Status == ModelVersionStatus.Pending
+                ? $"Version {version} of '{model}' is still being registered and cannot carry an alias yet."
+                : $"Version {version} of '{model}' is {target.Status.ToString().ToLowerInvariant()} and cannot carry an alias.");
         }
 
         for (var attempt = 0; ; attempt++)
@@ -310,43 +310,61 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
     public Task RecordApprovalAsync(string model, string runId, bool approved, string actor, string reason, CancellationToken cancellationToken) =>
         AppendAuditAsync(model, approved ? AuditActions.Approved : AuditActions.Rejected, actor, null, null, $"run {runId}: {reason}", cancellationToken);
 
+    /// <summary>Archives a ready version: it keeps its artifacts and history but takes no alias and is not served. Refused while it carries an alias.</summary>
+    public Task<ModelVersion> ArchiveVersionAsync(string model, int version, string actor, string? reason, CancellationToken cancellationToken) =>
+        RetireAsync(model, version, ModelVersionStatus.Archived, actor, reason, cancellationToken);
+
     /// <summary>
-    /// Retires a version: its artifacts, card and history stay, but it takes no alias and is not
-    /// served. A version that carries an alias cannot be archived (move the alias first).
+    /// Deletes a ready or archived version's ONNX file. Refused while it carries an alias. The
+    /// version is marked deleted before its file goes, so nothing serves it in between; calling
+    /// again after a crash finishes the deletion.
     /// </summary>
-    public async Task<ModelVersion> ArchiveVersionAsync(string model, int version, string actor, string? reason, CancellationToken cancellationToken)
+    public async Task<ModelVersion> DeleteVersionAsync(string model, int version, string actor, string? reason, CancellationToken cancellationToken)
     {
+        var deleted = await RetireAsync(model, version, ModelVersionStatus.Deleted, actor, reason, cancellationToken);
+        await storage.Blob(BlobPath.Parse(deleted.ModelPath)).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        return deleted;
+    }
+
+    private async Task<ModelVersion> RetireAsync(string model, int version, ModelVersionStatus status, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        var verb = status == ModelVersionStatus.Deleted ? "deleted" : "archived";
         var entry = await GetVersionAsync(model, version, cancellationToken);
-        if (entry.Status == ModelVersionStatus.Archived)
+        if (entry.Status == status)
         {
             return entry;
         }
 
-        if (entry.Status != ModelVersionStatus.Ready)
+        if (entry.Status == ModelVersionStatus.Deleted)
         {
-            throw new InvalidOperationException($"Version {version} of '{model}' is still being registered; it cannot be archived yet.");
+            throw new InvalidOperationException($"Version {version} of '{model}' is deleted; it cannot be {verb}.");
+        }
+
+        if (entry.Status == ModelVersionStatus.Pending)
+        {
+            throw new InvalidOperationException($"Version {version} of '{model}' is still being registered; it cannot be {verb} yet.");
         }
 
         var carrying = (await ListAliasesAsync(model, cancellationToken)).Where(a => a.Version == version).Select(a => a.Alias).ToList();
         if (carrying.Count > 0)
         {
-            throw new InvalidOperationException($"Version {version} of '{model}' carries {string.Join(", ", carrying)}; move the alias before archiving it.");
+            throw new InvalidOperationException($"Version {version} of '{model}' carries {string.Join(", ", carrying)}; move the alias before it can be {verb}.");
         }
 
         var stored = await Versions.GetEntityAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
-        var archived = entry with { Status = ModelVersionStatus.Archived };
-        await Versions.UpdateEntityAsync(ToEntity(archived), stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+        var retired = entry with { Status = status };
+        await Versions.UpdateEntityAsync(ToEntity(retired), stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
 
-        // An alias set between the check and the update would point at an archived version: undo.
+        // An alias set between the check and the update would point at a retired version: undo.
         if ((await ListAliasesAsync(model, cancellationToken)).Any(a => a.Version == version))
         {
             var now = await Versions.GetEntityAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
             await Versions.UpdateEntityAsync(ToEntity(entry), now.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-            throw new InvalidOperationException($"An alias moved to version {version} of '{model}' while it was being archived; it was not archived.");
+            throw new InvalidOperationException($"An alias moved to version {version} of '{model}' while it was being {verb}; it was not {verb}.");
         }
 
-        await AppendAuditAsync(model, AuditActions.Archived, actor, version, null, reason, cancellationToken);
-        return archived;
+        await AppendAuditAsync(model, status == ModelVersionStatus.Deleted ? AuditActions.Deleted : AuditActions.Archived, actor, version, null, reason, cancellationToken);
+        return retired;
     }
 
     /// <summary>Resolves an alias (<c>champion</c>, <c>latest</c>) or a version (<c>3</c>, <c>v3</c>) to a ready version.</summary>

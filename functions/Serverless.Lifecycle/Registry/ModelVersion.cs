@@ -10,6 +10,12 @@ public enum ModelVersionStatus
 
     /// <summary>Retired: its artifacts, card and history are kept, but it takes no alias and is not served.</summary>
     Archived,
+
+    /// <summary>
+    /// Its ONNX file is deleted. The row, the card and the audit trail stay, so the version can
+    /// still be explained and its number is never given again.
+    /// </summary>
+    Deleted,
 }
 
 /// <summary>A registered model version as the registry table holds it.</summary>

@@ -57,9 +57,9 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
         }
 
         var version = await registry.ResolveAsync(model, reference, cancellationToken);
-        if (version.Status == ModelVersionStatus.Archived)
+        if (version.Status is ModelVersionStatus.Archived or ModelVersionStatus.Deleted)
         {
-            throw new InvalidOperationException($"Version {version.Version} of '{model}' is archived and is not served.");
+            throw new InvalidOperationException($"Version {version.Version} of '{model}' is {version.Status.ToString().ToLowerInvariant()} and is not served.");
         }
 
         if (version.Status != ModelVersionStatus.Ready)

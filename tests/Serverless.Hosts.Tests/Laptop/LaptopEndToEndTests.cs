@@ -204,6 +204,17 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         var noAlias = await http.PostAsync($"/api/models/{name}@staging/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
         Assert.Equal(HttpStatusCode.NotFound, noAlias.StatusCode);
         Assert.Contains("no alias 'staging'", await noAlias.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Deleting: refused for the champion; the archived version loses its ONNX file but keeps its card and history.
+        Assert.Equal(HttpStatusCode.Conflict, (await http.DeleteAsync($"/api/models/{name}/versions/1")).StatusCode);
+        var delete = await http.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/models/{name}/versions/2") { Content = Json("""{"reason":"bad data"}""") });
+        Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
+        var gone = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/2"))!;
+        Assert.Equal("deleted", (string)gone["status"]!);
+        Assert.NotNull(gone["card"]);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/models/{name}@v2/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).StatusCode);
+        var events = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/audit"))!["events"]!.AsArray();
+        Assert.Equal(("deleted", "bad data", 2), ((string)events[0]!["action"]!, (string)events[0]!["reason"]!, (int)events[0]!["from"]!));
     }
 
     [Fact]

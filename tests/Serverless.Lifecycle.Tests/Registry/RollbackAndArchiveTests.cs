@@ -102,6 +102,32 @@ public sealed class RollbackAndArchiveTests : IDisposable
         Assert.Equal(2, await Champion());
         Assert.Contains(await registry.ListAuditAsync(model, CancellationToken.None), e => e.Action == AuditActions.Archived && e.From == 1 && e.Reason == "superseded");
     }
+
+    [Fact]
+    public async Task Delete_FreeVersion_RemovesItsOnnxKeepsItsHistory_AndItsNumberIsNeverGivenAgain()
+    {
+        await RegisterAsync(2);
+        await Promote(2);
+        var first = await registry.GetVersionAsync(model, 1, CancellationToken.None);
+        var onnx = storage.Blob(BlobPath.Parse(first.ModelPath));
+        await onnx.UploadAsync(new BinaryData([1, 2, 3]), overwrite: true);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.DeleteVersionAsync(model, 2, "alice", "cleanup", CancellationToken.None));
+        var deleted = await registry.DeleteVersionAsync(model, 1, "alice", "trained on bad data", CancellationToken.None);
+        var again = await registry.DeleteVersionAsync(model, 1, "alice", "twice", CancellationToken.None);
+        var next = await registry.ReserveVersionAsync(model, "run-next", CancellationToken.None);
+
+        Assert.Contains("carries champion", refused.Message, StringComparison.Ordinal);
+        Assert.Equal((ModelVersionStatus.Deleted, ModelVersionStatus.Deleted), (deleted.Status, again.Status));
+        Assert.False((await onnx.ExistsAsync()).Value);
+        Assert.Equal(("run-0", new string('a', 64)), (deleted.RunId, deleted.Sha256));
+        Assert.Equal(3, next.Version);
+        var alias = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.SetAliasAsync(model, "staging", 1, null, "x", null, CancellationToken.None));
+        Assert.Contains("deleted", alias.Message, StringComparison.Ordinal);
+        var archive = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.ArchiveVersionAsync(model, 1, "alice", "x", CancellationToken.None));
+        Assert.Contains("is deleted", archive.Message, StringComparison.Ordinal);
+        Assert.Single(await registry.ListAuditAsync(model, CancellationToken.None), e => e.Action == AuditActions.Deleted && e.From == 1 && e.Reason == "trained on bad data");
+    }
 }
 
 public sealed class SpecConcurrencyTests : IDisposable
