@@ -11,6 +11,10 @@ public sealed class PredictionFunctions(PredictionApi api)
     public Task<IResult> Predict([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Predict)] HttpRequest request, string name) =>
         api.PredictAsync(request, name, request.HttpContext.RequestAborted);
 
+    [Function("PredictVersion")]
+    public Task<IResult> PredictVersion([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.PredictVersion)] HttpRequest request, string name, string version) =>
+        api.PredictVersionAsync(request, name, version, request.HttpContext.RequestAborted);
+
     [Function("Health")]
     public static IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Health)] HttpRequest request) =>
         PredictionApi.Health();

@@ -25,6 +25,7 @@ public static class ApiRoutes
     public const string Archive = "models/{name}/versions/{version}/archive";
     public const string Audit = "models/{name}/audit";
     public const string Predict = "models/{name}/predict";
+    public const string PredictVersion = "models/{name}/versions/{version}/predict";
     public const string Health = "health";
 
     /// <summary>Every (method, route) pair of the API.</summary>
@@ -50,6 +51,7 @@ public static class ApiRoutes
         ("POST", Archive),
         ("GET", Audit),
         ("POST", Predict),
+        ("POST", PredictVersion),
         ("GET", Health),
     ];
 

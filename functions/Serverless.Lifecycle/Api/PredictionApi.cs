@@ -9,7 +9,20 @@ namespace Serverless.Lifecycle.Api;
 /// <summary>POST /models/{name}/predict: scores instances with the champion.</summary>
 public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IOptions<ServingOptions> options)
 {
-    public Task<IResult> PredictAsync(HttpRequest request, string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    public Task<IResult> PredictAsync(HttpRequest request, string name, CancellationToken cancellationToken)
+    {
+        // "churn" serves the champion; "churn@staging", "churn@v3" and "churn@3" pin an alias or a version.
+        var (modelName, reference) = ModelReference.Parse(name);
+        return ScoreAsync(request, modelName, reference, cancellationToken);
+    }
+
+    /// <summary>POST /models/{name}/versions/{version}/predict: scores with a pinned version (3, v3) or alias.</summary>
+    public Task<IResult> PredictVersionAsync(HttpRequest request, string name, string version, CancellationToken cancellationToken) =>
+        string.IsNullOrWhiteSpace(version) || version.Contains('@', StringComparison.Ordinal)
+            ? Task.FromResult(ApiResults.BadRequest("version", $"'{version}' is not a version number (1, v1), latest or an alias."))
+            : ScoreAsync(request, name, version, cancellationToken);
+
+    private Task<IResult> ScoreAsync(HttpRequest request, string modelName, string reference, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
         var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
@@ -20,8 +33,6 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IO
 
         using (document)
         {
-            // "churn" serves the champion; "churn@staging", "churn@v3" and "churn@3" pin an alias or a version.
-            var (modelName, reference) = ModelReference.Parse(name);
             LoadedModel model;
             try
             {
@@ -48,9 +59,9 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IO
             var predictions = model.Onnx.Predict(parsed.Batch!);
             return ApiResults.Json(new
             {
-                model = name,
+                model = modelName,
                 version = model.Version.Version,
-                alias = ReservedAliases.Champion,
+                alias = ModelReference.IsVersion(reference) ? null : reference,
                 requestId = Guid.NewGuid().ToString("N"),
                 predictions = predictions.Select(p => Shape(model.Spec.Task, p, model.Onnx.Classes)),
             });

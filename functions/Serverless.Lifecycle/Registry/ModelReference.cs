@@ -14,4 +14,12 @@ public static class ModelReference
             ? (reference.TrimEnd('@'), ReservedAliases.Champion)
             : (reference[..at], reference[(at + 1)..]);
     }
+
+    /// <summary>True for a version number (<c>3</c>) or <c>v3</c>; false for an alias or <c>latest</c>.</summary>
+    public static bool IsVersion(string reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var digits = reference.StartsWith('v') ? reference[1..] : reference;
+        return digits.Length > 0 && digits.All(char.IsAsciiDigit);
+    }
 }

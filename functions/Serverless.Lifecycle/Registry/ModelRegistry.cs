@@ -371,8 +371,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
     public async Task<ModelVersion> ResolveAsync(string model, string reference, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reference);
-        var digits = reference.StartsWith('v') ? reference[1..] : reference;
-        if (int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        if (ModelReference.IsVersion(reference) && int.TryParse(reference.TrimStart('v'), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
             return await GetVersionAsync(model, number, cancellationToken);
         }

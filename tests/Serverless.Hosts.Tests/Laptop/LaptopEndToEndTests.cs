@@ -200,6 +200,12 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal("archived", (string)(await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/v2"))!["status"]!);
         var pinned = await http.PostAsync($"/api/models/{name}@v1/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
         Assert.Equal(1, (int)(await pinned.Content.ReadFromJsonAsync<JsonObject>())!["version"]!);
+        var byRoute = (await (await http.PostAsync($"/api/models/{name}/versions/v1/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, null), ((int)byRoute["version"]!, (string?)byRoute["alias"]));
+        var byAlias = (await (await http.PostAsync($"/api/models/{name}/versions/champion/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, "champion"), ((int)byAlias["version"]!, (string?)byAlias["alias"]));
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/models/{name}/versions/2/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/api/models/{name}/versions/7/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsync($"/api/models/{name}@2/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).StatusCode);
         var noAlias = await http.PostAsync($"/api/models/{name}@staging/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
         Assert.Equal(HttpStatusCode.NotFound, noAlias.StatusCode);
