@@ -55,7 +55,7 @@ public static class PredictionRequestParser
             var path = $"instances[{row}]";
             if (instance.ValueKind != JsonValueKind.Object)
             {
-                Add(path, $"Expected an object of feature values, got {Describe(instance.ValueKind)}.");
+                Add(path, $"Expected an object of feature values, got {FeatureValues.Describe(instance.ValueKind)}.");
                 row++;
                 continue;
             }
@@ -66,39 +66,18 @@ public static class PredictionRequestParser
                 if (!instance.TryGetProperty(feature.Name, out var value))
                 {
                     Add(field, $"Required {feature.Type} feature is missing.");
-                    continue;
                 }
+                else if (FeatureValues.Set(batch, feature, row, value, spec.Serving) is { } problem)
+                {
+                    Add(field, problem);
+                }
+            }
 
-                if (feature.IsNumeric)
+            if (spec.Serving.UnknownFeatures == InputPolicies.Reject)
+            {
+                foreach (var property in instance.EnumerateObject().Where(p => !spec.Features.Any(f => f.Name == p.Name)))
                 {
-                    if (value.ValueKind == JsonValueKind.Null)
-                    {
-                        batch.SetNumeric(feature.Name, row, float.NaN);
-                    }
-                    else if (value.ValueKind != JsonValueKind.Number)
-                    {
-                        Add(field, $"Expected a number, got {Describe(value.ValueKind)}.");
-                    }
-                    else if (!value.TryGetDouble(out var number) || !float.IsFinite((float)number))
-                    {
-                        Add(field, "The number is outside the range of a 32-bit float.");
-                    }
-                    else
-                    {
-                        batch.SetNumeric(feature.Name, row, (float)number);
-                    }
-                }
-                else if (value.ValueKind == JsonValueKind.Null)
-                {
-                    batch.SetCategorical(feature.Name, row, "");
-                }
-                else if (value.ValueKind != JsonValueKind.String)
-                {
-                    Add(field, $"Expected a string category, got {Describe(value.ValueKind)}.");
-                }
-                else
-                {
-                    batch.SetCategorical(feature.Name, row, value.GetString()!);
+                    Add($"{path}.{property.Name}", "Not a feature of this model, and serving.unknownFeatures is reject.");
                 }
             }
 
@@ -110,14 +89,4 @@ public static class PredictionRequestParser
         Result Done(FeatureBatch? parsed) =>
             new(errors.Count == 0 ? parsed : null, errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
     }
-
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Object => "an object",
-        _ => "null",
-    };
 }

@@ -28,6 +28,8 @@ public sealed record ModelSpec
 
     public RolloutSpec Rollout { get; init; } = new();
 
+    public ServingSpec Serving { get; init; } = new();
+
     /// <summary>Drift policy; interpreted by monitoring.</summary>
     public JsonElement? Drift { get; init; }
 
@@ -294,6 +296,37 @@ public sealed record SliceGateSpec
     public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
 
     public IReadOnlyList<ChangeThresholdSpec> Changes { get; init; } = [];
+}
+
+/// <summary>What serving does with inputs that do not match the schema exactly (see <see cref="InputPolicies"/>).</summary>
+public sealed record ServingSpec
+{
+    /// <summary>Fields that are not features: <c>ignore</c> (default) or <c>reject</c> (400 naming the field).</summary>
+    public string UnknownFeatures { get; init; } = InputPolicies.Ignore;
+
+    /// <summary>
+    /// NaN and infinities (JSON has no literal for them: "NaN", "Infinity", "-Infinity", or a
+    /// number beyond a 32-bit float): <c>reject</c> (default) or <c>pass</c> (NaN is then a
+    /// missing value, which the model imputes).
+    /// </summary>
+    public string NonFinite { get; init; } = InputPolicies.Reject;
+
+    /// <summary>
+    /// Categories outside a feature's <c>categories</c>: <c>pass</c> (default; the one-hot
+    /// encoder gives an unseen category no weight) or <c>reject</c>. Applies to features that list categories.
+    /// </summary>
+    public string UnseenCategories { get; init; } = InputPolicies.Pass;
+}
+
+public static class InputPolicies
+{
+    public const string Reject = "reject";
+    public const string Ignore = "ignore";
+    public const string Pass = "pass";
+
+    public static readonly IReadOnlySet<string> UnknownFeatures = new HashSet<string>(StringComparer.Ordinal) { Reject, Ignore };
+
+    public static readonly IReadOnlySet<string> Values = new HashSet<string>(StringComparer.Ordinal) { Reject, Pass };
 }
 
 public sealed record RolloutSpec

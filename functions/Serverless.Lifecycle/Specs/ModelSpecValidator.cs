@@ -83,6 +83,20 @@ public static partial class ModelSpecValidator
             ValidateGate(spec, Add);
         }
 
+        var serving = spec.Serving ?? new ServingSpec();
+        foreach (var (path, value, allowed) in new[]
+        {
+            ("$.serving.unknownFeatures", serving.UnknownFeatures, InputPolicies.UnknownFeatures),
+            ("$.serving.nonFinite", serving.NonFinite, InputPolicies.Values),
+            ("$.serving.unseenCategories", serving.UnseenCategories, InputPolicies.Values),
+        })
+        {
+            if (!allowed.Contains(value ?? ""))
+            {
+                Add(path, $"Unknown policy '{value}'; expected one of: {string.Join(", ", allowed)}.");
+            }
+        }
+
         if (!RolloutStrategies.All.Contains(spec.Rollout?.Strategy ?? ""))
         {
             Add("$.rollout.strategy", $"Unknown rollout strategy '{spec.Rollout?.Strategy}'; expected one of: {string.Join(", ", RolloutStrategies.All)}.");

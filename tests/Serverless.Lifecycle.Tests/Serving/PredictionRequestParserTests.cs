@@ -11,8 +11,10 @@ public sealed class PredictionRequestParserTests
 
     private const string Good = """{"tenure_months":3,"monthly_charges":95.5,"support_calls":4,"contract":"month-to-month","internet_service":"fiber","payment_method":"card"}""";
 
-    private static PredictionRequestParser.Result Parse(string json, int maxRows = 10) =>
-        PredictionRequestParser.Parse(JsonDocument.Parse(json).RootElement, Spec, maxRows);
+    private static PredictionRequestParser.Result Parse(string json, int maxRows = 10, ServingSpec? policy = null) =>
+        PredictionRequestParser.Parse(JsonDocument.Parse(json).RootElement, policy is null ? Spec : Spec with { Serving = policy }, maxRows);
+
+    private static string One(string from, string to) => $$"""{"instances":[{{Good.Replace(from, to, StringComparison.Ordinal)}}]}""";
 
     [Fact]
     public void Parse_ValidInstances_FillsTheColumns()
@@ -71,5 +73,48 @@ public sealed class PredictionRequestParserTests
         var result = Parse($$"""{"instances":[{{Good}}, 7]}""");
 
         Assert.Equal("instances[1]", Assert.Single(result.Errors).Key);
+    }
+
+    [Fact]
+    public void Parse_UnknownField_IsIgnoredByDefault_AndRefusedWhenThePolicySaysReject()
+    {
+        var json = One("\"support_calls\":4", "\"support_calls\":4,\"customer_id\":\"c-17\"");
+
+        var ignored = Parse(json);
+        var rejected = Parse(json, policy: new ServingSpec { UnknownFeatures = InputPolicies.Reject });
+
+        Assert.True(ignored.IsValid);
+        var error = Assert.Single(rejected.Errors);
+        Assert.Equal("instances[0].customer_id", error.Key);
+        Assert.Contains("unknownFeatures is reject", error.Value.Single(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"NaN\"")]
+    [InlineData("\"Infinity\"")]
+    [InlineData("\"-Infinity\"")]
+    [InlineData("1e300")]
+    public void Parse_NonFinite_IsRefusedByDefault_AndPassedWhenThePolicySaysPass(string value)
+    {
+        var json = One("\"monthly_charges\":95.5", $"\"monthly_charges\":{value}");
+
+        var rejected = Parse(json);
+        var passed = Parse(json, policy: new ServingSpec { NonFinite = InputPolicies.Pass });
+
+        Assert.Contains("not a finite number", Assert.Single(rejected.Errors["instances[0].monthly_charges"]), StringComparison.Ordinal);
+        Assert.True(passed.IsValid);
+        Assert.False(float.IsFinite(passed.Batch!.Numeric["monthly_charges"][0]));
+    }
+
+    [Fact]
+    public void Parse_UnseenCategory_PassesByDefault_AndIsRefusedWhenThePolicySaysReject()
+    {
+        var json = One("\"internet_service\":\"fiber\"", "\"internet_service\":\"satellite\"");
+
+        var passed = Parse(json);
+        var rejected = Parse(json, policy: new ServingSpec { UnseenCategories = InputPolicies.Reject });
+
+        Assert.Equal("satellite", passed.Batch!.Categorical["internet_service"][0]);
+        Assert.Contains("not one of the categories dsl, fiber, none", Assert.Single(rejected.Errors["instances[0].internet_service"]), StringComparison.Ordinal);
     }
 }

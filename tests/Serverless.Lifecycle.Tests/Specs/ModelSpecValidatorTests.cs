@@ -233,4 +233,16 @@ public sealed class ModelSpecValidatorTests
         var problem = Assert.Single(ProblemsOf(json));
         Assert.Contains($"for task {task}", problem.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_UnknownServingPolicy_NamesThePathAndTheChoices()
+    {
+        var json = Sample();
+        json["serving"] = new JsonObject { ["unknownFeatures"] = "drop", ["nonFinite"] = "pass" };
+
+        var problem = Assert.Single(ProblemsOf(json));
+
+        Assert.Equal("$.serving.unknownFeatures", problem.Path);
+        Assert.Contains("expected one of: reject, ignore", problem.Message, StringComparison.Ordinal);
+    }
 }
