@@ -4,9 +4,13 @@ using Serverless.Lifecycle.Api;
 
 namespace Serverless.Functions;
 
-/// <summary>Predictions and health: HTTP adapters over <see cref="PredictionApi"/>.</summary>
-public sealed class PredictionFunctions(PredictionApi api)
+/// <summary>Predictions, feedback and health: HTTP adapters over <see cref="PredictionApi"/> and <see cref="FeedbackApi"/>.</summary>
+public sealed class PredictionFunctions(PredictionApi api, FeedbackApi feedback)
 {
+    [Function("Feedback")]
+    public Task<IResult> Feedback([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Feedback)] HttpRequest request, string name) =>
+        feedback.PostAsync(request, name, request.HttpContext.RequestAborted);
+
     [Function("Predict")]
     public Task<IResult> Predict([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Predict)] HttpRequest request, string name) =>
         api.PredictAsync(request, name, request.HttpContext.RequestAborted);

@@ -30,6 +30,7 @@ public static class LifecycleEndpoints
         api.MapGet(ApiRoutes.Audit, (string name, RegistryApi registry, CancellationToken ct) => registry.GetAuditAsync(name, ct));
         api.MapPost(ApiRoutes.Predict, (HttpRequest request, string name, PredictionApi predictions, CancellationToken ct) => predictions.PredictAsync(request, name, ct));
         api.MapPost(ApiRoutes.PredictVersion, (HttpRequest request, string name, string version, PredictionApi predictions, CancellationToken ct) => predictions.PredictVersionAsync(request, name, version, ct));
+        api.MapPost(ApiRoutes.Feedback, (HttpRequest request, string name, FeedbackApi feedback, CancellationToken ct) => feedback.PostAsync(request, name, ct));
         api.MapGet(ApiRoutes.Health, PredictionApi.Health);
         return app;
     }

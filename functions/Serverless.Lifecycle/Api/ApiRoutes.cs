@@ -26,6 +26,7 @@ public static class ApiRoutes
     public const string Audit = "models/{name}/audit";
     public const string Predict = "models/{name}/predict";
     public const string PredictVersion = "models/{name}/versions/{version}/predict";
+    public const string Feedback = "models/{name}/feedback";
     public const string Health = "health";
 
     /// <summary>Every (method, route) pair of the API.</summary>
@@ -52,6 +53,7 @@ public static class ApiRoutes
         ("GET", Audit),
         ("POST", Predict),
         ("POST", PredictVersion),
+        ("POST", Feedback),
         ("GET", Health),
     ];
 

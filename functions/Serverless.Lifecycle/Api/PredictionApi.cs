@@ -7,8 +7,11 @@ using Serverless.Lifecycle.Specs;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>POST /models/{name}/predict: scores instances with the champion.</summary>
-public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IOptions<ServingOptions> options)
+public sealed class PredictionApi(ModelServer server, ModelRegistry registry, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock)
 {
+    /// <summary>The route name prediction-log records of the JSON API carry.</summary>
+    public const string Route = "predict";
+
     public Task<IResult> PredictAsync(HttpRequest request, string name, CancellationToken cancellationToken)
     {
         // "churn" serves the champion; "churn@staging", "churn@v3" and "churn@3" pin an alias or a version.
@@ -25,6 +28,7 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IO
     private Task<IResult> ScoreAsync(HttpRequest request, string modelName, string reference, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
+        var started = clock.GetTimestamp();
         var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
         if (error is not null)
         {
@@ -57,12 +61,15 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, IO
             }
 
             var predictions = model.Onnx.Predict(parsed.Batch!);
+            var requestId = RequestIds.From(request);
+            var alias = ModelReference.IsVersion(reference) ? null : reference;
+            log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), model, alias, Route, parsed.Batch!, predictions, clock.GetElapsedTime(started).TotalMilliseconds));
             return ApiResults.Json(new
             {
                 model = modelName,
                 version = model.Version.Version,
-                alias = ModelReference.IsVersion(reference) ? null : reference,
-                requestId = Guid.NewGuid().ToString("N"),
+                alias,
+                requestId,
                 predictions = predictions.Select(p => Shape(model.Spec.Task, p, model.Onnx.Classes)),
             });
         }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Pipeline.Activities;
 using Serverless.Lifecycle.Registry;
@@ -25,6 +26,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PredictionLogOptions>().BindConfiguration(PredictionLogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<LifecycleStorage>();
@@ -33,10 +35,14 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<ModelArtifactStore>();
         services.AddSingleton<ModelServer>();
+        services.AddSingleton<PredictionLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<PredictionLog>());
 
         services.AddSingleton<RegistryApi>();
         services.AddSingleton<RunsApi>();
         services.AddSingleton<PredictionApi>();
+        services.AddSingleton<FeedbackStore>();
+        services.AddSingleton<FeedbackApi>();
 
         foreach (var type in PipelineTypes.Activities)
         {

@@ -6,13 +6,15 @@ public static class StorageNames
     public const string DatasetsContainer = "datasets";
     public const string RunsContainer = "runs";
     public const string ModelsContainer = "models";
+    public const string PredictionsContainer = "predictions";
 
     public const string SpecsTable = "ModelSpecs";
     public const string VersionsTable = "ModelVersions";
     public const string AliasesTable = "ModelAliases";
     public const string AuditTable = "AuditEvents";
     public const string DatasetsTable = "Datasets";
+    public const string FeedbackTable = "Feedback";
 
-    public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer];
-    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable];
+    public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer];
+    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable];
 }

@@ -70,6 +70,50 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.InRange(low, 0.0, 1.0);
         Assert.True(high > 0.5 && low < 0.5, $"high-risk {high}, low-risk {low}");
         Assert.True((bool)predictions[0]!["label"]!);
+
+        // The caller's request id is kept; the prediction log records both rows under it, off the request path.
+        var tagged = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{name}/predict") { Content = Json($$"""{"instances":[{{HighRisk}},{{LowRisk}}]}""") };
+        tagged.Headers.Add("X-Request-Id", "order-4711");
+        Assert.Equal("order-4711", (string)(await (await http.SendAsync(tagged)).Content.ReadFromJsonAsync<JsonObject>())!["requestId"]!);
+        var logged = await LoggedAsync(name, "order-4711", expected: 2);
+        Assert.Equal([0, 1], logged.Select(r => (int)r["row"]!).Order());
+        Assert.All(logged, r => Assert.Equal((1, "champion", "predict"), ((int)r["version"]!, (string)r["alias"]!, (string)r["route"]!)));
+        Assert.Equal("fiber", (string)logged.Single(r => (int)r["row"]! == 0)["inputs"]!["internet_service"]!);
+
+        // Ground truth for it, one item and then a batch; a bad item is refused with its field named and nothing stored.
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsync($"/api/models/{name}/feedback", Json("""{"requestId":"order-4711","row":0,"label":true}"""))).StatusCode);
+        var bad = await http.PostAsync($"/api/models/{name}/feedback", Json("""{"feedback":[{"requestId":"order-4711","row":1,"label":false},{"requestId":"order-4711","row":1,"label":"maybe"}]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("feedback[1].label", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var batch = await http.PostAsync($"/api/models/{name}/feedback", Json("""{"feedback":[{"requestId":"order-4711","row":1,"label":false}]}"""));
+        Assert.Equal(1, (int)(await batch.Content.ReadFromJsonAsync<JsonObject>())!["accepted"]!);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/models/no-such-model/feedback", Json("""{"requestId":"r","label":true}"""))).StatusCode);
+    }
+
+    /// <summary>The prediction-log records of one request, once the log has written them (it flushes every few seconds).</summary>
+    private static async Task<List<JsonNode>> LoggedAsync(string model, string requestId, int expected)
+    {
+        using var storage = Azurite.CreateStorage();
+        var container = storage.Container("predictions");
+        var records = new List<JsonNode>();
+        for (var attempt = 0; attempt < 60 && records.Count < expected; attempt++)
+        {
+            await Task.Delay(500);
+            records.Clear();
+            if (!(await container.ExistsAsync()).Value)
+            {
+                continue;
+            }
+
+            await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, model + "/", CancellationToken.None))
+            {
+                var text = (await container.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString();
+                records.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).Where(r => (string)r["requestId"]! == requestId));
+            }
+        }
+
+        Assert.Equal(expected, records.Count);
+        return records;
     }
 
     /// <summary>

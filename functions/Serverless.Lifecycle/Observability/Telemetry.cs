@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+
+namespace Serverless.Lifecycle.Observability;
+
+/// <summary>
+/// The product's metric names, in one place: dashboards and workbooks query exactly these.
+/// </summary>
+public static class TelemetryNames
+{
+    public const string Meter = "Serverless.Lifecycle";
+
+    /// <summary>Prediction-log records dropped because the buffer was full or storage refused them.</summary>
+    public const string PredictionLogDropped = "lifecycle.prediction_log.dropped";
+
+    /// <summary>Prediction-log records written to storage.</summary>
+    public const string PredictionLogWritten = "lifecycle.prediction_log.written";
+}
+
+/// <summary>The product's instruments, created once.</summary>
+public static class Telemetry
+{
+    public static readonly Meter Meter = new(TelemetryNames.Meter);
+
+    public static readonly Counter<long> PredictionLogDropped = Meter.CreateCounter<long>(TelemetryNames.PredictionLogDropped, "{record}", "Prediction-log records dropped");
+
+    public static readonly Counter<long> PredictionLogWritten = Meter.CreateCounter<long>(TelemetryNames.PredictionLogWritten, "{record}", "Prediction-log records written");
+}
