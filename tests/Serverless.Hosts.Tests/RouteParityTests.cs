@@ -57,11 +57,11 @@ public sealed class RouteParityTests
     }
 
     [Fact]
-    public void FunctionsApp_OnlyHealthIsAnonymous()
+    public void FunctionsApp_OnlyHealthRoutesAreAnonymous()
     {
         foreach (var (method, trigger) in FunctionHttpTriggers())
         {
-            var expected = trigger.Route == ApiRoutes.Health ? AuthorizationLevel.Anonymous : AuthorizationLevel.Function;
+            var expected = trigger.Route is ApiRoutes.Health or ApiRoutes.OipLive or ApiRoutes.OipReady ? AuthorizationLevel.Anonymous : AuthorizationLevel.Function;
             Assert.True(trigger.AuthLevel == expected, $"{method.Name} has auth level {trigger.AuthLevel}, expected {expected}");
         }
     }

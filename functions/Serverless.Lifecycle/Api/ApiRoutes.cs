@@ -27,6 +27,16 @@ public static class ApiRoutes
     public const string Predict = "models/{name}/predict";
     public const string PredictVersion = "models/{name}/versions/{version}/predict";
     public const string Feedback = "models/{name}/feedback";
+
+    // The Open Inference Protocol v2.
+    public const string OipInfer = "v2/models/{name}/infer";
+    public const string OipInferVersion = "v2/models/{name}/versions/{version}/infer";
+    public const string OipModel = "v2/models/{name}";
+    public const string OipModelVersion = "v2/models/{name}/versions/{version}";
+    public const string OipModelReady = "v2/models/{name}/ready";
+    public const string OipModelVersionReady = "v2/models/{name}/versions/{version}/ready";
+    public const string OipLive = "v2/health/live";
+    public const string OipReady = "v2/health/ready";
     public const string Health = "health";
 
     /// <summary>Every (method, route) pair of the API.</summary>
@@ -54,6 +64,14 @@ public static class ApiRoutes
         ("POST", Predict),
         ("POST", PredictVersion),
         ("POST", Feedback),
+        ("POST", OipInfer),
+        ("POST", OipInferVersion),
+        ("GET", OipModel),
+        ("GET", OipModelVersion),
+        ("GET", OipModelReady),
+        ("GET", OipModelVersionReady),
+        ("GET", OipLive),
+        ("GET", OipReady),
         ("GET", Health),
     ];
 

@@ -43,6 +43,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<PredictionApi>();
         services.AddSingleton<FeedbackStore>();
         services.AddSingleton<FeedbackApi>();
+        services.AddSingleton<OpenInferenceApi>();
 
         foreach (var type in PipelineTypes.Activities)
         {

@@ -88,6 +88,50 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         var batch = await http.PostAsync($"/api/models/{name}/feedback", Json("""{"feedback":[{"requestId":"order-4711","row":1,"label":false}]}"""));
         Assert.Equal(1, (int)(await batch.Content.ReadFromJsonAsync<JsonObject>())!["accepted"]!);
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/models/no-such-model/feedback", Json("""{"requestId":"r","label":true}"""))).StatusCode);
+
+        await OpenInferenceProtocolAsync(http, name);
+    }
+
+    /// <summary>The Open Inference Protocol v2 routes on a binary champion: shapes per the protocol, errors as {"error"}.</summary>
+    private static async Task OpenInferenceProtocolAsync(HttpClient http, string name)
+    {
+        const string Tensors = """
+            {"name":"tenure_months","shape":[2],"datatype":"INT64","data":[2,65]},
+            {"name":"monthly_charges","shape":[2,1],"datatype":"FP32","data":[[105],[25]]},
+            {"name":"support_calls","shape":[2],"datatype":"FP32","data":[5,0]},
+            {"name":"contract","shape":[2],"datatype":"BYTES","data":["month-to-month","two-year"]},
+            {"name":"internet_service","shape":[2],"datatype":"BYTES","data":["fiber","none"]},
+            {"name":"payment_method","shape":[2],"datatype":"BYTES","data":["electronic-check","card"]}
+            """;
+        var infer = await http.PostAsync($"/api/v2/models/{name}/infer", Json($$"""{"id":"oip-1","inputs":[{{Tensors}}],"outputs":[{"name":"probability"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, infer.StatusCode);
+        var response = (await infer.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((name, "1", "oip-1"), ((string)response["model_name"]!, (string)response["model_version"]!, (string)response["id"]!));
+        var output = response["outputs"]!.AsArray().Single()!;
+        Assert.Equal(("probability", "FP32", 2), ((string)output["name"]!, (string)output["datatype"]!, (int)output["shape"]![0]!));
+        Assert.True((double)output["data"]![0]! > 0.5 && (double)output["data"]![1]! < 0.5, output.ToJsonString());
+
+        var pinned = await http.PostAsync($"/api/v2/models/{name}/versions/1/infer", Json($$"""{"inputs":[{{Tensors}}]}"""));
+        Assert.Equal(["label", "probability", "score"], (await pinned.Content.ReadFromJsonAsync<JsonObject>())!["outputs"]!.AsArray().Select(o => (string)o!["name"]!));
+
+        // A wrong shape gets a 400 in the protocol's error shape; the same model then answers a good request.
+        var bad = await http.PostAsync($"/api/v2/models/{name}/infer", Json($$"""{"inputs":[{{Tensors.Replace("\"shape\":[2],\"datatype\":\"INT64\"", "\"shape\":[3],\"datatype\":\"INT64\"", StringComparison.Ordinal)}}]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("shape [3] but 2 value(s)", (string)(await bad.Content.ReadFromJsonAsync<JsonObject>())!["error"]!, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync($"/api/v2/models/{name}/infer", Json($$"""{"inputs":[{{Tensors}}]}"""))).StatusCode);
+
+        var metadata = (await http.GetFromJsonAsync<JsonObject>($"/api/v2/models/{name}"))!;
+        Assert.Equal(("onnxruntime_onnx", "1"), ((string)metadata["platform"]!, (string)metadata["versions"]![0]!));
+        Assert.Equal(6, metadata["inputs"]!.AsArray().Count);
+        Assert.Equal("BYTES", (string)metadata["inputs"]!.AsArray().Single(i => (string)i!["name"]! == "contract")!["datatype"]!);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/v2/models/{name}/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/v2/models/{name}/versions/1/ready")).StatusCode);
+        var missing = await http.GetAsync($"/api/v2/models/{name}/versions/9/ready");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.NotNull((await missing.Content.ReadFromJsonAsync<JsonObject>())!["error"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/v2/models/no-such-model/ready")).StatusCode);
+        Assert.True((bool)(await http.GetFromJsonAsync<JsonObject>("/api/v2/health/live"))!["live"]!);
+        Assert.True((bool)(await http.GetFromJsonAsync<JsonObject>("/api/v2/health/ready"))!["ready"]!);
     }
 
     /// <summary>The prediction-log records of one request, once the log has written them (it flushes every few seconds).</summary>
@@ -156,6 +200,24 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         {
             Assert.True((double)predictions[0]!["value"]! > (double)predictions[1]!["value"]!, predictions.ToJsonString());
             Assert.Null(predictions[0]!["label"]);
+        }
+
+        // The same model through the Open Inference Protocol: the task's own output tensors.
+        var tensors = string.Join(",", spec["features"]!.AsArray().Select(f => (string)f!["type"]! == "numeric"
+            ? $$"""{"name":"{{f!["name"]}}","shape":[1],"datatype":"FP32","data":[3]}"""
+            : $$"""{"name":"{{f!["name"]}}","shape":[1],"datatype":"BYTES","data":["card"]}"""));
+        var infer = (await (await http.PostAsync($"/api/v2/models/{name}/infer", Json($$"""{"inputs":[{{tensors}}]}"""))).Content.ReadFromJsonAsync<JsonObject>())!;
+        var outputs = infer["outputs"]!.AsArray().ToDictionary(o => (string)o!["name"]!, o => o!);
+        if (task == "multiclass")
+        {
+            Assert.Equal([1, 3], outputs["probabilities"]["shape"]!.AsArray().Select(d => (int)d!));
+            Assert.Equal("BYTES", (string)outputs["label"]["datatype"]!);
+            var metadata = (await http.GetFromJsonAsync<JsonObject>($"/api/v2/models/{name}"))!;
+            Assert.Equal(["dsl", "fiber", "none"], metadata["parameters"]!["classes"]!.AsArray().Select(c => (string)c!).Order());
+        }
+        else
+        {
+            Assert.Equal(["value"], outputs.Keys);
         }
     }
 

@@ -1,0 +1,364 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Api;
+
+/// <summary>
+/// The Open Inference Protocol v2 (KServe, Triton, Seldon) under <c>/api/v2</c>: inference,
+/// model metadata and readiness, server liveness and readiness. One input tensor per feature
+/// (shape <c>[n]</c> or <c>[n, 1]</c>; FP32, FP64 or an integer type for numeric features,
+/// BYTES for categorical ones), checked with the same rules as the JSON route. Errors are
+/// <c>{"error": "..."}</c> as the protocol says.
+/// </summary>
+public sealed class OpenInferenceApi(ModelServer server, ModelRegistry registry, LifecycleStorage storage, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock)
+{
+    public const string Route = "v2/infer";
+    public const string Platform = "onnxruntime_onnx";
+
+    private static readonly HashSet<string> NumericTypes = new(StringComparer.Ordinal) { "FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64" };
+    private static readonly HashSet<string> IntegerTypes = new(StringComparer.Ordinal) { "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64" };
+
+    /// <summary>POST v2/models/{name}[/versions/{version}]/infer.</summary>
+    public Task<IResult> InferAsync(HttpRequest request, string name, string? version, CancellationToken cancellationToken) => HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = clock.GetTimestamp();
+        var (document, bodyError) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
+        if (bodyError is not null)
+        {
+            return bodyError is IStatusCodeHttpResult { StatusCode: { } status } ? Error(status, BodyProblem(status)) : Error(400, "The body is not valid JSON.");
+        }
+
+        using (document)
+        {
+            var model = await server.GetAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+            var root = document!.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return Error(400, "Expected an inference request object with an 'inputs' array.");
+            }
+
+            string? id = null;
+            if (root.TryGetProperty("id", out var idElement))
+            {
+                if (idElement.ValueKind != JsonValueKind.String)
+                {
+                    return Error(400, "'id' must be a string.");
+                }
+
+                id = idElement.GetString();
+            }
+
+            var (batch, problem) = ReadInputs(root, model.Spec, options.Value.MaxBatchRows);
+            if (batch is null)
+            {
+                return Error(400, problem!);
+            }
+
+            var (requested, outputProblem) = RequestedOutputs(root, model.Spec.Task);
+            if (outputProblem is not null)
+            {
+                return Error(400, outputProblem);
+            }
+
+            var predictions = model.Onnx.Predict(batch);
+            var alias = version is null ? ReservedAliases.Champion : ModelReference.IsVersion(version) ? null : version;
+            var requestId = RequestIds.From(request, RequestIds.IsValid(id) ? id : null);
+            log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), model, alias, Route, batch, predictions, clock.GetElapsedTime(started).TotalMilliseconds));
+            return Results.Json(
+                new InferenceResponse(model.Version.Model, model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), id, Outputs(model, predictions, requested)),
+                OipJson);
+        }
+    });
+
+    /// <summary>GET v2/models/{name}[/versions/{version}]: inputs and outputs with their datatypes and shapes.</summary>
+    public Task<IResult> MetadataAsync(string name, string? version, CancellationToken cancellationToken) => HandleAsync(async () =>
+    {
+        var model = await server.GetAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+        var versions = (await registry.ListVersionsAsync(name, cancellationToken)).Where(v => v.Status == ModelVersionStatus.Ready)
+            .Select(v => v.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var inputs = model.Spec.Features.Select(f => new TensorMetadata(f.Name, f.IsNumeric ? "FP32" : "BYTES", [-1])).ToList();
+        var outputs = OutputMetadata(model);
+        var parameters = new Dictionary<string, object>(StringComparer.Ordinal) { ["task"] = model.Spec.Task, ["version"] = model.Version.Version };
+        if (model.Onnx.Classes.Count > 0)
+        {
+            parameters["classes"] = model.Onnx.Classes;
+        }
+
+        return Results.Json(new ModelMetadata(name, versions, Platform, inputs, outputs, parameters), OipJson);
+    });
+
+    /// <summary>GET v2/models/{name}[/versions/{version}]/ready: 200 when the version is loaded and can score; a 4xx with the reason otherwise.</summary>
+    public Task<IResult> ReadyAsync(string name, string? version, CancellationToken cancellationToken) => HandleAsync(async () =>
+    {
+        var model = await server.GetAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+        return Results.Json(new { name, version = model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ready = true }, OipJson);
+    });
+
+    /// <summary>GET v2/health/live: the process answers.</summary>
+    public static IResult Live() => Results.Json(new { live = true }, OipJson);
+
+    /// <summary>GET v2/health/ready: 200 when storage (registry and artifacts) answers within a few seconds, 503 otherwise.</summary>
+    public async Task<IResult> ServerReadyAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await storage.EnsureCreatedAsync(timeout.Token);
+            await registry.ListSpecsAsync(timeout.Token);
+            return Results.Json(new { ready = true }, OipJson);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return Results.Json(new { ready = false, error = $"Storage is not reachable: {ex.Message}" }, OipJson, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static readonly JsonSerializerOptions OipJson = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+    };
+
+    private static string BodyProblem(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => $"The body is larger than {RequestBodies.MaxJsonBytes} bytes.",
+        StatusCodes.Status415UnsupportedMediaType => "Send the inference request as application/json.",
+        _ => "The body is not valid JSON.",
+    };
+
+    private static IResult Error(int status, string message) => Results.Json(new { error = message }, OipJson, statusCode: status);
+
+    private async Task<IResult> HandleAsync(Func<Task<IResult>> endpoint)
+    {
+        try
+        {
+            return await endpoint();
+        }
+        catch (Exception ex) when (ex is ModelNotFoundException or ModelVersionNotFoundException)
+        {
+            return Error(StatusCodes.Status404NotFound, ex.Message);
+        }
+        catch (AliasNotFoundException ex)
+        {
+            if (await registry.TryGetSpecAsync(ex.Model, CancellationToken.None) is null)
+            {
+                return Error(StatusCodes.Status404NotFound, $"Model '{ex.Model}' is not registered.");
+            }
+
+            return Error(StatusCodes.Status404NotFound, ex.Alias == ReservedAliases.Champion ? $"Model '{ex.Model}' has no champion yet: no version has passed the gate." : ex.Message);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Error(StatusCodes.Status409Conflict, ex.Message);
+        }
+    }
+
+    /// <summary>One tensor per feature, all with the same number of rows; the first problem found is the error.</summary>
+    public static (FeatureBatch? Batch, string? Problem) ReadInputs(JsonElement root, ModelSpec spec, int maxRows)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!root.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() == 0)
+        {
+            return (null, "'inputs' is required: an array with one tensor per feature.");
+        }
+
+        var tensors = new Dictionary<string, (JsonElement Tensor, List<JsonElement> Data)>(StringComparer.Ordinal);
+        var rows = -1;
+        foreach (var (tensor, index) in inputs.EnumerateArray().Select((t, i) => (t, i)))
+        {
+            var where = $"inputs[{index}]";
+            if (tensor.ValueKind != JsonValueKind.Object || !tensor.TryGetProperty("name", out var nameElement) || nameElement.ValueKind != JsonValueKind.String)
+            {
+                return (null, $"{where}: expected a tensor object with a 'name'.");
+            }
+
+            var name = nameElement.GetString()!;
+            where = $"input '{name}'";
+            var feature = spec.Features.FirstOrDefault(f => f.Name == name);
+            if (feature is null)
+            {
+                if (spec.Serving.UnknownFeatures == InputPolicies.Reject)
+                {
+                    return (null, $"{where} is not a feature of this model, and serving.unknownFeatures is reject.");
+                }
+
+                continue;
+            }
+
+            if (tensors.ContainsKey(name))
+            {
+                return (null, $"{where} is given twice.");
+            }
+
+            if (!tensor.TryGetProperty("datatype", out var datatype) || datatype.ValueKind != JsonValueKind.String)
+            {
+                return (null, $"{where} has no 'datatype'.");
+            }
+
+            var type = datatype.GetString()!;
+            if (feature.IsNumeric ? !NumericTypes.Contains(type) : type != "BYTES")
+            {
+                return (null, $"{where} has datatype {type}; the {feature.Type} feature takes {(feature.IsNumeric ? "FP32, FP64 or an integer type" : "BYTES")}.");
+            }
+
+            if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array
+                || shape.EnumerateArray().Any(d => d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var n) || n < 0))
+            {
+                return (null, $"{where} needs a 'shape' of non-negative integers.");
+            }
+
+            var dims = shape.EnumerateArray().Select(d => d.GetInt64()).ToArray();
+            if (dims.Length is < 1 or > 2 || (dims.Length == 2 && dims[1] != 1))
+            {
+                return (null, $"{where} has shape [{string.Join(", ", dims)}]; a feature tensor is [n] or [n, 1].");
+            }
+
+            if (!tensor.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+            {
+                return (null, $"{where} has no 'data' array.");
+            }
+
+            var values = new List<JsonElement>();
+            Flatten(data, values);
+            if (values.Count != dims[0])
+            {
+                return (null, $"{where} has shape [{string.Join(", ", dims)}] but {values.Count} value(s).");
+            }
+
+            if (rows >= 0 && dims[0] != rows)
+            {
+                return (null, $"{where} has {dims[0]} row(s); the other inputs have {rows}.");
+            }
+
+            rows = (int)Math.Min(dims[0], int.MaxValue);
+            if (IntegerTypes.Contains(type) && values.FirstOrDefault(v => v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out _)) is { ValueKind: not JsonValueKind.Undefined } notInteger)
+            {
+                return (null, $"{where} is {type} but holds {notInteger.GetRawText()}.");
+            }
+
+            tensors[name] = (tensor, values);
+        }
+
+        var missing = spec.Features.Where(f => !tensors.ContainsKey(f.Name)).Select(f => f.Name).ToList();
+        if (missing.Count > 0)
+        {
+            return (null, $"Missing input(s) {string.Join(", ", missing)}: one tensor per feature is required.");
+        }
+
+        if (rows == 0)
+        {
+            return (null, "The inputs have no rows.");
+        }
+
+        if (rows > maxRows)
+        {
+            return (null, $"{rows} rows exceed the limit of {maxRows} per request.");
+        }
+
+        var batch = new FeatureBatch(spec, rows);
+        foreach (var feature in spec.Features)
+        {
+            var values = tensors[feature.Name].Data;
+            for (var row = 0; row < rows; row++)
+            {
+                if (FeatureValues.Set(batch, feature, row, values[row], spec.Serving) is { } problem)
+                {
+                    return (null, $"input '{feature.Name}', row {row}: {problem}");
+                }
+            }
+        }
+
+        return (batch, null);
+    }
+
+    private static void Flatten(JsonElement data, List<JsonElement> values)
+    {
+        foreach (var item in data.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Array)
+            {
+                Flatten(item, values);
+            }
+            else
+            {
+                values.Add(item);
+            }
+        }
+    }
+
+    /// <summary>The output names of a task, as this API returns them.</summary>
+    public static IReadOnlyList<string> OutputNames(string task) => task switch
+    {
+        ModelTasks.Multiclass => ["label", "probability", "probabilities"],
+        ModelTasks.Regression => ["value"],
+        _ => ["label", "probability", "score"],
+    };
+
+    private static (HashSet<string>? Requested, string? Problem) RequestedOutputs(JsonElement root, string task)
+    {
+        if (!root.TryGetProperty("outputs", out var outputs))
+        {
+            return (null, null);
+        }
+
+        var known = OutputNames(task);
+        var requested = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var output in outputs.ValueKind == JsonValueKind.Array ? outputs.EnumerateArray().ToList() : [])
+        {
+            var name = output.ValueKind == JsonValueKind.Object && output.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : null;
+            if (name is null || !known.Contains(name))
+            {
+                return (null, $"Unknown output {(name is null ? output.GetRawText() : $"'{name}'")}; this model has: {string.Join(", ", known)}.");
+            }
+
+            requested.Add(name);
+        }
+
+        return (requested, null);
+    }
+
+    private static List<TensorMetadata> OutputMetadata(LoadedModel model) => model.Spec.Task switch
+    {
+        ModelTasks.Multiclass => [new("label", "BYTES", [-1]), new("probability", "FP32", [-1]), new("probabilities", "FP32", [-1, model.Onnx.Classes.Count])],
+        ModelTasks.Regression => [new("value", "FP32", [-1])],
+        _ => [new("label", "BOOL", [-1]), new("probability", "FP32", [-1]), new("score", "FP32", [-1])],
+    };
+
+    private static List<OutputTensor> Outputs(LoadedModel model, IReadOnlyList<ModelPrediction> predictions, HashSet<string>? requested)
+    {
+        long n = predictions.Count;
+        var all = model.Spec.Task switch
+        {
+            ModelTasks.Multiclass => new List<OutputTensor>
+            {
+                new("label", [n], "BYTES", predictions.Select(p => (object)p.Class!).ToList()),
+                new("probability", [n], "FP32", predictions.Select(p => (object)p.Probability).ToList()),
+                new("probabilities", [n, model.Onnx.Classes.Count], "FP32", predictions.SelectMany(p => p.Probabilities!).Select(v => (object)v).ToList()),
+            },
+            ModelTasks.Regression => [new("value", [n], "FP32", predictions.Select(p => (object)p.Score).ToList())],
+            _ =>
+            [
+                new("label", [n], "BOOL", predictions.Select(p => (object)p.Label).ToList()),
+                new("probability", [n], "FP32", predictions.Select(p => (object)p.Probability).ToList()),
+                new("score", [n], "FP32", predictions.Select(p => (object)p.Score).ToList()),
+            ],
+        };
+        return requested is null || requested.Count == 0 ? all : all.Where(o => requested.Contains(o.Name)).ToList();
+    }
+
+    private sealed record TensorMetadata(string Name, string Datatype, long[] Shape);
+
+    private sealed record ModelMetadata(string Name, IReadOnlyList<string> Versions, string Platform, IReadOnlyList<TensorMetadata> Inputs, IReadOnlyList<TensorMetadata> Outputs, IReadOnlyDictionary<string, object> Parameters);
+
+    private sealed record OutputTensor(string Name, long[] Shape, string Datatype, IReadOnlyList<object> Data);
+
+    private sealed record InferenceResponse(string ModelName, string ModelVersion, string? Id, IReadOnlyList<OutputTensor> Outputs);
+}
