@@ -1,6 +1,7 @@
 using System.Net;
 using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Training;
 
 namespace Serverless.Laptop;
@@ -28,6 +29,9 @@ public static class LaptopHostExtensions
         builder.Services.AddSingleton<DurableTaskFrameworkHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableTaskFrameworkHost>());
         builder.Services.AddSingleton<IPipelineClient, TaskHubPipelineClient>();
+
+        // Azure scores batch files on an Event Grid blob trigger; laptop mode polls for them.
+        builder.Services.AddHostedService<BatchInputWatcher>();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         return builder;

@@ -36,7 +36,8 @@ public sealed class OpenInferenceApi(ModelServer server, ModelRegistry registry,
 
         using (document)
         {
-            var model = await server.GetAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+            using var lease = await server.AcquireAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+            var model = lease.Model;
             var root = document!.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -79,7 +80,8 @@ public sealed class OpenInferenceApi(ModelServer server, ModelRegistry registry,
     /// <summary>GET v2/models/{name}[/versions/{version}]: inputs and outputs with their datatypes and shapes.</summary>
     public Task<IResult> MetadataAsync(string name, string? version, CancellationToken cancellationToken) => HandleAsync(async () =>
     {
-        var model = await server.GetAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+        using var lease = await server.AcquireAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+        var model = lease.Model;
         var versions = (await registry.ListVersionsAsync(name, cancellationToken)).Where(v => v.Status == ModelVersionStatus.Ready)
             .Select(v => v.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
         var inputs = model.Spec.Features.Select(f => new TensorMetadata(f.Name, f.IsNumeric ? "FP32" : "BYTES", [-1])).ToList();
@@ -96,7 +98,8 @@ public sealed class OpenInferenceApi(ModelServer server, ModelRegistry registry,
     /// <summary>GET v2/models/{name}[/versions/{version}]/ready: 200 when the version is loaded and can score; a 4xx with the reason otherwise.</summary>
     public Task<IResult> ReadyAsync(string name, string? version, CancellationToken cancellationToken) => HandleAsync(async () =>
     {
-        var model = await server.GetAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+        using var lease = await server.AcquireAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
+        var model = lease.Model;
         return Results.Json(new { name, version = model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ready = true }, OipJson);
     });
 

@@ -37,10 +37,10 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, Pr
 
         using (document)
         {
-            LoadedModel model;
+            ModelLease lease;
             try
             {
-                model = await server.GetAsync(modelName, reference, cancellationToken);
+                lease = await server.AcquireAsync(modelName, reference, cancellationToken);
             }
             catch (AliasNotFoundException)
             {
@@ -54,6 +54,8 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, Pr
                 return ApiResults.Conflict(ex.Message);
             }
 
+            using var held = lease;
+            var model = lease.Model;
             var parsed = PredictionRequestParser.Parse(document!.RootElement, model.Spec, options.Value.MaxBatchRows);
             if (!parsed.IsValid)
             {

@@ -26,6 +26,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BatchScoringOptions>().BindConfiguration(BatchScoringOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PredictionLogOptions>().BindConfiguration(PredictionLogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -44,6 +45,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<FeedbackStore>();
         services.AddSingleton<FeedbackApi>();
         services.AddSingleton<OpenInferenceApi>();
+        services.AddSingleton<BatchScorer>();
 
         foreach (var type in PipelineTypes.Activities)
         {

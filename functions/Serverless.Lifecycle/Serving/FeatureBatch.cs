@@ -43,22 +43,28 @@ public sealed class FeatureBatch
     /// <summary>Missing categorical values are the empty string (an unseen category to the one-hot encoder).</summary>
     public void SetCategorical(string feature, int row, string value) => categorical[feature][row] = value;
 
+    /// <summary>Copies row <paramref name="row"/> into row <paramref name="targetRow"/> of <paramref name="target"/> (a batch of the same spec).</summary>
+    public void CopyRowTo(int row, FeatureBatch target, int targetRow)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        foreach (var (name, values) in numeric)
+        {
+            target.numeric[name][targetRow] = values[row];
+        }
+
+        foreach (var (name, values) in categorical)
+        {
+            target.categorical[name][targetRow] = values[row];
+        }
+    }
+
     /// <summary>A one-row batch with a copy of row <paramref name="row"/>.</summary>
     public FeatureBatch Row(int row)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(row);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, Rows);
         var one = new FeatureBatch(spec, 1);
-        foreach (var (name, values) in numeric)
-        {
-            one.numeric[name][0] = values[row];
-        }
-
-        foreach (var (name, values) in categorical)
-        {
-            one.categorical[name][0] = values[row];
-        }
-
+        CopyRowTo(row, one, 0);
         return one;
     }
 }

@@ -5,59 +5,84 @@ using Serverless.Lifecycle.Specs;
 namespace Serverless.Lifecycle.Serving;
 
 /// <summary>
-/// Reads one JSON value of a feature into a <see cref="FeatureBatch"/> under the spec's serving
-/// policies. Shared by the JSON route and the Open Inference Protocol route, so both accept and
-/// refuse exactly the same values with the same words.
+/// Reads one value of a feature into a <see cref="FeatureBatch"/> under the spec's serving
+/// policies. Shared by the JSON route, the Open Inference Protocol route (JSON values) and batch
+/// scoring (CSV fields), so all of them accept and refuse the same values with the same words.
 /// </summary>
 public static class FeatureValues
 {
-    /// <summary>Sets the value, or returns why it cannot be scored (and sets nothing).</summary>
+    /// <summary>Sets a JSON value, or returns why it cannot be scored (and sets nothing).</summary>
     public static string? Set(FeatureBatch batch, FeatureSpec feature, int row, JsonElement value, ServingSpec policy)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(feature);
-        ArgumentNullException.ThrowIfNull(policy);
         if (feature.IsNumeric)
         {
-            float number;
-            switch (value.ValueKind)
+            return value.ValueKind switch
             {
-                case JsonValueKind.Null:
-                    batch.SetNumeric(feature.Name, row, float.NaN);
-                    return null;
-                case JsonValueKind.Number:
-                    number = value.TryGetDouble(out var parsed) ? (float)parsed : float.NaN;
-                    break;
-                case JsonValueKind.String when value.GetString() is "NaN" or "Infinity" or "-Infinity":
-                    number = float.Parse(value.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture);
-                    break;
-                default:
-                    return $"Expected a number, got {Describe(value.ValueKind)}.";
-            }
-
-            if (!float.IsFinite(number) && policy.NonFinite != InputPolicies.Pass)
-            {
-                var what = value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'" : "A number outside the range of a 32-bit float";
-                return $"{what} is not a finite number, and serving.nonFinite is {policy.NonFinite}.";
-            }
-
-            batch.SetNumeric(feature.Name, row, number);
-            return null;
+                JsonValueKind.Null => SetNumber(batch, feature, row, float.NaN, null, policy),
+                JsonValueKind.Number => SetNumber(batch, feature, row, value.TryGetDouble(out var parsed) ? (float)parsed : float.NaN, null, policy),
+                JsonValueKind.String when value.GetString() is "NaN" or "Infinity" or "-Infinity" => SetNumber(batch, feature, row, Literal(value.GetString()!), value.GetString(), policy),
+                _ => $"Expected a number, got {Describe(value.ValueKind)}.",
+            };
         }
 
-        string category;
-        switch (value.ValueKind)
+        return value.ValueKind switch
         {
-            case JsonValueKind.Null:
-                category = "";
-                break;
-            case JsonValueKind.String:
-                category = value.GetString()!;
-                break;
-            default:
-                return $"Expected a string category, got {Describe(value.ValueKind)}.";
+            JsonValueKind.Null => SetCategory(batch, feature, row, "", policy),
+            JsonValueKind.String => SetCategory(batch, feature, row, value.GetString()!, policy),
+            _ => $"Expected a string category, got {Describe(value.ValueKind)}.",
+        };
+    }
+
+    /// <summary>
+    /// Sets a CSV field (batch scoring): empty is missing; numbers in invariant culture, with
+    /// "NaN", "Infinity" and "-Infinity" under the non-finite policy.
+    /// </summary>
+    public static string? SetText(FeatureBatch batch, FeatureSpec feature, int row, string text, ServingSpec policy)
+    {
+        ArgumentNullException.ThrowIfNull(feature);
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        if (!feature.IsNumeric)
+        {
+            return SetCategory(batch, feature, row, trimmed, policy);
         }
 
+        if (trimmed.Length == 0)
+        {
+            return SetNumber(batch, feature, row, float.NaN, null, policy);
+        }
+
+        if (trimmed is "NaN" or "Infinity" or "-Infinity")
+        {
+            return SetNumber(batch, feature, row, Literal(trimmed), trimmed, policy);
+        }
+
+        return double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            ? SetNumber(batch, feature, row, (float)number, null, policy)
+            : $"Expected a number, got '{trimmed}'.";
+    }
+
+    /// <summary>A missing number is NaN (written null or empty); <paramref name="literal"/> is set when the value was spelled NaN or Infinity.</summary>
+    private static string? SetNumber(FeatureBatch batch, FeatureSpec feature, int row, float number, string? literal, ServingSpec policy)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(policy);
+        var missing = float.IsNaN(number) && literal is null;
+        if (!missing && !float.IsFinite(number) && policy.NonFinite != InputPolicies.Pass)
+        {
+            var what = literal is null ? "A number outside the range of a 32-bit float" : $"'{literal}'";
+            return $"{what} is not a finite number, and serving.nonFinite is {policy.NonFinite}.";
+        }
+
+        batch.SetNumeric(feature.Name, row, number);
+        return null;
+    }
+
+    private static string? SetCategory(FeatureBatch batch, FeatureSpec feature, int row, string category, ServingSpec policy)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(policy);
         if (category.Length > 0 && policy.UnseenCategories == InputPolicies.Reject && feature.Categories is { } categories && !categories.Contains(category, StringComparer.Ordinal))
         {
             return $"'{category}' is not one of the categories {string.Join(", ", categories)}, and serving.unseenCategories is reject.";
@@ -66,6 +91,8 @@ public static class FeatureValues
         batch.SetCategorical(feature.Name, row, category);
         return null;
     }
+
+    private static float Literal(string text) => float.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     public static string Describe(JsonValueKind kind) => kind switch
     {

@@ -9,29 +9,71 @@ namespace Serverless.Lifecycle.Serving;
 public sealed record LoadedModel(ModelVersion Version, ModelSpec Spec, OnnxModel Onnx);
 
 /// <summary>
+/// A loaded model held for one request. While any lease is open the session stays alive, even
+/// if its last alias moves away meanwhile; dispose the lease when scoring is done.
+/// </summary>
+public sealed class ModelLease : IDisposable
+{
+    private readonly ModelServer.Session session;
+    private int released;
+
+    internal ModelLease(ModelServer.Session session) => this.session = session;
+
+    public LoadedModel Model => session.Model;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref released, 1) == 0)
+        {
+            session.Release();
+        }
+    }
+}
+
+/// <summary>
 /// Resolves model references and holds one loaded session per (model, version), created on
-/// first use and shared by all requests. Alias resolutions are cached for a few seconds.
+/// first use, warmed up, and shared by all requests. Alias resolutions are cached for a few
+/// seconds. A session is retired when no cached reference points at it any more (its last
+/// alias moved, and version pins went unused for a while); it is disposed once its in-flight
+/// requests have released their leases, so an alias move fails no request.
 /// </summary>
 public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artifacts, IOptions<ServingOptions> options, TimeProvider clock) : IDisposable
 {
-    private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<LoadedModel>>> sessions = new();
-    private readonly ConcurrentDictionary<(string Model, string Alias), (ModelVersion Version, DateTimeOffset Expires)> aliases = new();
+    private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<Session>>> sessions = new();
+    private readonly ConcurrentDictionary<(string Model, string Reference), (ModelVersion Version, DateTimeOffset Expires)> references = new();
+    private readonly Lock retireLock = new();
 
-    /// <summary>Resolves <paramref name="reference"/> (alias or version) and returns the loaded model.</summary>
-    public async Task<LoadedModel> GetAsync(string model, string reference, CancellationToken cancellationToken)
+    /// <summary>The versions with a live session, for diagnostics and tests.</summary>
+    public IReadOnlyList<(string Model, int Version)> Loaded =>
+        sessions.Where(s => s.Value.IsValueCreated && s.Value.Value.IsCompletedSuccessfully).Select(s => s.Key).Order().ToList();
+
+    /// <summary>Resolves <paramref name="reference"/> (alias or version) and leases its loaded model; dispose the lease after scoring.</summary>
+    public async Task<ModelLease> AcquireAsync(string model, string reference, CancellationToken cancellationToken)
     {
-        var version = await ResolveAsync(model, reference, cancellationToken);
-        var key = (model, version.Version);
-        var lazy = sessions.GetOrAdd(key, k => new Lazy<Task<LoadedModel>>(() => LoadAsync(version)));
-        try
+        while (true)
         {
-            return await lazy.Value.WaitAsync(cancellationToken);
-        }
-        catch (Exception) when (lazy.Value.IsFaulted)
-        {
-            // A failed load is not cached: the next request tries again.
-            sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<LoadedModel>>>(key, lazy));
-            throw;
+            var version = await ResolveAsync(model, reference, cancellationToken);
+            var key = (model, version.Version);
+            var lazy = sessions.GetOrAdd(key, k => new Lazy<Task<Session>>(() => LoadAsync(version)));
+            Session session;
+            try
+            {
+                session = await lazy.Value.WaitAsync(cancellationToken);
+            }
+            catch (Exception) when (lazy.Value.IsFaulted)
+            {
+                // A failed load is not cached: the next request tries again.
+                sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy));
+                throw;
+            }
+
+            if (session.TryAcquire())
+            {
+                return new ModelLease(session);
+            }
+
+            // Retired and disposed between the lookup and the lease: resolve again.
+            sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy));
         }
     }
 
@@ -41,7 +83,7 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
         {
             if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             {
-                lazy.Value.Result.Onnx.Dispose();
+                lazy.Value.Result.Retire();
             }
         }
 
@@ -51,7 +93,7 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
     private async Task<ModelVersion> ResolveAsync(string model, string reference, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        if (aliases.TryGetValue((model, reference), out var cached) && cached.Expires > now)
+        if (references.TryGetValue((model, reference), out var cached) && cached.Expires > now)
         {
             return cached.Version;
         }
@@ -67,11 +109,37 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
             throw new ModelVersionNotFoundException(model, version.Version);
         }
 
-        aliases[(model, reference)] = (version, now.AddSeconds(options.Value.AliasCacheSeconds));
+        references[(model, reference)] = (version, now.AddSeconds(options.Value.AliasCacheSeconds));
+        RetireUnreferenced(now);
         return version;
     }
 
-    private async Task<LoadedModel> LoadAsync(ModelVersion version)
+    /// <summary>
+    /// Forgets references unused for <see cref="ServingOptions.IdleSessionSeconds"/> past their
+    /// expiry, then retires every session no remaining reference points at.
+    /// </summary>
+    private void RetireUnreferenced(DateTimeOffset now)
+    {
+        lock (retireLock)
+        {
+            var idle = TimeSpan.FromSeconds(options.Value.IdleSessionSeconds);
+            foreach (var stale in references.Where(r => r.Value.Expires + idle < now).ToList())
+            {
+                references.TryRemove(stale);
+            }
+
+            var referenced = references.Values.Select(r => (r.Version.Model, r.Version.Version)).ToHashSet();
+            foreach (var (key, lazy) in sessions.Where(s => !referenced.Contains(s.Key) && s.Value.IsValueCreated && s.Value.Value.IsCompletedSuccessfully).ToList())
+            {
+                if (sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy)))
+                {
+                    lazy.Value.Result.Retire();
+                }
+            }
+        }
+    }
+
+    private async Task<Session> LoadAsync(ModelVersion version)
     {
         var card = await artifacts.ReadCardAsync(version, CancellationToken.None);
         var bytes = await artifacts.ReadModelAsync(version, CancellationToken.None);
@@ -85,6 +153,70 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
         }
 
         onnx.Predict(warmup);
-        return new LoadedModel(version, card.Spec, onnx);
+        return new Session(new LoadedModel(version, card.Spec, onnx));
+    }
+
+    /// <summary>One loaded version with its count of open leases.</summary>
+    internal sealed class Session(LoadedModel model)
+    {
+        private readonly Lock gate = new();
+        private int leases;
+        private bool retired;
+        private bool disposed;
+
+        public LoadedModel Model { get; } = model;
+
+        public bool IsDisposed
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return disposed;
+                }
+            }
+        }
+
+        public bool TryAcquire()
+        {
+            lock (gate)
+            {
+                if (disposed)
+                {
+                    return false;
+                }
+
+                leases++;
+                return true;
+            }
+        }
+
+        public void Release()
+        {
+            lock (gate)
+            {
+                leases--;
+                DisposeIfDone();
+            }
+        }
+
+        /// <summary>No new leases are wanted; the session goes as soon as the open ones are released.</summary>
+        public void Retire()
+        {
+            lock (gate)
+            {
+                retired = true;
+                DisposeIfDone();
+            }
+        }
+
+        private void DisposeIfDone()
+        {
+            if (retired && leases == 0 && !disposed)
+            {
+                disposed = true;
+                Model.Onnx.Dispose();
+            }
+        }
     }
 }

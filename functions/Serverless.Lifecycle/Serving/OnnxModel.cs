@@ -66,6 +66,7 @@ public sealed class OnnxModel : IDisposable
     public IReadOnlyList<ModelPrediction> Predict(FeatureBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         var inputs = CreateInputs(batch, inputNames);
         try
         {
@@ -116,7 +117,14 @@ public sealed class OnnxModel : IDisposable
         }
     }
 
-    public void Dispose() => session.Dispose();
+    /// <summary>True once the session is released; scoring is then refused.</summary>
+    public bool IsDisposed { get; private set; }
+
+    public void Dispose()
+    {
+        IsDisposed = true;
+        session.Dispose();
+    }
 
     /// <summary>One [rows, 1] tensor per named input from the batch's columns; the caller disposes them.</summary>
     public static OrtValue[] CreateInputs(FeatureBatch batch, IReadOnlyList<string> inputNames)

@@ -7,6 +7,8 @@ public static class StorageNames
     public const string RunsContainer = "runs";
     public const string ModelsContainer = "models";
     public const string PredictionsContainer = "predictions";
+    public const string BatchInputContainer = "batch-input";
+    public const string BatchOutputContainer = "batch-output";
 
     public const string SpecsTable = "ModelSpecs";
     public const string VersionsTable = "ModelVersions";
@@ -15,6 +17,6 @@ public static class StorageNames
     public const string DatasetsTable = "Datasets";
     public const string FeedbackTable = "Feedback";
 
-    public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer];
+    public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer, BatchInputContainer, BatchOutputContainer];
     public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable];
 }

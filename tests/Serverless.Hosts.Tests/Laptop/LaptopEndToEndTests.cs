@@ -90,6 +90,19 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/models/no-such-model/feedback", Json("""{"requestId":"r","label":true}"""))).StatusCode);
 
         await OpenInferenceProtocolAsync(http, name);
+
+        // Batch scoring: a file dropped under batch-input/{model}/ is scored by the champion (laptop mode polls for it).
+        using var storage = Azurite.CreateStorage();
+        await storage.Blob(new Lifecycle.Storage.BlobPath("batch-input", $"{name}/today.csv")).UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(50, seed: 3)), overwrite: true);
+        var summary = storage.Blob(new Lifecycle.Storage.BlobPath("batch-output", $"{name}/today.summary.json"));
+        for (var attempt = 0; attempt < 60 && !(await summary.ExistsAsync()).Value; attempt++)
+        {
+            await Task.Delay(500);
+        }
+
+        var scored = JsonNode.Parse((await summary.DownloadContentAsync()).Value.Content.ToString())!;
+        Assert.True(scored["error"] is null, scored.ToJsonString());
+        Assert.Equal((50, 50, 1, $"batch-output/{name}/today.v1.csv"), ((int)scored["scored"]!, (int)scored["rows"]!, (int)scored["version"]!, (string)scored["output"]!));
     }
 
     /// <summary>The Open Inference Protocol v2 routes on a binary champion: shapes per the protocol, errors as {"error"}.</summary>

@@ -1,0 +1,72 @@
+using System.ComponentModel.DataAnnotations;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Serving;
+
+public sealed class BatchScoringOptions
+{
+    public const string SectionName = "BatchScoring";
+
+    /// <summary>How often laptop mode looks for new files in <c>batch-input</c> (Azure uses an Event Grid blob trigger instead).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// Laptop mode's stand-in for the Event Grid blob trigger: polls <c>batch-input</c> and scores
+/// every file whose summary is missing or was written for other bytes (the scorer decides by ETag).
+/// </summary>
+public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchScorer scorer, IOptions<BatchScoringOptions> options, TimeProvider clock, ILogger<BatchInputWatcher> logger) : BackgroundService
+{
+    private readonly Dictionary<string, string> done = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await storage.EnsureCreatedAsync(stoppingToken);
+                var container = storage.Container(StorageNames.BatchInputContainer);
+                await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, null, stoppingToken))
+                {
+                    var etag = blob.Properties.ETag?.ToString() ?? "";
+                    if (done.TryGetValue(blob.Name, out var seen) && seen == etag)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        var summary = await scorer.ScoreAsync(blob.Name, stoppingToken);
+                        LogScored(blob.Name, summary.Version, summary.Scored, summary.Rejected, summary.Error);
+                        done[blob.Name] = etag;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        LogFailed(ex, blob.Name);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+            {
+                LogPollFailed(ex);
+            }
+
+            await Task.Delay(options.Value.PollInterval, clock, stoppingToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Blob}: version {Version} scored {Scored} row(s), rejected {Rejected}. {Error}")]
+    private partial void LogScored(string blob, int? version, long scored, long rejected, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Batch {Blob} could not be scored; it is tried again on the next poll.")]
+    private partial void LogFailed(Exception exception, string blob);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list batch-input; trying again on the next poll.")]
+    private partial void LogPollFailed(Exception exception);
+}

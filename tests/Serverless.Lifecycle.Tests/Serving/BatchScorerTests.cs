@@ -1,0 +1,126 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+using Serverless.Lifecycle.Tests.Training;
+using Serverless.Tests;
+using Serverless.Trainer;
+
+namespace Serverless.Lifecycle.Tests.Serving;
+
+public sealed class BatchScorerTests : IAsyncLifetime
+{
+    private readonly LifecycleStorage storage = Azurite.CreateStorage();
+    private readonly string model = Azurite.UniqueModelName("batch");
+    private ModelRegistry registry = null!;
+    private ModelSpec spec = null!;
+    private byte[] onnx = null!;
+    private string testCsv = null!;
+
+    public async Task InitializeAsync()
+    {
+        registry = new ModelRegistry(storage, TimeProvider.System);
+        using var data = new TrainingData(rows: 600);
+        spec = data.Spec with { Name = model };
+        onnx = TabularTrainer.Train(spec, data.Train, data.Validation).Onnx;
+        testCsv = await File.ReadAllTextAsync(data.Test);
+        await registry.PutSpecAsync(spec, "test", CancellationToken.None);
+    }
+
+    public Task DisposeAsync()
+    {
+        storage.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private BatchScorer Scorer() => new(
+        storage,
+        new ModelServer(registry, new ModelArtifactStore(storage), Options.Create(new ServingOptions()), TimeProvider.System),
+        TimeProvider.System);
+
+    private async Task ChampionAsync()
+    {
+        var version = await ServedVersions.RegisterAsync(storage, registry, spec, onnx);
+        await registry.SetAliasAsync(model, ReservedAliases.Champion, version.Version, null, "test", null, CancellationToken.None);
+    }
+
+    private async Task<string> UploadAsync(string name, string csv)
+    {
+        await storage.EnsureCreatedAsync(CancellationToken.None);
+        await storage.Blob(new BlobPath(StorageNames.BatchInputContainer, $"{model}/{name}")).UploadAsync(BinaryData.FromString(csv), overwrite: true);
+        return $"{model}/{name}";
+    }
+
+    private async Task<string> DownloadAsync(string path) => (await storage.Blob(BlobPath.Parse(path)).DownloadContentAsync()).Value.Content.ToString();
+
+    [Fact]
+    public async Task Csv_IsScoredByTheChampion_AndEveryRowItCannotScoreIsListedWithItsLine()
+    {
+        await ChampionAsync();
+        var lines = testCsv.TrimEnd('\n').Split('\n').ToList();
+        var header = lines[0].Split(',');
+        var tenure = Array.IndexOf(header, "tenure_months");
+        var broken = lines[3].Split(',');
+        broken[tenure] = "two";
+        lines[3] = string.Join(',', broken);
+        lines[5] += ",extra";
+        var name = await UploadAsync("daily/2026-11-26.csv", string.Join('\n', lines) + "\n");
+
+        // A cancellable token, as the hosts pass: scoring must not trip over it.
+        using var cancellation = new CancellationTokenSource();
+        var summary = await Scorer().ScoreAsync(name, cancellation.Token);
+
+        Assert.Null(summary.Error);
+        Assert.Equal((lines.Count - 1L, 2L, lines.Count - 3L), (summary.Rows, summary.Rejected, summary.Scored));
+        Assert.Equal([4L, 6L], summary.Rejections.Select(r => r.Line));
+        Assert.Contains("tenure_months: Expected a number, got 'two'", summary.Rejections[0].Reason, StringComparison.Ordinal);
+        Assert.Equal($"batch-output/{model}/daily/2026-11-26.v1.csv", summary.Output);
+
+        // The output keeps every input row in order, with the champion's own predictions on the scored ones.
+        var scored = (await DownloadAsync(summary.Output!)).TrimEnd('\n').Split('\n');
+        Assert.Equal(lines.Count, scored.Length);
+        Assert.EndsWith("predicted_label,predicted_probability,predicted_score,error", scored[0], StringComparison.Ordinal);
+        var expected = new OnnxModel(onnx, spec).Predict(LabeledBatch.ReadCsv(new StringReader(testCsv), spec, readLabels: false).Features);
+        var probabilityColumn = scored[0].Split(',').ToList().IndexOf("predicted_probability");
+        Assert.Equal(expected[0].Probability, float.Parse(scored[1].Split(',')[probabilityColumn], CultureInfo.InvariantCulture), 6);
+        Assert.Equal("", scored[3].Split(',')[probabilityColumn]);
+        var stored = System.Text.Json.JsonSerializer.Deserialize<BatchScoringSummary>(await DownloadAsync($"batch-output/{model}/daily/2026-11-26.summary.json"), SpecJson.Options)!;
+        Assert.Equal((summary.Rows, summary.Rejected, summary.Version), (stored.Rows, stored.Rejected, stored.Version));
+    }
+
+    [Fact]
+    public async Task SameUploadDeliveredTwice_IsScoredOnce_AndANewUploadIsScoredAgain()
+    {
+        await ChampionAsync();
+        var name = await UploadAsync("twice.csv", testCsv);
+        var scorer = Scorer();
+
+        var first = await scorer.ScoreAsync(name, CancellationToken.None);
+        var outputETag = (await storage.Blob(BlobPath.Parse(first.Output!)).GetPropertiesAsync()).Value.ETag;
+        var second = await scorer.ScoreAsync(name, CancellationToken.None);
+        var outputAfterSecond = (await storage.Blob(BlobPath.Parse(first.Output!)).GetPropertiesAsync()).Value.ETag;
+        await UploadAsync("twice.csv", testCsv + "\n");
+        var third = await scorer.ScoreAsync(name, CancellationToken.None);
+
+        Assert.Equal((first.StartedAt, first.CompletedAt, first.Rows), (second.StartedAt, second.CompletedAt, second.Rows));
+        Assert.Equal(outputETag, outputAfterSecond);
+        Assert.NotEqual(first.InputETag, third.InputETag);
+        Assert.True(third.StartedAt >= first.CompletedAt);
+    }
+
+    [Fact]
+    public async Task NoChampion_OrAMissingFeatureColumn_IsReportedInTheSummary()
+    {
+        var early = await Scorer().ScoreAsync(await UploadAsync("early.csv", testCsv), CancellationToken.None);
+        await ChampionAsync();
+        var missing = await Scorer().ScoreAsync(await UploadAsync("missing.csv", testCsv.Replace("support_calls", "calls", StringComparison.Ordinal)), CancellationToken.None);
+
+        Assert.Contains("has no champion", early.Error, StringComparison.Ordinal);
+        Assert.Null(early.Output);
+        Assert.Contains("no column for feature(s) support_calls", missing.Error, StringComparison.Ordinal);
+        Assert.Equal(0, missing.Scored);
+    }
+}
