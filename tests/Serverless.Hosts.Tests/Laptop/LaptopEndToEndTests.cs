@@ -426,6 +426,57 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    /// <summary>
+    /// Every kind of bad prediction request gets its 4xx with the problem named, and the very
+    /// next valid request is answered: the server stays healthy. The spec rejects unknown fields
+    /// and unseen categories; non-finite numbers are refused by default.
+    /// </summary>
+    [Fact]
+    public async Task EveryBadPredictRequest_GetsItsError_ThenAGoodRequestSucceeds()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("val");
+        var spec = await SampleSpecAsync(name);
+        spec["serving"] = new JsonObject { ["unknownFeatures"] = "reject", ["unseenCategories"] = "reject" };
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()))).StatusCode);
+        var run = await host.UploadAndWaitAsync(name);
+        Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
+
+        string With(string from, string to) => $$"""{"instances":[{{HighRisk.Replace(from, to, StringComparison.Ordinal)}}]}""";
+        var predict = $"/api/models/{name}/predict";
+        var tensors = """[{"name":"tenure_months","shape":[1],"datatype":"FP32","data":[2]},{"name":"monthly_charges","shape":[1],"datatype":"FP32","data":[105]},{"name":"support_calls","shape":[1],"datatype":"FP32","data":[5]},{"name":"contract","shape":[1],"datatype":"BYTES","data":["one-year"]},{"name":"internet_service","shape":[1],"datatype":"BYTES","data":["fiber"]},{"name":"payment_method","shape":[1],"datatype":"BYTES","data":["card"]}]""";
+        var cases = new (string What, string Url, HttpContent Body, HttpStatusCode Status, string Expected)[]
+        {
+            ("missing feature", predict, Json(With("\"support_calls\":5,", "")), HttpStatusCode.BadRequest, "instances[0].support_calls"),
+            ("unknown feature", predict, Json(With("\"support_calls\":5", "\"support_calls\":5,\"plan\":\"gold\"")), HttpStatusCode.BadRequest, "instances[0].plan"),
+            ("wrong JSON type", predict, Json(With("\"tenure_months\":2", "\"tenure_months\":\"two\"")), HttpStatusCode.BadRequest, "Expected a number, got a string"),
+            ("NaN", predict, Json(With("\"tenure_months\":2", "\"tenure_months\":\"NaN\"")), HttpStatusCode.BadRequest, "not a finite number"),
+            ("Infinity", predict, Json(With("\"tenure_months\":2", "\"tenure_months\":1e39")), HttpStatusCode.BadRequest, "not a finite number"),
+            ("unseen category", predict, Json(With("\"contract\":\"month-to-month\"", "\"contract\":\"weekly\"")), HttpStatusCode.BadRequest, "not one of the categories"),
+            ("empty instances", predict, Json("""{"instances":[]}"""), HttpStatusCode.BadRequest, "empty"),
+            ("too many rows", predict, Json($$"""{"instances":[{{string.Join(",", Enumerable.Repeat(HighRisk, 1001))}}]}"""), HttpStatusCode.BadRequest, "exceed the limit of 1000"),
+            ("malformed JSON", predict, Json("""{"instances":[{"""), HttpStatusCode.BadRequest, "Malformed JSON"),
+            ("wrong content type", predict, new StringContent(HighRisk, Encoding.UTF8, "text/plain"), HttpStatusCode.UnsupportedMediaType, "application/json"),
+            ("body over the limit", predict, Json($$"""{"instances":[{{new string(' ', 5 * 1024 * 1024)}}]}"""), HttpStatusCode.RequestEntityTooLarge, "larger than"),
+            ("unknown model", "/api/models/no-such-model/predict", Json($$"""{"instances":[{{HighRisk}}]}"""), HttpStatusCode.NotFound, "no-such-model"),
+            ("unknown version", $"/api/models/{name}/versions/7/predict", Json($$"""{"instances":[{{HighRisk}}]}"""), HttpStatusCode.NotFound, "7"),
+            ("OIP wrong shape", $"/api/v2/models/{name}/infer", Json($$"""{"inputs":{{tensors.Replace("\"shape\":[1],\"datatype\":\"FP32\",\"data\":[2]", "\"shape\":[2],\"datatype\":\"FP32\",\"data\":[2]", StringComparison.Ordinal)}}}"""), HttpStatusCode.BadRequest, "shape [2] but 1 value(s)"),
+            ("OIP wrong datatype", $"/api/v2/models/{name}/infer", Json($$"""{"inputs":{{tensors.Replace("\"datatype\":\"BYTES\",\"data\":[\"card\"]", "\"datatype\":\"FP32\",\"data\":[1]", StringComparison.Ordinal)}}}"""), HttpStatusCode.BadRequest, "the categorical feature takes BYTES"),
+        };
+
+        foreach (var (what, url, body, status, expected) in cases)
+        {
+            var bad = await http.PostAsync(url, body);
+            Assert.True(bad.StatusCode == status, $"{what}: {bad.StatusCode} {await bad.Content.ReadAsStringAsync()}");
+            Assert.Contains(expected, await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            var good = await http.PostAsync(predict, Json($$"""{"instances":[{{LowRisk}}]}"""));
+            Assert.True(good.StatusCode == HttpStatusCode.OK, $"after {what}: {good.StatusCode}");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync($"/api/v2/models/{name}/infer", Json($$"""{"inputs":{{tensors}}}"""))).StatusCode);
+    }
+
     [Fact]
     public async Task PredictWithMissingOrWrongField_Gets400_ThenAGoodRequestSucceeds()
     {
