@@ -60,6 +60,22 @@ public static class PipelineFunctions
     public static Task<AliasState> PromoteModel([ActivityTrigger] PromoteInput input, string instanceId, FunctionContext executionContext) =>
         Resolve<PromoteModelActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(PromoteModelActivity), instanceId), input);
 
+    [Function(nameof(StartRolloutActivity))]
+    public static Task<Serverless.Lifecycle.Rollouts.RolloutState?> StartRollout([ActivityTrigger] RolloutStartInput input, string instanceId, FunctionContext executionContext) =>
+        Resolve<StartRolloutActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(StartRolloutActivity), instanceId), input);
+
+    [Function(nameof(EvaluateRolloutStepActivity))]
+    public static Task<Serverless.Lifecycle.Rollouts.RolloutCheck> EvaluateRolloutStep([ActivityTrigger] RolloutStepInput input, string instanceId, FunctionContext executionContext) =>
+        Resolve<EvaluateRolloutStepActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(EvaluateRolloutStepActivity), instanceId), input);
+
+    [Function(nameof(AdvanceRolloutActivity))]
+    public static Task<Serverless.Lifecycle.Rollouts.RolloutState> AdvanceRollout([ActivityTrigger] RolloutStepInput input, string instanceId, FunctionContext executionContext) =>
+        Resolve<AdvanceRolloutActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(AdvanceRolloutActivity), instanceId), input);
+
+    [Function(nameof(FinishRolloutActivity))]
+    public static Task<Serverless.Lifecycle.Rollouts.RolloutState> FinishRollout([ActivityTrigger] RolloutFinishInput input, string instanceId, FunctionContext executionContext) =>
+        Resolve<FinishRolloutActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(FinishRolloutActivity), instanceId), input);
+
     private static T Resolve<T>(FunctionContext context) where T : class =>
         ActivatorUtilities.GetServiceOrCreateInstance<T>(context.InstanceServices);
 

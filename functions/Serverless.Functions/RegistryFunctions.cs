@@ -47,6 +47,10 @@ public sealed class RegistryFunctions(RegistryApi api)
     public Task<IResult> DeleteVersion([HttpTrigger(AuthorizationLevel.Function, "delete", Route = ApiRoutes.Version)] HttpRequest request, string name, string version) =>
         api.DeleteVersionAsync(request, name, version, request.HttpContext.RequestAborted);
 
+    [Function("GetRollout")]
+    public Task<IResult> GetRollout([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Rollout)] HttpRequest request, string name) =>
+        api.GetRolloutAsync(name, request.HttpContext.RequestAborted);
+
     [Function("GetAudit")]
     public Task<IResult> GetAudit([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Audit)] HttpRequest request, string name) =>
         api.GetAuditAsync(name, request.HttpContext.RequestAborted);

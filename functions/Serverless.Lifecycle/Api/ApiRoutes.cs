@@ -24,6 +24,7 @@ public static class ApiRoutes
     public const string Rollback = "models/{name}/rollback";
     public const string Archive = "models/{name}/versions/{version}/archive";
     public const string Audit = "models/{name}/audit";
+    public const string Rollout = "models/{name}/rollout";
     public const string Predict = "models/{name}/predict";
     public const string PredictVersion = "models/{name}/versions/{version}/predict";
     public const string Feedback = "models/{name}/feedback";
@@ -61,6 +62,7 @@ public static class ApiRoutes
         ("POST", Rollback),
         ("POST", Archive),
         ("GET", Audit),
+        ("GET", Rollout),
         ("POST", Predict),
         ("POST", PredictVersion),
         ("POST", Feedback),

@@ -15,7 +15,7 @@ namespace Serverless.Lifecycle.Api;
 /// BYTES for categorical ones), checked with the same rules as the JSON route. Errors are
 /// <c>{"error": "..."}</c> as the protocol says.
 /// </summary>
-public sealed class OpenInferenceApi(ModelServer server, ModelRegistry registry, LifecycleStorage storage, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock)
+public sealed class OpenInferenceApi(ModelServer server, PredictionService predictions, ModelRegistry registry, LifecycleStorage storage, IOptions<ServingOptions> options, TimeProvider clock)
 {
     public const string Route = "v2/infer";
     public const string Platform = "onnxruntime_onnx";
@@ -36,8 +36,6 @@ public sealed class OpenInferenceApi(ModelServer server, ModelRegistry registry,
 
         using (document)
         {
-            using var lease = await server.AcquireAsync(name, version ?? ReservedAliases.Champion, cancellationToken);
-            var model = lease.Model;
             var root = document!.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -55,24 +53,26 @@ public sealed class OpenInferenceApi(ModelServer server, ModelRegistry registry,
                 id = idElement.GetString();
             }
 
-            var (batch, problem) = ReadInputs(root, model.Spec, options.Value.MaxBatchRows);
-            if (batch is null)
+            var requestId = RequestIds.From(request, RequestIds.IsValid(id) ? id : null);
+            var (scored, problem) = await predictions.ScoreAsync<string>(name, version ?? ReservedAliases.Champion, requestId, Route, started, spec =>
+            {
+                var (batch, inputProblem) = ReadInputs(root, spec, options.Value.MaxBatchRows);
+                if (batch is null)
+                {
+                    return (null, inputProblem);
+                }
+
+                var (_, outputProblem) = RequestedOutputs(root, spec.Task);
+                return outputProblem is null ? (batch, (string?)null) : (null, outputProblem);
+            }, cancellationToken);
+            if (scored is null)
             {
                 return Error(400, problem!);
             }
 
-            var (requested, outputProblem) = RequestedOutputs(root, model.Spec.Task);
-            if (outputProblem is not null)
-            {
-                return Error(400, outputProblem);
-            }
-
-            var predictions = model.Onnx.Predict(batch);
-            var alias = version is null ? ReservedAliases.Champion : ModelReference.IsVersion(version) ? null : version;
-            var requestId = RequestIds.From(request, RequestIds.IsValid(id) ? id : null);
-            log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), model, alias, Route, batch, predictions, clock.GetElapsedTime(started).TotalMilliseconds));
+            var (requested, _) = RequestedOutputs(root, scored.Model.Spec.Task);
             return Results.Json(
-                new InferenceResponse(model.Version.Model, model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), id, Outputs(model, predictions, requested)),
+                new InferenceResponse(scored.Model.Version.Model, scored.Model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), id, Outputs(scored.Model, scored.Predictions, requested)),
                 OipJson);
         }
     });

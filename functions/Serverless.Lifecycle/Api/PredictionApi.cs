@@ -7,7 +7,7 @@ using Serverless.Lifecycle.Specs;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>POST /models/{name}/predict: scores instances with the champion.</summary>
-public sealed class PredictionApi(ModelServer server, ModelRegistry registry, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock)
+public sealed class PredictionApi(PredictionService predictions, ModelRegistry registry, IOptions<ServingOptions> options, TimeProvider clock)
 {
     /// <summary>The route name prediction-log records of the JSON API carry.</summary>
     public const string Route = "predict";
@@ -37,10 +37,18 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, Pr
 
         using (document)
         {
-            ModelLease lease;
+            var requestId = RequestIds.From(request);
+            var root = document!.RootElement;
+            (ScoredRequest? Scored, IResult? Error) outcome;
             try
             {
-                lease = await server.AcquireAsync(modelName, reference, cancellationToken);
+                outcome = await predictions.ScoreAsync(modelName, reference, requestId, Route, started, spec =>
+                {
+                    var parsed = PredictionRequestParser.Parse(root, spec, options.Value.MaxBatchRows);
+                    return parsed.IsValid
+                        ? (parsed.Batch, (IResult?)null)
+                        : (null, ApiResults.BadRequest("The instances do not match the model's schema.", new Dictionary<string, string[]>(parsed.Errors)));
+                }, cancellationToken);
             }
             catch (AliasNotFoundException)
             {
@@ -54,25 +62,18 @@ public sealed class PredictionApi(ModelServer server, ModelRegistry registry, Pr
                 return ApiResults.Conflict(ex.Message);
             }
 
-            using var held = lease;
-            var model = lease.Model;
-            var parsed = PredictionRequestParser.Parse(document!.RootElement, model.Spec, options.Value.MaxBatchRows);
-            if (!parsed.IsValid)
+            if (outcome.Scored is not { } scored)
             {
-                return ApiResults.BadRequest("The instances do not match the model's schema.", new Dictionary<string, string[]>(parsed.Errors));
+                return outcome.Error!;
             }
 
-            var predictions = model.Onnx.Predict(parsed.Batch!);
-            var requestId = RequestIds.From(request);
-            var alias = ModelReference.IsVersion(reference) ? null : reference;
-            log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), model, alias, Route, parsed.Batch!, predictions, clock.GetElapsedTime(started).TotalMilliseconds));
             return ApiResults.Json(new
             {
                 model = modelName,
-                version = model.Version.Version,
-                alias,
+                version = scored.Model.Version.Version,
+                alias = scored.Alias,
                 requestId,
-                predictions = predictions.Select(p => Shape(model.Spec.Task, p, model.Onnx.Classes)),
+                predictions = scored.Predictions.Select(p => Shape(scored.Model.Spec.Task, p, scored.Model.Onnx.Classes)),
             });
         }
     });

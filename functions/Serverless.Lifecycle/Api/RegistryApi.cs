@@ -5,7 +5,7 @@ using Serverless.Lifecycle.Specs;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>Model specs, versions and aliases over HTTP.</summary>
-public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artifacts)
+public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artifacts, Rollouts.RolloutStore rollouts)
 {
     private const string ApiActor = "api";
 
@@ -237,6 +237,14 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
                 return ApiResults.Conflict(ex.Message);
             }
         });
+
+    /// <summary>GET /models/{name}/rollout: the running or latest staged rollout with every check, and the earlier ones.</summary>
+    public Task<IResult> GetRolloutAsync(string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        await registry.GetSpecAsync(name, cancellationToken);
+        var history = await rollouts.ListAsync(name, cancellationToken);
+        return ApiResults.Json(new { model = name, current = history.Count > 0 ? history[0] : null, history });
+    });
 
     /// <summary>GET /models/{name}/audit: every registration, alias move, rollback and archive, newest first.</summary>
     public Task<IResult> GetAuditAsync(string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>

@@ -8,6 +8,7 @@ using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Pipeline.Activities;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Rollouts;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
@@ -37,6 +38,10 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<ModelArtifactStore>();
         services.AddSingleton<ModelServer>();
         services.AddSingleton<PredictionLog>();
+        services.AddSingleton<PredictionLogReader>();
+        services.AddSingleton<RolloutStore>();
+        services.AddSingleton<RolloutEvaluator>();
+        services.AddSingleton<PredictionService>();
         services.AddHostedService(sp => sp.GetRequiredService<PredictionLog>());
 
         services.AddSingleton<RegistryApi>();

@@ -18,5 +18,9 @@ public static class PipelineTypes
         typeof(RecordApprovalActivity),
         typeof(RegisterModelActivity),
         typeof(PromoteModelActivity),
+        typeof(StartRolloutActivity),
+        typeof(EvaluateRolloutStepActivity),
+        typeof(AdvanceRolloutActivity),
+        typeof(FinishRolloutActivity),
     ];
 }

@@ -56,6 +56,7 @@ public sealed record RunStatus(
                 RunOutcome.TrainingFailed => "trainingFailed",
                 RunOutcome.Cancelled => "cancelled",
                 RunOutcome.NotApproved => "notApproved",
+                RunOutcome.RolledBack => "rolledBack",
                 _ => "failed",
             },
             "Pending" => "pending",

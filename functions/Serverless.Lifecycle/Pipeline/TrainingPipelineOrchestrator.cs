@@ -1,8 +1,10 @@
+using System.Globalization;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Pipeline.Activities;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Rollouts;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Training;
 
@@ -114,13 +116,37 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath, input.Trigger, input.Reason, training.Trials), PipelineRetry.Storage),
             v => ("done", $"version {v.Version}"));
 
-        await run.StepAsync(
-            "promote",
-            () => context.CallActivityAsync<AliasState>(
-                nameof(PromoteModelActivity),
-                new PromoteInput(input.RunId, input.Spec.Name, ReservedAliases.Champion, registered.Version, "passed the evaluation gate"),
-                PipelineRetry.Storage),
-            a => ("done", $"{a.Alias} -> version {a.Version}"));
+        if (input.Spec.Rollout.Strategy != RolloutStrategies.Direct)
+        {
+            var rollout = await run.StepAsync(
+                "rollout",
+                () => RolloutAsync(context, input, registered.Version, cancel),
+                r => (r.Status, r.Reason));
+            result = result with { Version = registered.Version };
+            if (rollout.Status == RolloutStatuses.Cancelled)
+            {
+                return Cancelled(run, result, await cancel);
+            }
+
+            if (rollout.Status != RolloutStatuses.Promoted)
+            {
+                return run.Finish(RunOutcome.RolledBack) with
+                {
+                    Error = $"Rolled back: {rollout.Reason}",
+                    Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
+                };
+            }
+        }
+        else
+        {
+            await run.StepAsync(
+                "promote",
+                () => context.CallActivityAsync<AliasState>(
+                    nameof(PromoteModelActivity),
+                    new PromoteInput(input.RunId, input.Spec.Name, ReservedAliases.Champion, registered.Version, "passed the evaluation gate"),
+                    PipelineRetry.Storage),
+                a => ("done", $"{a.Alias} -> version {a.Version}"));
+        }
 
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);
         return run.Finish(RunOutcome.Succeeded) with
@@ -204,6 +230,67 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
     }
 
     /// <summary>A person's decision, a rejection when the timeout passes first, or null when the run is cancelled.</summary>
+    /// <summary>
+    /// A staged rollout (canary or shadow): the version serves as challenger step by step; after
+    /// each step's time the prediction log judges it. A step with too little traffic is extended
+    /// (three times at most); a failed check rolls it back; passing the last step promotes it.
+    /// </summary>
+    private static async Task<RolloutState> RolloutAsync(TaskOrchestrationContext context, TrainingRunRequest input, int version, Task<CancelRequest> cancel)
+    {
+        var spec = input.Spec;
+        var started = await context.CallActivityAsync<RolloutState?>(nameof(StartRolloutActivity), new RolloutStartInput(input.RunId, spec, version), PipelineRetry.Storage);
+        if (started is null)
+        {
+            // The model's first version: no champion to compare with.
+            var promoted = await context.CallActivityAsync<AliasState>(
+                nameof(PromoteModelActivity), new PromoteInput(input.RunId, spec.Name, ReservedAliases.Champion, version, "first version: no champion to roll out against"), PipelineRetry.Storage);
+            var now = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+            return new RolloutState(spec.Name, input.RunId, spec.Rollout.Strategy, version, promoted.Version, 0, 1, RolloutStatuses.Promoted, "The model had no champion: promoted directly.", now, now, []);
+        }
+
+        Task<RolloutState> Finish(string status, string reason) =>
+            context.CallActivityAsync<RolloutState>(nameof(FinishRolloutActivity), new RolloutFinishInput(input.RunId, spec, status, reason), PipelineRetry.Storage);
+
+        const int MaxExtensions = 3;
+        for (var step = started.Step; step < spec.Rollout.Steps.Count; step++)
+        {
+            if (step > started.Step)
+            {
+                await context.CallActivityAsync<RolloutState>(nameof(AdvanceRolloutActivity), new RolloutStepInput(input.RunId, spec, step, default, default), PipelineRetry.Storage);
+            }
+
+            // Every judgement of a step covers the step from its start: an extension adds traffic, it does not start over.
+            var from = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+            for (var extension = 0; ; extension++)
+            {
+                using var waiting = new CancellationTokenSource();
+                var timer = context.CreateTimer(context.CurrentUtcDateTime.AddMinutes(spec.Rollout.Steps[step].Minutes), waiting.Token);
+                if (await Task.WhenAny(timer, cancel) == cancel)
+                {
+                    // Synchronously: CancelAsync would continue on the thread pool, off the orchestration's thread.
+#pragma warning disable CA1849
+                    waiting.Cancel();
+#pragma warning restore CA1849
+                    return await Finish(RolloutStatuses.Cancelled, $"The run was cancelled: {(await cancel).Reason}");
+                }
+
+                var to = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+                var check = await context.CallActivityAsync<RolloutCheck>(nameof(EvaluateRolloutStepActivity), new RolloutStepInput(input.RunId, spec, step, from, to), PipelineRetry.Storage);
+                if (check.Passed)
+                {
+                    break;
+                }
+
+                if (!check.Insufficient || extension == MaxExtensions)
+                {
+                    return await Finish(RolloutStatuses.RolledBack, string.Create(CultureInfo.InvariantCulture, $"step {step + 1} of {spec.Rollout.Steps.Count} (share {check.Share * 100:0.#}%): {check.Reason}"));
+                }
+            }
+        }
+
+        return await Finish(RolloutStatuses.Promoted, $"passed {spec.Rollout.Steps.Count} {spec.Rollout.Strategy} step(s)");
+    }
+
     private static async Task<ApprovalDecision?> WaitForApprovalAsync(TaskOrchestrationContext context, ApprovalSpec approval, Task<CancelRequest> cancel)
     {
         using var timeout = new CancellationTokenSource();

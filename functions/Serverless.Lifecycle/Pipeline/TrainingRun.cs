@@ -30,6 +30,9 @@ public enum RunOutcome
 
     /// <summary>The candidate passed the gate, but a person rejected it (or nobody decided in time); nothing was registered.</summary>
     NotApproved,
+
+    /// <summary>The version was registered and rolled out in stages, but failed a rollout check and was rolled back; the champion stayed.</summary>
+    RolledBack,
 }
 
 /// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>

@@ -12,6 +12,7 @@ namespace Serverless.Lifecycle.Serving;
 /// <param name="Label">The predicted label as the training data writes it: 1/0 (binary) or the class name (multiclass).</param>
 /// <param name="Probability">Binary: the positive class's probability. Multiclass: the predicted class's.</param>
 /// <param name="Value">Regression: the predicted value.</param>
+/// <param name="Error">Set when scoring failed (a challenger during a rollout): no prediction, and why.</param>
 public sealed record PredictionRecord(
     string RequestId,
     int Row,
@@ -25,8 +26,13 @@ public sealed record PredictionRecord(
     double? Probability,
     double? Value,
     double LatencyMs,
-    bool Served = true)
+    bool Served = true,
+    string? Error = null)
 {
+    /// <summary>A failed scoring: one record for the request, with the reason.</summary>
+    public static PredictionRecord Failure(string requestId, DateTimeOffset time, string model, int version, string? alias, string route, double latencyMs, bool served, string error) =>
+        new(requestId, 0, time, model, version, alias, route, new Dictionary<string, object?>(), null, null, null, latencyMs, served, error);
+
     /// <summary>One record per row of a scored batch.</summary>
     public static IEnumerable<PredictionRecord> For(
         string requestId, DateTimeOffset time, LoadedModel model, string? alias, string route, FeatureBatch batch, IReadOnlyList<ModelPrediction> predictions, double latencyMs, bool served = true)

@@ -329,15 +329,47 @@ public static class InputPolicies
     public static readonly IReadOnlySet<string> Values = new HashSet<string>(StringComparer.Ordinal) { Reject, Pass };
 }
 
+/// <summary>
+/// How a version that passed the gate reaches traffic. <c>direct</c>: it becomes champion at
+/// once. <c>shadow</c>: it becomes <c>challenger</c> and scores a share of the champion's
+/// requests off the response path (logged, not served) for one step. <c>canary</c>: it serves a
+/// growing share of the champion's requests, step by step. After every step its error rate,
+/// latency and (where feedback exists) live quality are checked against the bounds; when they
+/// hold after the last step it becomes champion, when they do not it is rolled back with the reason.
+/// </summary>
 public sealed record RolloutSpec
 {
-    /// <summary>direct (shadow and canary come with the rollout work).</summary>
     public string Strategy { get; init; } = RolloutStrategies.Direct;
+
+    /// <summary>Canary: the shares of traffic, in order. Shadow: one step whose share caps the shadowed requests.</summary>
+    public IReadOnlyList<RolloutStepSpec> Steps { get; init; } = [];
+
+    /// <summary>Largest share of the challenger's scorings that may fail.</summary>
+    public double MaxErrorRate { get; init; } = 0.01;
+
+    /// <summary>Largest p99 scoring latency of the challenger, in ms; by default the evaluation's latency budget.</summary>
+    public double? MaxLatencyP99Ms { get; init; }
+
+    /// <summary>Optional: how much worse than the champion the challenger's live quality may be, on predictions with feedback.</summary>
+    public RolloutQualitySpec? Quality { get; init; }
+
+    /// <summary>Challenger predictions a step needs before it is judged; a step with fewer is extended (three times at most).</summary>
+    public int MinRequests { get; init; } = 20;
 }
+
+/// <param name="Share">Of the champion's requests, 0 to 1.</param>
+/// <param name="Minutes">How long the step lasts before it is judged.</param>
+public sealed record RolloutStepSpec(double Share, double Minutes);
+
+/// <param name="Metric">accuracy (classifiers) or mae (regression), computed live from feedback.</param>
+/// <param name="MaxDrop">How much worse than the champion's the challenger's value may be.</param>
+public sealed record RolloutQualitySpec(string Metric, double MaxDrop);
 
 public static class RolloutStrategies
 {
     public const string Direct = "direct";
+    public const string Shadow = "shadow";
+    public const string Canary = "canary";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Direct };
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Direct, Shadow, Canary };
 }

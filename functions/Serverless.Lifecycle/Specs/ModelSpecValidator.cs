@@ -97,10 +97,7 @@ public static partial class ModelSpecValidator
             }
         }
 
-        if (!RolloutStrategies.All.Contains(spec.Rollout?.Strategy ?? ""))
-        {
-            Add("$.rollout.strategy", $"Unknown rollout strategy '{spec.Rollout?.Strategy}'; expected one of: {string.Join(", ", RolloutStrategies.All)}.");
-        }
+        ValidateRollout(spec, Add);
 
         return problems;
     }
@@ -348,6 +345,74 @@ public static partial class ModelSpecValidator
             else if (dimension.Min is not { } min || dimension.Max is not { } max || !(min > 0) || !(max >= min) || double.IsInfinity(max))
             {
                 add(path, $"Give values, or min and max with 0 < min <= max; got min {Format(dimension.Min ?? double.NaN)} and max {Format(dimension.Max ?? double.NaN)}.");
+            }
+        }
+    }
+
+    private static void ValidateRollout(ModelSpec spec, Action<string, string> add)
+    {
+        var rollout = spec.Rollout ?? new RolloutSpec();
+        if (!RolloutStrategies.All.Contains(rollout.Strategy ?? ""))
+        {
+            add("$.rollout.strategy", $"Unknown rollout strategy '{rollout.Strategy}'; expected one of: {string.Join(", ", RolloutStrategies.All)}.");
+            return;
+        }
+
+        var steps = rollout.Steps ?? [];
+        switch (rollout.Strategy)
+        {
+            case RolloutStrategies.Direct when steps.Count > 0:
+                add("$.rollout.steps", "A direct rollout has no steps; use canary or shadow for a staged rollout.");
+                break;
+            case RolloutStrategies.Canary when steps.Count == 0:
+                add("$.rollout.steps", "A canary rollout needs at least one step, for example [{\"share\": 0.1, \"minutes\": 30}].");
+                break;
+            case RolloutStrategies.Shadow when steps.Count != 1:
+                add("$.rollout.steps", "A shadow rollout has exactly one step: the share of requests to shadow and for how long, for example [{\"share\": 0.5, \"minutes\": 60}].");
+                break;
+        }
+
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            var limit = rollout.Strategy == RolloutStrategies.Shadow ? "1" : "1 (exclusive; the last step is followed by promotion)";
+            if (step is null || !(step.Share > 0) || step.Share > 1 || (rollout.Strategy == RolloutStrategies.Canary && step.Share >= 1))
+            {
+                add($"$.rollout.steps[{i}].share", $"The share must be above 0 and at most {limit}.");
+            }
+
+            if (step is null || !(step.Minutes > 0) || step.Minutes > 7 * 24 * 60)
+            {
+                add($"$.rollout.steps[{i}].minutes", "The step must last more than 0 minutes and at most a week.");
+            }
+        }
+
+        if (!(rollout.MaxErrorRate >= 0 && rollout.MaxErrorRate <= 1))
+        {
+            add("$.rollout.maxErrorRate", "Expected a share between 0 and 1.");
+        }
+
+        if (rollout.MaxLatencyP99Ms is { } latency && !(latency > 0))
+        {
+            add("$.rollout.maxLatencyP99Ms", "Expected a positive number of milliseconds.");
+        }
+
+        if (rollout.MinRequests < 1)
+        {
+            add("$.rollout.minRequests", "Expected at least 1.");
+        }
+
+        if (rollout.Quality is { } quality)
+        {
+            var allowed = spec.Task == ModelTasks.Regression ? "mae" : "accuracy";
+            if (quality.Metric != allowed)
+            {
+                add("$.rollout.quality.metric", $"Live quality of a {spec.Task} model is measured as {allowed}.");
+            }
+
+            if (!(quality.MaxDrop >= 0))
+            {
+                add("$.rollout.quality.maxDrop", "Expected 0 or more.");
             }
         }
     }

@@ -16,7 +16,8 @@ public static class StorageNames
     public const string AuditTable = "AuditEvents";
     public const string DatasetsTable = "Datasets";
     public const string FeedbackTable = "Feedback";
+    public const string RolloutsTable = "Rollouts";
 
     public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer, BatchInputContainer, BatchOutputContainer];
-    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable];
+    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable, RolloutsTable];
 }

@@ -8,6 +8,7 @@ using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 using Serverless.Tests;
@@ -61,6 +62,8 @@ public class PipelineHostFixture : IAsyncLifetime
                 {
                     services.AddServerlessLifecycle();
                     services.Configure<StorageOptions>(o => o.ConnectionString = Azurite.ConnectionString);
+                    services.Configure<PredictionLogOptions>(o => o.FlushInterval = TimeSpan.FromMilliseconds(200));
+                    services.Configure<ServingOptions>(o => o.AliasCacheSeconds = 0);
                     services.Configure<TrainingOptions>(o =>
                     {
                         o.Dispatcher = TrainingDispatchers.InProcess;

@@ -245,4 +245,22 @@ public sealed class ModelSpecValidatorTests
         Assert.Equal("$.serving.unknownFeatures", problem.Path);
         Assert.Contains("expected one of: reject, ignore", problem.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"strategy":"canary"}""", "$.rollout.steps", "at least one step")]
+    [InlineData("""{"strategy":"canary","steps":[{"share":1.0,"minutes":5}]}""", "$.rollout.steps[0].share", "at most 1 (exclusive")]
+    [InlineData("""{"strategy":"shadow","steps":[{"share":0.5,"minutes":5},{"share":0.5,"minutes":5}]}""", "$.rollout.steps", "exactly one step")]
+    [InlineData("""{"strategy":"canary","steps":[{"share":0.2,"minutes":0}]}""", "$.rollout.steps[0].minutes", "more than 0 minutes")]
+    [InlineData("""{"strategy":"canary","steps":[{"share":0.2,"minutes":5}],"quality":{"metric":"mae","maxDrop":0.1}}""", "$.rollout.quality.metric", "measured as accuracy")]
+    [InlineData("""{"strategy":"direct","steps":[{"share":0.2,"minutes":5}]}""", "$.rollout.steps", "no steps")]
+    public void Parse_BadRollout_NamesThePath(string rollout, string path, string message)
+    {
+        var json = Sample();
+        json["rollout"] = JsonNode.Parse(rollout);
+
+        var problem = Assert.Single(ProblemsOf(json));
+
+        Assert.Equal(path, problem.Path);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Rollouts;
+using Serverless.Lifecycle.Specs;
+
+namespace Serverless.Lifecycle.Serving;
+
+/// <summary>A scored request: the version that answered, its predictions, and the alias it answered as.</summary>
+public sealed record ScoredRequest(LoadedModel Model, IReadOnlyList<ModelPrediction> Predictions, string? Alias);
+
+/// <summary>
+/// Scoring for every prediction route: leases the referenced version, parses the request against
+/// its spec, scores, logs, and applies a running rollout to requests for the champion. Canary: a
+/// share of requests, chosen by a stable hash of the request id, is answered by the challenger
+/// (and by the champion if the challenger fails; the failure is logged against the challenger).
+/// Shadow: a share of requests is also scored by the challenger after the response is on its way;
+/// its predictions are logged, not served.
+/// </summary>
+public sealed partial class PredictionService(ModelServer server, RolloutStore rollouts, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock, ILogger<PredictionService> logger)
+{
+    public const string ChallengerAlias = "challenger";
+
+    private readonly ConcurrentDictionary<string, (RolloutState? State, DateTimeOffset Expires)> active = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Scores a request for <paramref name="reference"/>; <paramref name="parse"/> reads the body
+    /// against a version's spec and returns the batch or the route's own error.
+    /// </summary>
+    public async Task<(ScoredRequest? Scored, TError? Error)> ScoreAsync<TError>(
+        string model, string reference, string requestId, string route, long started, Func<ModelSpec, (FeatureBatch? Batch, TError? Error)> parse, CancellationToken cancellationToken)
+        where TError : class
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        using var lease = await server.AcquireAsync(model, reference, cancellationToken);
+        var (batch, error) = parse(lease.Model.Spec);
+        if (batch is null)
+        {
+            return (null, error);
+        }
+
+        var rollout = reference == ReservedAliases.Champion ? await ActiveRolloutAsync(model, cancellationToken) : null;
+        if (rollout is { Strategy: RolloutStrategies.Canary } && InShare(requestId, rollout.Share)
+            && await ChallengerAsync(rollout, batch, lease.Model.Spec, requestId, route, started, served: true, parse, cancellationToken) is { } answered)
+        {
+            return (answered, null);
+        }
+
+        var alias = ModelReference.IsVersion(reference) ? null : reference;
+        var predictions = lease.Model.Onnx.Predict(batch);
+        log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, alias, route, batch, predictions, clock.GetElapsedTime(started).TotalMilliseconds));
+        if (rollout is { Strategy: RolloutStrategies.Shadow } && InShare(requestId, rollout.Share))
+        {
+            // Off the response path: the caller has the champion's answer without waiting for this.
+            var spec = lease.Model.Spec;
+            _ = Task.Run(() => ChallengerAsync(rollout, batch, spec, requestId, route, clock.GetTimestamp(), served: false, parse, CancellationToken.None), CancellationToken.None);
+        }
+
+        return (new ScoredRequest(lease.Model, predictions, alias), null);
+    }
+
+    /// <summary>Whether a request falls in a rollout's share: a stable hash of its id, so a retried request lands on the same version.</summary>
+    public static bool InShare(string requestId, double share)
+    {
+        ArgumentNullException.ThrowIfNull(requestId);
+        var hash = XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(requestId));
+        return (hash >> 11) * (1.0 / (1UL << 53)) < share;
+    }
+
+    /// <summary>The model's running rollout, cached like alias resolutions; null when none runs.</summary>
+    private async Task<RolloutState?> ActiveRolloutAsync(string model, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (active.TryGetValue(model, out var cached) && cached.Expires > now)
+        {
+            return cached.State;
+        }
+
+        var state = await rollouts.GetCurrentAsync(model, cancellationToken);
+        var running = state is { Status: RolloutStatuses.Running } ? state : null;
+        active[model] = (running, now.AddSeconds(options.Value.AliasCacheSeconds));
+        return running;
+    }
+
+    private async Task<ScoredRequest?> ChallengerAsync<TError>(
+        RolloutState rollout, FeatureBatch batch, ModelSpec championSpec, string requestId, string route, long started, bool served, Func<ModelSpec, (FeatureBatch? Batch, TError? Error)> parse, CancellationToken cancellationToken)
+        where TError : class
+    {
+        try
+        {
+            using var lease = await server.AcquireAsync(rollout.Model, "v" + rollout.Challenger.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+            var own = SameFeatures(lease.Model.Spec, championSpec) ? batch
+                : parse(lease.Model.Spec).Batch ?? throw new InvalidDataException("The request does not match the challenger's schema.");
+            var predictions = lease.Model.Onnx.Predict(own);
+            log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, ChallengerAlias, route, own, predictions, clock.GetElapsedTime(started).TotalMilliseconds, served));
+            return served ? new ScoredRequest(lease.Model, predictions, ChallengerAlias) : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.Write([PredictionRecord.Failure(requestId, clock.GetUtcNow(), rollout.Model, rollout.Challenger, ChallengerAlias, route, clock.GetElapsedTime(started).TotalMilliseconds, served, ex.Message)]);
+            LogChallengerFailed(ex, rollout.Model, rollout.Challenger, requestId);
+            return null;
+        }
+    }
+
+    private static bool SameFeatures(ModelSpec a, ModelSpec b) =>
+        a.Features.Count == b.Features.Count && a.Features.Zip(b.Features).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type) && a.Serving == b.Serving;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Challenger version {Version} of {Model} failed request {RequestId}; the champion answered.")]
+    private partial void LogChallengerFailed(Exception exception, string model, int version, string requestId);
+}
