@@ -7,6 +7,12 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapLifecycleApi();
+
+// A trivial JSON echo, the baseline of the HTTP serving benchmark (benchmarks/serving.sh); off unless asked for.
+if (app.Configuration.GetValue<bool>("Laptop:EchoRoute"))
+{
+    app.MapPost("/api/_echo", async (HttpRequest request) => Results.Json(await System.Text.Json.JsonDocument.ParseAsync(request.Body)));
+}
 app.Run();
 
 /// <summary>The laptop-mode host; public so tests can start it.</summary>

@@ -19,7 +19,14 @@ public static class RequestBodies
     }
 
     /// <summary>Reads the body as text; null when it is larger than <paramref name="maxBytes"/>.</summary>
-    public static async Task<string?> ReadTextAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    public static async Task<string?> ReadTextAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken) =>
+        await ReadBytesAsync(request, maxBytes, cancellationToken) is { } bytes ? Encoding.UTF8.GetString(bytes.Span) : null;
+
+    /// <summary>
+    /// Reads the body's bytes; null when it is larger than <paramref name="maxBytes"/> (known from
+    /// Content-Length before anything is read, or while reading when the length is not given).
+    /// </summary>
+    public static async Task<ReadOnlyMemory<byte>?> ReadBytesAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentLength > maxBytes)
@@ -27,20 +34,31 @@ public static class RequestBodies
             return null;
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        // Sized from Content-Length when given (one allocation, the body's size), grown otherwise.
+        var buffer = new byte[request.ContentLength is { } length ? (int)length : 4096];
+        var filled = 0;
+        while (true)
         {
-            if (buffer.Length + read > maxBytes)
+            if (filled == buffer.Length)
             {
-                return null;
+                if (buffer.Length >= maxBytes)
+                {
+                    // Full at the limit: anything more makes the body too large.
+                    var probe = new byte[1];
+                    return await request.Body.ReadAsync(probe, cancellationToken) == 0 ? buffer.AsMemory(0, filled) : null;
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), maxBytes));
             }
 
-            buffer.Write(chunk, 0, read);
-        }
+            var read = await request.Body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            if (read == 0)
+            {
+                return buffer.AsMemory(0, filled);
+            }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            filled += read;
+        }
     }
 
     /// <summary>Parses a JSON body; the error names what is wrong and where.</summary>
@@ -54,8 +72,8 @@ public static class RequestBodies
                 title: "Unsupported media type."));
         }
 
-        var text = await ReadTextAsync(request, MaxJsonBytes, cancellationToken);
-        if (text is null)
+        var body = await ReadBytesAsync(request, MaxJsonBytes, cancellationToken);
+        if (body is not { } text)
         {
             return (null, Results.Problem(
                 detail: $"The body is larger than {MaxJsonBytes} bytes.",
@@ -65,7 +83,8 @@ public static class RequestBodies
 
         try
         {
-            return (JsonDocument.Parse(text), null);
+            // The document reads the body's bytes in place (no copy as a string), after a UTF-8 BOM if there is one.
+            return (JsonDocument.Parse(text.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? text[3..] : text), null);
         }
         catch (JsonException ex)
         {

@@ -15,19 +15,20 @@ public sealed class OnnxModel : IDisposable
     private readonly string[] inputNames;
     private readonly string[] outputNames;
 
+    // One RunOptions for every call: it only carries settings, and creating one per call costs
+    // a native allocation on the single-row path.
+    private readonly RunOptions runOptions = new();
+
+    // Single-row requests, the latency-sensitive case, reuse input tensors created once over
+    // pinned one-value buffers: a call copies the values in instead of creating six OrtValues.
+    private readonly System.Collections.Concurrent.ConcurrentBag<SingleRowInputs> singleRowInputs = [];
+
     public OnnxModel(byte[] onnx, ModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(onnx);
         ArgumentNullException.ThrowIfNull(spec);
         Spec = spec;
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-
-            // ML.NET's one-hot export declares [-1, 1, n] where ORT infers [-1, n]; ORT merges
-            // the two leniently and warns on every load. Errors still surface.
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
+        using var options = CreateSessionOptions();
         session = new InferenceSession(onnx, options);
 
         var missing = spec.Features.Where(f => !session.InputMetadata.ContainsKey(f.Name)).Select(f => f.Name).ToList();
@@ -55,6 +56,29 @@ public sealed class OnnxModel : IDisposable
     /// <summary>A multiclass model's classes in the order of its probabilities; empty for other tasks.</summary>
     public IReadOnlyList<string> Classes { get; }
 
+    /// <summary>
+    /// Session options chosen by measurement (docs/benchmarks.md): one intra-op thread that never
+    /// spins. Requests already run in parallel, one per core; ONNX Runtime's default thread pool
+    /// made every concurrent single-row request wait on spinning workers, which took 40% of the CPU
+    /// under HTTP load and cut throughput by a third.
+    /// </summary>
+    public static SessionOptions CreateSessionOptions()
+    {
+        var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+
+            // ML.NET's one-hot export declares [-1, 1, n] where ORT infers [-1, n]; ORT merges
+            // the two leniently and warns on every load. Errors still surface.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
+    }
+
     /// <summary>The graph outputs serving reads for <paramref name="task"/> (see <see cref="OnnxOutputs"/>).</summary>
     public static string[] Outputs(string task) => task switch
     {
@@ -67,10 +91,20 @@ public sealed class OnnxModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        var inputs = CreateInputs(batch, inputNames);
+        SingleRowInputs? reused = null;
+        OrtValue[] inputs;
+        if (batch.Rows == 1)
+        {
+            reused = singleRowInputs.TryTake(out var pooled) ? pooled : new SingleRowInputs(inputNames, batch);
+            inputs = reused.Fill(batch);
+        }
+        else
+        {
+            inputs = CreateInputs(batch, inputNames);
+        }
+
         try
         {
-            using var runOptions = new RunOptions();
             using var outputs = session.Run(runOptions, inputNames, inputs, outputNames);
             var predictions = new ModelPrediction[batch.Rows];
             switch (Spec.Task)
@@ -110,9 +144,69 @@ public sealed class OnnxModel : IDisposable
         }
         finally
         {
-            foreach (var input in inputs)
+            if (reused is not null)
             {
-                input?.Dispose();
+                singleRowInputs.Add(reused);
+            }
+            else
+            {
+                foreach (var input in inputs)
+                {
+                    input?.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>One set of [1, 1] input tensors over buffers that stay pinned for the set's life.</summary>
+    private sealed class SingleRowInputs : IDisposable
+    {
+        private readonly string[] names;
+        private readonly float[]?[] numbers;
+        private readonly OrtValue[] values;
+
+        public SingleRowInputs(string[] names, FeatureBatch shape)
+        {
+            this.names = names;
+            numbers = new float[]?[names.Length];
+            values = new OrtValue[names.Length];
+            long[] dims = [1, 1];
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (shape.Numeric.ContainsKey(names[i]))
+                {
+                    numbers[i] = new float[1];
+                    values[i] = OrtValue.CreateTensorValueFromMemory(numbers[i]!, dims);
+                }
+                else
+                {
+                    values[i] = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, dims);
+                }
+            }
+        }
+
+        public OrtValue[] Fill(FeatureBatch batch)
+        {
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (numbers[i] is { } number)
+                {
+                    number[0] = batch.Numeric[names[i]][0];
+                }
+                else
+                {
+                    values[i].StringTensorSetElementAt((batch.Categorical[names[i]][0] ?? "").AsSpan(), 0);
+                }
+            }
+
+            return values;
+        }
+
+        public void Dispose()
+        {
+            foreach (var value in values)
+            {
+                value.Dispose();
             }
         }
     }
@@ -124,6 +218,11 @@ public sealed class OnnxModel : IDisposable
     {
         IsDisposed = true;
         session.Dispose();
+        runOptions.Dispose();
+        while (singleRowInputs.TryTake(out var inputs))
+        {
+            inputs.Dispose();
+        }
     }
 
     /// <summary>One [rows, 1] tensor per named input from the batch's columns; the caller disposes them.</summary>

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.ML.OnnxRuntime;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
+using Serverless.Samples.Churn;
+using Serverless.Trainer;
+
+// Usage:
+//   engine                                  the product's OnnxModel against raw ONNX Runtime with pre-allocated OrtValues,
+//                                           on the sample churn model: single-row p50 and batch-1024 rows/s
+//   http <baseUrl> <model> <seconds> <connections> [echo|predict|moves]
+//                                           keep-alive load on the laptop host; "moves" moves champion 10 times during the load
+// Each prints markdown table rows.
+return args switch
+{
+    ["engine"] => Engine(),
+    ["http", var url, var model, var seconds, var connections, var mode] =>
+        await Http(new Uri(url), model, TimeSpan.FromSeconds(double.Parse(seconds, CultureInfo.InvariantCulture)), int.Parse(connections, CultureInfo.InvariantCulture), mode),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: engine | http <baseUrl> <model> <seconds> <connections> echo|predict|moves");
+    return 2;
+}
+
+static int Engine()
+{
+    var folder = Directory.CreateTempSubdirectory("serving-bench");
+    try
+    {
+        var spec = ModelSpecValidator.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "churn.spec.json"))).Spec!;
+        var train = Path.Combine(folder.FullName, "train.csv");
+        var validation = Path.Combine(folder.FullName, "validation.csv");
+        File.WriteAllText(train, ChurnDataGenerator.Generate(20_000, seed: 1));
+        File.WriteAllText(validation, ChurnDataGenerator.Generate(5_000, seed: 2));
+        var onnx = TabularTrainer.Train(spec, train, validation).Onnx;
+        var batch = LabeledBatch.ReadCsv(new StringReader(ChurnDataGenerator.Generate(1024, seed: 3)), spec, readLabels: false).Features;
+
+        using var engine = new OnnxModel(onnx, spec);
+        using var raw = new RawOrt(onnx, spec, batch);
+        var one = batch.Row(0);
+
+        Console.WriteLine("| measure | raw ONNX Runtime | engine | engine / raw |");
+        Console.WriteLine("|---|---|---|---|");
+        var (rawP50, engineP50) = (new List<double>(), new List<double>());
+        var (rawBatch, engineBatch) = (new List<double>(), new List<double>());
+        for (var round = 0; round < 5; round++)
+        {
+            rawP50.Add(P50(20_000, raw.RunOne));
+            engineP50.Add(P50(20_000, () => engine.Predict(one)));
+            rawBatch.Add(RowsPerSecond(300, 1024, raw.RunBatch));
+            engineBatch.Add(RowsPerSecond(300, 1024, () => engine.Predict(batch)));
+        }
+
+        var (r1, e1) = (Median(rawP50), Median(engineP50));
+        var (rb, eb) = (Median(rawBatch), Median(engineBatch));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| single-row p50 (µs) | {r1:F1} | {e1:F1} | {e1 / r1:F2} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| batch-1024 throughput (rows/s) | {rb:F0} | {eb:F0} | {eb / rb:F2} |"));
+        return 0;
+    }
+    finally
+    {
+        folder.Delete(recursive: true);
+    }
+}
+
+static double P50(int iterations, Action run)
+{
+    for (var i = 0; i < 500; i++)
+    {
+        run();
+    }
+
+    var samples = new double[iterations];
+    for (var i = 0; i < iterations; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        run();
+        samples[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+    }
+
+    Array.Sort(samples);
+    return samples[iterations / 2];
+}
+
+static double RowsPerSecond(int iterations, int rows, Action run)
+{
+    run();
+    var started = Stopwatch.GetTimestamp();
+    for (var i = 0; i < iterations; i++)
+    {
+        run();
+    }
+
+    return iterations * rows / Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+static async Task<int> Http(Uri baseUrl, string model, TimeSpan duration, int connections, string mode)
+{
+    using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+    using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+    const string Instance = """{"instances":[{"tenure_months":2,"monthly_charges":105,"support_calls":5,"contract":"month-to-month","internet_service":"fiber","payment_method":"electronic-check"}]}""";
+    var url = mode == "echo" ? "/api/_echo" : $"/api/models/{model}/predict";
+    var latencies = new List<double>[connections];
+    var failures = 0L;
+    var versions = new HashSet<int>();
+    using var stop = new CancellationTokenSource(duration);
+    var workers = Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+    {
+        var own = latencies[c] = new List<double>(100_000);
+        while (!stop.IsCancellationRequested)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var content = new StringContent(Instance, Encoding.UTF8, "application/json");
+                using var response = await http.PostAsync(url, content, CancellationToken.None);
+                var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Interlocked.Increment(ref failures);
+                    continue;
+                }
+
+                own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (mode == "moves" && JsonNode.Parse(body)?["version"] is { } version)
+                {
+                    lock (versions)
+                    {
+                        versions.Add((int)version);
+                    }
+                }
+            }
+            catch (HttpRequestException)
+            {
+                Interlocked.Increment(ref failures);
+            }
+        }
+    })).ToList();
+
+    var moves = 0;
+    if (mode == "moves")
+    {
+        // Ten alias moves spread over the run, alternating between versions 1 and 2.
+        var interval = duration / 11;
+        for (moves = 0; moves < 10; moves++)
+        {
+            await Task.Delay(interval);
+            var body = JsonContent.Create(new { version = moves % 2 == 0 ? 1 : 2, reason = "benchmark" });
+            (await http.PutAsync($"/api/models/{model}/aliases/champion", body)).EnsureSuccessStatusCode();
+        }
+    }
+
+    await Task.WhenAll(workers);
+    var all = latencies.SelectMany(l => l).Order().ToList();
+    var seconds = duration.TotalSeconds;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {mode} | {connections} | {all.Count / seconds:F0} | {all[all.Count / 2]:F2} | {all[(int)(all.Count * 0.99)]:F2} | {failures} | {(mode == "moves" ? $"{moves} moves, versions served: {string.Join(", ", versions.Order())}" : "")} |"));
+    return failures == 0 ? 0 : 1;
+}
+
+/// <summary>
+/// The baseline: ONNX Runtime called directly, with the input OrtValues created once for a fixed
+/// one-row and a fixed 1024-row batch and reused on every call.
+/// </summary>
+internal sealed class RawOrt : IDisposable
+{
+    private readonly InferenceSession session;
+    private readonly RunOptions options = new();
+    private readonly string[] inputNames;
+    private readonly string[] outputNames;
+    private readonly OrtValue[] one;
+    private readonly OrtValue[] many;
+
+    public RawOrt(byte[] onnx, ModelSpec spec, FeatureBatch batch)
+    {
+        // The same session options as the engine: this measures what the engine adds around Run.
+        using var sessionOptions = OnnxModel.CreateSessionOptions();
+        session = new InferenceSession(onnx, sessionOptions);
+        inputNames = spec.Features.Select(f => f.Name).ToArray();
+        outputNames = OnnxModel.Outputs(spec.Task).Select(o => OnnxModel.FindOutput(session, o)).ToArray();
+        one = OnnxModel.CreateInputs(batch.Row(0), inputNames);
+        many = OnnxModel.CreateInputs(batch, inputNames);
+    }
+
+    public void RunOne()
+    {
+        using var outputs = session.Run(options, inputNames, one, outputNames);
+    }
+
+    public void RunBatch()
+    {
+        using var outputs = session.Run(options, inputNames, many, outputNames);
+    }
+
+    public void Dispose()
+    {
+        foreach (var value in one.Concat(many))
+        {
+            value.Dispose();
+        }
+
+        options.Dispose();
+        session.Dispose();
+    }
+}
