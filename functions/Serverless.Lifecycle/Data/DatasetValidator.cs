@@ -249,6 +249,7 @@ public static class DatasetValidator
         private readonly Examples labelInvalid = new();
         private readonly Examples wrongColumnCount = new();
         private readonly DuplicateTracker duplicates = new();
+        private readonly ReferenceSample sample = new();
         private readonly CategoricalAccumulator? classes;
         private readonly NumericAccumulator? targets;
         private long positives;
@@ -298,7 +299,19 @@ public static class DatasetValidator
             }
 
             AddLabel(row[labelIndex].Span, line);
-            duplicates.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(row.Span)), line);
+            var hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(row.Span));
+            duplicates.Add(hash, line);
+            if (sample.Wants(hash))
+            {
+                var fields = new string?[numeric.Length];
+                for (var i = 0; i < numeric.Length; i++)
+                {
+                    fields[i] = row[numeric[i].Index].ToString();
+                }
+
+                sample.Add(hash, fields);
+            }
+
             return true;
         }
 
@@ -312,6 +325,7 @@ public static class DatasetValidator
             labelInvalid.Merge(other.labelInvalid);
             wrongColumnCount.Merge(other.wrongColumnCount);
             duplicates.Merge(other.duplicates);
+            sample.Merge(other.sample);
             classes?.Merge(other.classes!);
             targets?.Merge(other.targets!);
             for (var i = 0; i < numeric.Length; i++)
@@ -340,7 +354,12 @@ public static class DatasetValidator
             }
 
             AddLabel(fields[labelIndex].AsSpan(), line);
-            duplicates.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(string.Join('\u001f', fields).AsSpan())), line);
+            var hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(string.Join('\u001f', fields).AsSpan()));
+            duplicates.Add(hash, line);
+            if (sample.Wants(hash))
+            {
+                sample.Add(hash, [.. numeric.Select(n => fields[n.Index])]);
+            }
         }
 
         private void AddLabel(ReadOnlySpan<char> label, int line)
@@ -459,9 +478,10 @@ public static class DatasetValidator
         public DatasetProfile Profile(string sha256)
         {
             var features = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
-            foreach (var (_, a) in numeric)
+            for (var i = 0; i < numeric.Length; i++)
             {
-                features[a.Feature.Name] = new FeatureProfile(FeatureTypes.Numeric, a.Sketch.Count, a.Missing.Count, a.Statistics(), null);
+                var a = numeric[i].Accumulator;
+                features[a.Feature.Name] = new FeatureProfile(FeatureTypes.Numeric, a.Sketch.Count, a.Missing.Count, a.Statistics(), null, sample.Values(i));
             }
 
             foreach (var (_, a) in categorical)

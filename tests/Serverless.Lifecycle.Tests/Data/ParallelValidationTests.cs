@@ -34,4 +34,23 @@ public sealed class ParallelValidationTests
         Assert.Equal(tenure.Max(), profile.Numeric.Max);
         Assert.Equal(200_000, report.RowCount);
     }
+
+    [Fact]
+    public async Task ReferenceSample_ReadInParallel_IsExactlyTheRowsWithTheSmallestHashes()
+    {
+        var csv = ChurnDataGenerator.Generate(200_000, seed: 15);
+
+        var report = await DatasetValidatorTests.Validate(csv);
+
+        // Computed here independently: the 1000 rows whose text hashes lowest (XxHash3), in hash order.
+        var expected = csv.Split('\n').Skip(1).Where(l => l.Length > 0)
+            .Select(l => (Hash: System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(l.AsSpan())), Fields: l.Split(',')))
+            .OrderBy(r => r.Hash).Take(1000).ToList();
+        // A row missing the feature has no value in that feature's sample.
+        static IEnumerable<double> Column(IEnumerable<(ulong Hash, string[] Fields)> rows, int column) =>
+            rows.Where(r => r.Fields[column].Length > 0).Select(r => double.Parse(r.Fields[column], CultureInfo.InvariantCulture));
+        Assert.Equal(Column(expected, 1), report.Profile!.Features["tenure_months"].Sample!);
+        Assert.Equal(Column(expected, 2), report.Profile.Features["monthly_charges"].Sample!);
+        Assert.Null(report.Profile.Features["contract"].Sample);
+    }
 }

@@ -11,13 +11,18 @@ public sealed record DatasetProfile(
     LabelProfile? Label,
     double DuplicateRowRatio);
 
-/// <summary>One feature's statistics; numeric or categorical fields are set by its type.</summary>
+/// <summary>
+/// One feature's statistics; numeric or categorical fields are set by its type. Numeric features
+/// also keep <see cref="Sample"/>: the feature's values on a uniform sample of up to 1000 rows
+/// (the same rows for every feature), the reference for two-sample drift tests.
+/// </summary>
 public sealed record FeatureProfile(
     string Type,
     long Count,
     long Missing,
     NumericStatistics? Numeric,
-    CategoricalStatistics? Categorical);
+    CategoricalStatistics? Categorical,
+    IReadOnlyList<double>? Sample = null);
 
 /// <summary>
 /// Numeric statistics. Quantiles are within 0.5% relative error (<see cref="QuantileSketch"/>);
