@@ -30,8 +30,8 @@ public sealed record ModelSpec
 
     public ServingSpec Serving { get; init; } = new();
 
-    /// <summary>Drift policy; interpreted by monitoring.</summary>
-    public JsonElement? Drift { get; init; }
+    /// <summary>Drift policy: which tests, thresholds, window and sample sizes monitoring uses.</summary>
+    public DriftSpec Drift { get; init; } = new();
 
     /// <summary>Retraining triggers; interpreted by monitoring.</summary>
     public JsonElement? Retraining { get; init; }
@@ -296,6 +296,71 @@ public sealed record SliceGateSpec
     public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
 
     public IReadOnlyList<ChangeThresholdSpec> Changes { get; init; } = [];
+}
+
+/// <summary>
+/// How monitoring decides that production data drifted from the training data. A feature drifts
+/// when any of its type's tests crosses its threshold: PSI, Wasserstein (normalized by the
+/// baseline's standard deviation) and Jensen-Shannon above it; Kolmogorov-Smirnov and chi-square
+/// p-values below it. The dataset drifts when at least <see cref="DriftedShare"/> of the features do.
+/// </summary>
+public sealed record DriftSpec
+{
+    public IReadOnlyList<string> NumericTests { get; init; } = [DriftTests.Psi, DriftTests.KolmogorovSmirnov];
+
+    public IReadOnlyList<string> CategoricalTests { get; init; } = [DriftTests.Psi, DriftTests.ChiSquare];
+
+    /// <summary>Thresholds per test; a test not named here keeps <see cref="DriftTests.DefaultThresholds"/>.</summary>
+    public IReadOnlyDictionary<string, double> Thresholds { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    /// <summary>Per-feature thresholds: feature → test → threshold. An override replaces only the tests it names.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Features { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
+
+    /// <summary>The window: the predictions of the last this many minutes.</summary>
+    public double WindowMinutes { get; init; } = 60;
+
+    /// <summary>Below this many predictions in the window the report says "insufficient data", not "no drift".</summary>
+    public int MinSamples { get; init; } = 200;
+
+    /// <summary>Share of features that must drift for the dataset to drift.</summary>
+    public double DriftedShare { get; init; } = 0.3;
+
+    /// <summary>Windows in a row that must drift before monitoring acts.</summary>
+    public int ConsecutiveWindows { get; init; } = 2;
+
+    /// <summary>After a retraining, how long drift does not start another one.</summary>
+    public double CooldownHours { get; init; } = 24;
+
+    /// <summary>The threshold of <paramref name="test"/> for <paramref name="feature"/>: its override, the spec's global value, or the default.</summary>
+    public double Threshold(string feature, string test) =>
+        Features.TryGetValue(feature, out var own) && own.TryGetValue(test, out var value) ? value
+        : Thresholds.TryGetValue(test, out var global) ? global
+        : DriftTests.DefaultThresholds[test];
+}
+
+public static class DriftTests
+{
+    public const string Psi = "psi";
+    public const string KolmogorovSmirnov = "ks";
+    public const string Wasserstein = "wasserstein";
+    public const string JensenShannon = "jensenShannon";
+    public const string ChiSquare = "chiSquare";
+
+    public static readonly IReadOnlySet<string> Numeric = new HashSet<string>(StringComparer.Ordinal) { Psi, KolmogorovSmirnov, Wasserstein, JensenShannon };
+
+    public static readonly IReadOnlySet<string> Categorical = new HashSet<string>(StringComparer.Ordinal) { Psi, ChiSquare, JensenShannon };
+
+    /// <summary>Tests whose threshold is a p-value: drift when the p-value is below it.</summary>
+    public static readonly IReadOnlySet<string> PValue = new HashSet<string>(StringComparer.Ordinal) { KolmogorovSmirnov, ChiSquare };
+
+    public static readonly IReadOnlyDictionary<string, double> DefaultThresholds = new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        [Psi] = 0.2,
+        [KolmogorovSmirnov] = 0.01,
+        [Wasserstein] = 0.1,
+        [JensenShannon] = 0.1,
+        [ChiSquare] = 0.01,
+    };
 }
 
 /// <summary>What serving does with inputs that do not match the schema exactly (see <see cref="InputPolicies"/>).</summary>

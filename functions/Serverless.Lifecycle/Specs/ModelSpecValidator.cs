@@ -98,6 +98,7 @@ public static partial class ModelSpecValidator
         }
 
         ValidateRollout(spec, Add);
+        ValidateDrift(spec, Add);
 
         return problems;
     }
@@ -346,6 +347,71 @@ public static partial class ModelSpecValidator
             {
                 add(path, $"Give values, or min and max with 0 < min <= max; got min {Format(dimension.Min ?? double.NaN)} and max {Format(dimension.Max ?? double.NaN)}.");
             }
+        }
+    }
+
+    private static void ValidateDrift(ModelSpec spec, Action<string, string> add)
+    {
+        var drift = spec.Drift ?? new DriftSpec();
+        void Tests(string path, IReadOnlyList<string>? tests, IReadOnlySet<string> allowed)
+        {
+            foreach (var (test, i) in (tests ?? []).Select((t, i) => (t, i)).Where(t => !allowed.Contains(t.t ?? "")))
+            {
+                add($"{path}[{i}]", $"Unknown test '{test}'; expected one of: {string.Join(", ", allowed)}.");
+            }
+        }
+
+        Tests("$.drift.numericTests", drift.NumericTests, DriftTests.Numeric);
+        Tests("$.drift.categoricalTests", drift.CategoricalTests, DriftTests.Categorical);
+        void Thresholds(string path, IReadOnlyDictionary<string, double>? thresholds)
+        {
+            foreach (var (test, value) in thresholds ?? new Dictionary<string, double>())
+            {
+                if (!DriftTests.DefaultThresholds.ContainsKey(test))
+                {
+                    add($"{path}.{test}", $"Unknown test '{test}'; expected one of: {string.Join(", ", DriftTests.DefaultThresholds.Keys)}.");
+                }
+                else if (!(value > 0) || (DriftTests.PValue.Contains(test) && value >= 1))
+                {
+                    add($"{path}.{test}", DriftTests.PValue.Contains(test) ? "A p-value threshold is above 0 and below 1." : "The threshold must be above 0.");
+                }
+            }
+        }
+
+        Thresholds("$.drift.thresholds", drift.Thresholds);
+        foreach (var (feature, thresholds) in drift.Features ?? new Dictionary<string, IReadOnlyDictionary<string, double>>())
+        {
+            if (!spec.Features.Any(f => f.Name == feature))
+            {
+                add($"$.drift.features.{feature}", $"'{feature}' is not a feature of this model.");
+            }
+
+            Thresholds($"$.drift.features.{feature}", thresholds);
+        }
+
+        if (!(drift.WindowMinutes > 0))
+        {
+            add("$.drift.windowMinutes", "The window must be longer than 0 minutes.");
+        }
+
+        if (drift.MinSamples < 1)
+        {
+            add("$.drift.minSamples", "Expected at least 1.");
+        }
+
+        if (!(drift.DriftedShare > 0 && drift.DriftedShare <= 1))
+        {
+            add("$.drift.driftedShare", "Expected a share above 0 and at most 1.");
+        }
+
+        if (drift.ConsecutiveWindows < 1)
+        {
+            add("$.drift.consecutiveWindows", "Expected at least 1.");
+        }
+
+        if (!(drift.CooldownHours >= 0))
+        {
+            add("$.drift.cooldownHours", "Expected 0 or more hours.");
         }
     }
 

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Data.Profiling;
+using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
+using Serverless.Samples.Churn;
+using Serverless.Tests;
+
+namespace Serverless.Lifecycle.Tests.Monitoring;
+
+/// <summary>
+/// Drift reports of windows of logged predictions against the profile of the training data: the
+/// sample churn data as training data, then production traffic from the same generator, undrifted
+/// or drifted (higher charges, more fiber).
+/// </summary>
+public sealed class DriftWindowTests
+{
+    private static readonly ModelSpec Spec = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec!;
+    private static readonly DateTimeOffset T0 = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
+
+    private static async Task<DatasetProfile> BaselineAsync() =>
+        (await DatasetValidator.ValidateAsync(new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(5000, seed: 1))), Spec, null, CancellationToken.None)).Profile!;
+
+    /// <summary>Logged predictions for generated rows, as serving writes them.</summary>
+    private static IEnumerable<PredictionRecord> Traffic(int rows, int seed, bool drifted)
+    {
+        var lines = ChurnDataGenerator.Generate(rows, seed, drifted).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0].Split(',');
+        foreach (var (line, i) in lines.Skip(1).Select((l, i) => (l, i)))
+        {
+            var fields = line.Split(',');
+            var inputs = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var feature in Spec.Features)
+            {
+                var text = fields[Array.IndexOf(header, feature.Name)];
+                inputs[feature.Name] = feature.IsNumeric ? (text.Length == 0 ? null : double.Parse(text, CultureInfo.InvariantCulture)) : text;
+            }
+
+            yield return new PredictionRecord($"req-{seed}-{i}", 0, T0.AddSeconds(i), Spec.Name, 1, "champion", "predict", inputs, fields[^1], 0.5, null, 1);
+        }
+    }
+
+    private static DriftReport Report(DatasetProfile baseline, IEnumerable<PredictionRecord> traffic, ModelSpec? spec = null)
+    {
+        var window = new DriftWindow(spec ?? Spec, baseline);
+        foreach (var record in traffic)
+        {
+            window.Add(record);
+        }
+
+        return window.Report(1, T0, T0.AddHours(1));
+    }
+
+    [Fact]
+    public async Task UndriftedTraffic_ReportsNoDrift()
+    {
+        var report = Report(await BaselineAsync(), Traffic(3000, seed: 2, drifted: false));
+
+        Assert.Equal(DriftStatuses.NoDrift, report.Status);
+        Assert.Equal(3000, report.Samples);
+        Assert.Equal(Spec.Features.Count, report.Features.Count);
+        Assert.All(report.Features, f => Assert.NotEmpty(f.Tests));
+        Assert.False(report.Prediction!.Drifted);
+    }
+
+    [Fact]
+    public async Task DriftedTraffic_NamesTheShiftedFeatures()
+    {
+        var report = Report(await BaselineAsync(), Traffic(3000, seed: 3, drifted: true));
+
+        Assert.Equal(DriftStatuses.Drift, report.Status);
+        var charges = report.Features.Single(f => f.Feature == "monthly_charges");
+        Assert.True(charges.Drifted);
+        Assert.Contains(charges.Tests, t => t.Test == DriftTests.KolmogorovSmirnov && t.PValue < 0.01);
+        Assert.True(report.Features.Single(f => f.Feature == "internet_service").Drifted);
+        Assert.Contains("monthly_charges", report.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FewPredictions_AreInsufficientData_NotNoDrift()
+    {
+        var report = Report(await BaselineAsync(), Traffic(50, seed: 4, drifted: true));
+
+        Assert.Equal(DriftStatuses.InsufficientData, report.Status);
+        Assert.Empty(report.Features);
+        Assert.Contains("200 are needed", report.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PerFeatureOverride_ChangesOnlyItsOwnTests_AndKeepsTheGlobalThresholdForTheRest()
+    {
+        var lenient = Spec with
+        {
+            Drift = new DriftSpec
+            {
+                Thresholds = new Dictionary<string, double> { [DriftTests.Psi] = 0.15 },
+                Features = new Dictionary<string, IReadOnlyDictionary<string, double>> { ["monthly_charges"] = new Dictionary<string, double> { [DriftTests.Psi] = 100 } },
+            },
+        };
+
+        var report = Report(await BaselineAsync(), Traffic(3000, seed: 3, drifted: true), lenient);
+
+        var charges = report.Features.Single(f => f.Feature == "monthly_charges");
+        Assert.Equal(100, charges.Tests.Single(t => t.Test == DriftTests.Psi).Threshold);
+        Assert.Equal(DriftTests.DefaultThresholds[DriftTests.KolmogorovSmirnov], charges.Tests.Single(t => t.Test == DriftTests.KolmogorovSmirnov).Threshold);
+        Assert.Equal(0.15, report.Features.Single(f => f.Feature == "internet_service").Tests.Single(t => t.Test == DriftTests.Psi).Threshold);
+    }
+
+    [Fact]
+    public async Task ProductionDataQuality_CountsMissingOutOfRangeAndUnseenValues()
+    {
+        var traffic = Traffic(400, seed: 5, drifted: false).Select((r, i) => i % 4 != 0 ? r : r with
+        {
+            Inputs = new Dictionary<string, object?>(r.Inputs) { ["tenure_months"] = i % 8 == 0 ? null : 9999.0, ["contract"] = "weekly" },
+        });
+
+        var report = Report(await BaselineAsync(), traffic);
+
+        var tenure = report.Features.Single(f => f.Feature == "tenure_months");
+        Assert.Equal((0.125, 0.125), (tenure.MissingRate, tenure.OutOfRangeRate));
+        Assert.Equal(0.25, report.Features.Single(f => f.Feature == "contract").UnseenRate);
+    }
+}
