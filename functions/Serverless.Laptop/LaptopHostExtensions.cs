@@ -32,6 +32,9 @@ public static class LaptopHostExtensions
 
         // Azure scores batch files on an Event Grid blob trigger; laptop mode polls for them.
         builder.Services.AddHostedService<BatchInputWatcher>();
+
+        // Azure runs the drift monitor on a timer trigger; laptop mode on its own timer.
+        builder.Services.AddHostedService<Serverless.Lifecycle.Monitoring.MonitoringScheduler>();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         return builder;

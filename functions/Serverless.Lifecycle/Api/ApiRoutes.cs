@@ -25,6 +25,7 @@ public static class ApiRoutes
     public const string Archive = "models/{name}/versions/{version}/archive";
     public const string Audit = "models/{name}/audit";
     public const string Rollout = "models/{name}/rollout";
+    public const string Monitoring = "models/{name}/monitoring";
     public const string Predict = "models/{name}/predict";
     public const string PredictVersion = "models/{name}/versions/{version}/predict";
     public const string Feedback = "models/{name}/feedback";
@@ -63,6 +64,7 @@ public static class ApiRoutes
         ("POST", Archive),
         ("GET", Audit),
         ("GET", Rollout),
+        ("GET", Monitoring),
         ("POST", Predict),
         ("POST", PredictVersion),
         ("POST", Feedback),

@@ -27,6 +27,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MonitoringOptions>().BindConfiguration(MonitoringOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BatchScoringOptions>().BindConfiguration(BatchScoringOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PredictionLogOptions>().BindConfiguration(PredictionLogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
@@ -51,6 +52,9 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<FeedbackApi>();
         services.AddSingleton<OpenInferenceApi>();
         services.AddSingleton<BatchScorer>();
+        services.AddSingleton<DriftMonitor>();
+        services.AddSingleton<MonitoringPass>();
+        services.AddSingleton<MonitoringApi>();
 
         foreach (var type in PipelineTypes.Activities)
         {

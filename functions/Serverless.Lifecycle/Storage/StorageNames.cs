@@ -9,6 +9,7 @@ public static class StorageNames
     public const string PredictionsContainer = "predictions";
     public const string BatchInputContainer = "batch-input";
     public const string BatchOutputContainer = "batch-output";
+    public const string MonitoringContainer = "monitoring";
 
     public const string SpecsTable = "ModelSpecs";
     public const string VersionsTable = "ModelVersions";
@@ -17,7 +18,8 @@ public static class StorageNames
     public const string DatasetsTable = "Datasets";
     public const string FeedbackTable = "Feedback";
     public const string RolloutsTable = "Rollouts";
+    public const string MonitoringTable = "MonitoringReports";
 
-    public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer, BatchInputContainer, BatchOutputContainer];
-    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable, RolloutsTable];
+    public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer, BatchInputContainer, BatchOutputContainer, MonitoringContainer];
+    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable, RolloutsTable, MonitoringTable];
 }

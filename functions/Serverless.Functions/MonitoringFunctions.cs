@@ -1,0 +1,21 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Serverless.Lifecycle.Api;
+using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Pipeline;
+
+namespace Serverless.Functions;
+
+/// <summary>The drift monitor on a timer, and its reports over HTTP.</summary>
+public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api)
+{
+    /// <summary>Every model, on the schedule in the <c>MonitoringSchedule</c> app setting (a six-field CRON, for example <c>0 */5 * * * *</c>).</summary>
+    [Function("MonitorDrift")]
+    public Task MonitorDrift([TimerTrigger("%MonitoringSchedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, FunctionContext context) =>
+        pass.RunAsync(new DurableTaskPipelineClient(client), context.CancellationToken);
+
+    [Function("GetMonitoring")]
+    public Task<IResult> GetMonitoring([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Monitoring)] HttpRequest request, string name) =>
+        api.GetAsync(name, request.HttpContext.RequestAborted);
+}

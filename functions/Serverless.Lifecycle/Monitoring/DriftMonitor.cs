@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Data.Profiling;
+using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Monitoring;
+
+public static class MonitoringActions
+{
+    /// <summary>Nothing to do: no drift, too little data, or no champion to watch.</summary>
+    public const string None = "none";
+
+    /// <summary>Drift, but not yet in enough windows in a row.</summary>
+    public const string Wait = "wait";
+
+    /// <summary>Drift that would retrain, inside the cooldown after the last retraining.</summary>
+    public const string Cooldown = "cooldown";
+
+    /// <summary>A retraining run was started, with the drift as its reason.</summary>
+    public const string Retrain = "retrain";
+}
+
+/// <summary>What monitoring decided after one window, and why; <see cref="RunId"/> when it started a run.</summary>
+public sealed record MonitoringDecision(string Action, string Reason, string? RunId = null);
+
+/// <summary>One monitoring pass as stored and listed: the report's verdict, the decision, and where the full report is.</summary>
+public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset At, string Status, double DriftedShare, string Summary, MonitoringDecision Decision, string ReportPath);
+
+/// <summary>
+/// One monitoring pass for a model: the window of logged predictions against the champion's
+/// training profile, the report stored (blob JSON and a table row), and the decision: nothing,
+/// wait for more drifted windows, cooldown, or a retraining run on the newest dataset with the
+/// drift as its reason. The run id comes from the window, so a repeated pass starts nothing new.
+/// </summary>
+public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, LifecycleStorage storage, TimeProvider clock)
+{
+    private TableClient Table => storage.Table(StorageNames.MonitoringTable);
+
+    public async Task<MonitoringEntry?> RunAsync(string model, IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var spec = await registry.GetSpecAsync(model, cancellationToken);
+        ModelVersion champion;
+        try
+        {
+            champion = await registry.ResolveAsync(model, ReservedAliases.Champion, cancellationToken);
+        }
+        catch (AliasNotFoundException)
+        {
+            return null;
+        }
+
+        var card = await artifacts.ReadCardAsync(champion, cancellationToken);
+        if (card.ProfilePath is not { } profilePath
+            || (await artifacts.ReadJsonAsync(profilePath, cancellationToken))?.Deserialize<DatasetProfile>(SpecJson.Options) is not { } baseline)
+        {
+            return null;
+        }
+
+        var to = clock.GetUtcNow();
+        var from = to.AddMinutes(-spec.Drift.WindowMinutes);
+        var window = new DriftWindow(spec, baseline);
+        await foreach (var record in log.ReadAsync(model, from, to, cancellationToken))
+        {
+            window.Add(record);
+        }
+
+        var report = window.Report(champion.Version, from, to);
+        var decision = await DecideAsync(spec, report, pipeline, cancellationToken);
+        var path = new BlobPath(StorageNames.MonitoringContainer, string.Create(CultureInfo.InvariantCulture, $"{model}/{to.UtcDateTime:yyyy/MM/dd/HHmmssfff}.json"));
+        await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, decision }, SpecJson.Options), overwrite: true, cancellationToken);
+        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, report.Summary, decision, path.ToString());
+        await Table.UpsertEntityAsync(
+            new TableEntity(model, Key(to))
+            {
+                ["Entry"] = JsonSerializer.Serialize(entry, SpecJson.Options),
+                ["Status"] = report.Status,
+                ["Action"] = decision.Action,
+            },
+            TableUpdateMode.Replace,
+            cancellationToken);
+        return entry;
+    }
+
+    /// <summary>The model's monitoring passes, newest first.</summary>
+    public async Task<IReadOnlyList<MonitoringEntry>> ListAsync(string model, int max, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var entries = new List<MonitoringEntry>();
+        await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == model, maxPerPage: max, cancellationToken: cancellationToken))
+        {
+            entries.Add(JsonSerializer.Deserialize<MonitoringEntry>(entity.GetString("Entry"), SpecJson.Options)!);
+            if (entries.Count == max)
+            {
+                break;
+            }
+        }
+
+        return entries;
+    }
+
+    private async Task<MonitoringDecision> DecideAsync(ModelSpec spec, DriftReport report, IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        if (report.Status != DriftStatuses.Drift)
+        {
+            return new MonitoringDecision(MonitoringActions.None, report.Summary);
+        }
+
+        var policy = spec.Drift;
+        var earlier = await ListAsync(spec.Name, Math.Max(policy.ConsecutiveWindows, 50), cancellationToken);
+        var inARow = 1 + earlier.TakeWhile(e => e.Status == DriftStatuses.Drift).Count();
+        if (inARow < policy.ConsecutiveWindows)
+        {
+            return new MonitoringDecision(MonitoringActions.Wait, $"Drift in {inARow} window(s) in a row; {policy.ConsecutiveWindows} are needed to retrain.");
+        }
+
+        if (earlier.FirstOrDefault(e => e.Decision.Action == MonitoringActions.Retrain) is { } last && last.At > report.To.AddHours(-policy.CooldownHours))
+        {
+            return new MonitoringDecision(MonitoringActions.Cooldown, $"Drift, but run {last.Decision.RunId} retrained at {last.At:u}, inside the {policy.CooldownHours} h cooldown.");
+        }
+
+        var dataset = await datasets.GetLatestAsync(spec.Name, cancellationToken);
+        if (dataset is null)
+        {
+            return new MonitoringDecision(MonitoringActions.None, "Drift, but the model has no dataset to retrain on.");
+        }
+
+        // One run per window: a repeated pass over the same window finds the run already started.
+        var runId = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}-drift-{report.To.UtcDateTime:yyyyMMddHHmm}");
+        await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, RunTriggers.Drift, report.Summary), cancellationToken);
+        return new MonitoringDecision(MonitoringActions.Retrain, report.Summary, runId);
+    }
+
+    /// <summary>Row keys that sort newest first.</summary>
+    private static string Key(DateTimeOffset at) => (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+}

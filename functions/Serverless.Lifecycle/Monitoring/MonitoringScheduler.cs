@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Registry;
+
+namespace Serverless.Lifecycle.Monitoring;
+
+public sealed class MonitoringOptions
+{
+    public const string SectionName = "Monitoring";
+
+    /// <summary>How often laptop mode runs the monitor for every model (the Functions app uses a timer trigger with <c>Monitoring:Schedule</c>).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Runs the drift monitor for every registered model, one after the other; one model's failure does not stop the others.</summary>
+public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor monitor, ILogger<MonitoringPass> logger)
+{
+    public async Task<IReadOnlyList<MonitoringEntry>> RunAsync(IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        var entries = new List<MonitoringEntry>();
+        foreach (var spec in await registry.ListSpecsAsync(cancellationToken))
+        {
+            try
+            {
+                if (await monitor.RunAsync(spec.Name, pipeline, cancellationToken) is { } entry)
+                {
+                    entries.Add(entry);
+                    LogPass(spec.Name, entry.Status, entry.Decision.Action, entry.Decision.Reason);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(ex, spec.Name);
+            }
+        }
+
+        return entries;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Monitoring {Model}: {Status}; {Action}: {Reason}")]
+    private partial void LogPass(string model, string status, string action, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Monitoring {Model} failed; the next pass tries again.")]
+    private partial void LogFailed(Exception exception, string model);
+}
+
+/// <summary>Laptop mode's stand-in for the monitoring timer trigger.</summary>
+public sealed class MonitoringScheduler(MonitoringPass pass, IPipelineClient pipeline, IOptions<MonitoringOptions> options, TimeProvider clock) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(options.Value.Interval, clock, stoppingToken);
+            await pass.RunAsync(pipeline, stoppingToken);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
+using Serverless.Samples.Churn;
+using Serverless.Tests;
+
+namespace Serverless.Lifecycle.Tests.Pipeline;
+
+/// <summary>
+/// The retraining loop: production traffic in the prediction log, the monitor's report against
+/// the champion's training profile, and its decision: nothing for undrifted traffic; for drifted
+/// traffic, wait for the second drifted window, then a retraining run with the drift as its
+/// reason, then a cooldown.
+/// </summary>
+public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFixture<PipelineHostFixture>
+{
+    private static ModelSpec Monitored(string prefix) => PipelineHostFixture.SampleSpec(prefix) with
+    {
+        Drift = new DriftSpec { WindowMinutes = 60, MinSamples = 200, ConsecutiveWindows = 2, CooldownHours = 24 },
+    };
+
+    /// <summary>Logs generated rows as served predictions of version 1, and waits until the log has written them.</summary>
+    private async Task LogTrafficAsync(ModelSpec spec, int rows, int seed, bool drifted)
+    {
+        var lines = ChurnDataGenerator.Generate(rows, seed, drifted).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0].Split(',');
+        var now = DateTimeOffset.UtcNow;
+        var records = lines.Skip(1).Select((line, i) =>
+        {
+            var fields = line.Split(',');
+            var inputs = spec.Features.ToDictionary(
+                f => f.Name,
+                f => fields[Array.IndexOf(header, f.Name)] is var text && f.IsNumeric ? (text.Length == 0 ? null : (object?)double.Parse(text, CultureInfo.InvariantCulture)) : text);
+            return new PredictionRecord($"{spec.Name}-{seed}-{i}", 0, now, spec.Name, 1, "champion", "predict", inputs, fields[^1], 0.5, null, 1);
+        }).ToList();
+        fixture.Services.GetRequiredService<PredictionLog>().Write(records);
+
+        var reader = fixture.Services.GetRequiredService<PredictionLogReader>();
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var logged = 0;
+            await foreach (var record in reader.ReadAsync(spec.Name, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)))
+            {
+                logged += record.RequestId.StartsWith($"{spec.Name}-{seed}-", StringComparison.Ordinal) ? 1 : 0;
+            }
+
+            if (logged == records.Count)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("The prediction log did not write the traffic.");
+    }
+
+    private DriftMonitor Monitor => fixture.Services.GetRequiredService<DriftMonitor>();
+
+    [Fact]
+    public async Task UndriftedTraffic_IsReportedAndStartsNothing()
+    {
+        var spec = Monitored("calm");
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        await LogTrafficAsync(spec, 600, seed: 40, drifted: false);
+
+        var entry = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+
+        Assert.Equal((DriftStatuses.NoDrift, MonitoringActions.None), (entry.Status, entry.Decision.Action));
+        Assert.Null(entry.Decision.RunId);
+        Assert.Single(await Monitor.ListAsync(spec.Name, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DriftedTraffic_WaitsForASecondWindow_ThenRetrainsWithTheReason_ThenCoolsDown()
+    {
+        var spec = Monitored("drifty");
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        await LogTrafficAsync(spec, 600, seed: 41, drifted: true);
+
+        var first = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+        var second = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+        var third = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+
+        Assert.Equal((DriftStatuses.Drift, MonitoringActions.Wait), (first.Status, first.Decision.Action));
+        Assert.Equal(MonitoringActions.Retrain, second.Decision.Action);
+        Assert.Contains("monthly_charges", second.Decision.Reason, StringComparison.Ordinal);
+        Assert.Equal(MonitoringActions.Cooldown, third.Decision.Action);
+
+        var run = await fixture.WaitAsync(second.Decision.RunId!);
+        Assert.Equal(("succeeded", "drift"), (run.Status, run.Trigger));
+        Assert.Equal(2, (await fixture.Registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None)).Version);
+        Assert.Equal([MonitoringActions.Cooldown, MonitoringActions.Retrain, MonitoringActions.Wait], (await Monitor.ListAsync(spec.Name, 10, CancellationToken.None)).Select(e => e.Decision.Action));
+    }
+}
