@@ -52,6 +52,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<FeedbackApi>();
         services.AddSingleton<OpenInferenceApi>();
         services.AddSingleton<BatchScorer>();
+        services.AddSingleton<RetrainingTriggers>();
         services.AddSingleton<DriftMonitor>();
         services.AddSingleton<MonitoringPass>();
         services.AddSingleton<MonitoringApi>();

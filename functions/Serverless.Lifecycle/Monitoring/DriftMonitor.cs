@@ -24,6 +24,9 @@ public static class MonitoringActions
 
     /// <summary>A retraining run was started, with the drift as its reason.</summary>
     public const string Retrain = "retrain";
+
+    /// <summary>Drift that would retrain while another trigger's run is active: recorded against that run.</summary>
+    public const string Coalesced = "coalesced";
 }
 
 /// <summary>What monitoring decided after one window, and why; <see cref="RunId"/> when it started a run.</summary>
@@ -38,7 +41,7 @@ public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset A
 /// wait for more drifted windows, cooldown, or a retraining run on the newest dataset with the
 /// drift as its reason. The run id comes from the window, so a repeated pass starts nothing new.
 /// </summary>
-public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, LifecycleStorage storage, TimeProvider clock)
+public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, RetrainingTriggers triggers, LifecycleStorage storage, TimeProvider clock)
 {
     private TableClient Table => storage.Table(StorageNames.MonitoringTable);
 
@@ -132,9 +135,12 @@ public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore arti
         }
 
         // One run per window: a repeated pass over the same window finds the run already started.
+        // A run already active for the model (another trigger's) absorbs this one.
         var runId = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}-drift-{report.To.UtcDateTime:yyyyMMddHHmm}");
-        await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, RunTriggers.Drift, report.Summary), cancellationToken);
-        return new MonitoringDecision(MonitoringActions.Retrain, report.Summary, runId);
+        var triggered = await triggers.TriggerAsync(spec.Name, RunTriggers.Drift, report.Summary, dataset, runId, pipeline, cancellationToken);
+        return triggered.Outcome == TriggerOutcomes.Started
+            ? new MonitoringDecision(MonitoringActions.Retrain, report.Summary, triggered.RunId)
+            : new MonitoringDecision(MonitoringActions.Coalesced, $"Drift, coalesced into run {triggered.RunId}, which is already training: {report.Summary}", triggered.RunId);
     }
 
     /// <summary>Row keys that sort newest first.</summary>

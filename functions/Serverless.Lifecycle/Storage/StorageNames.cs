@@ -19,7 +19,8 @@ public static class StorageNames
     public const string FeedbackTable = "Feedback";
     public const string RolloutsTable = "Rollouts";
     public const string MonitoringTable = "MonitoringReports";
+    public const string TriggersTable = "RetrainingTriggers";
 
     public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer, BatchInputContainer, BatchOutputContainer, MonitoringContainer];
-    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable, RolloutsTable, MonitoringTable];
+    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable, RolloutsTable, MonitoringTable, TriggersTable];
 }

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Monitoring;
+
+/// <summary>What became of one retraining trigger: the run it started, or the active run it was coalesced into.</summary>
+public sealed record TriggerRecord(string Model, string Trigger, string Reason, DateTimeOffset At, string Outcome, string RunId);
+
+public static class TriggerOutcomes
+{
+    public const string Started = "started";
+    public const string Coalesced = "coalesced";
+}
+
+/// <summary>
+/// Starts retraining runs for the automatic triggers (drift, schedule, new data) so that
+/// concurrent triggers for one model coalesce into one run: a model has at most one active run
+/// started here, claimed with an ETag-conditional write, and a trigger that finds one running is
+/// recorded as coalesced into it, never dropped silently. Every trigger is recorded with its reason.
+/// </summary>
+public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry registry, TimeProvider clock)
+{
+    private const string ActiveRow = "active";
+
+    private TableClient Table => storage.Table(StorageNames.TriggersTable);
+
+    public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var spec = await registry.GetSpecAsync(model, cancellationToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            var marker = await Table.GetEntityIfExistsAsync<TableEntity>(model, ActiveRow, cancellationToken: cancellationToken);
+            if (marker.HasValue && marker.Value!.GetString("RunId") is { } active && active != runId
+                && await pipeline.GetRunAsync(active, cancellationToken) is { Status: "pending" or "running" })
+            {
+                return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Coalesced, active), cancellationToken);
+            }
+
+            try
+            {
+                var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId };
+                if (marker.HasValue)
+                {
+                    await Table.UpdateEntityAsync(claim, marker.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+                }
+                else
+                {
+                    await Table.AddEntityAsync(claim, cancellationToken);
+                }
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 5)
+            {
+                // Another trigger claimed the model meanwhile: look again (it is now the active run).
+                continue;
+            }
+
+            await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken);
+            return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Started, runId), cancellationToken);
+        }
+    }
+
+    /// <summary>The model's triggers, newest first.</summary>
+    public async Task<IReadOnlyList<TriggerRecord>> ListAsync(string model, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var records = new List<TriggerRecord>();
+        await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == model && e.RowKey != ActiveRow, cancellationToken: cancellationToken))
+        {
+            records.Add(JsonSerializer.Deserialize<TriggerRecord>(entity.GetString("Record"), SpecJson.Options)!);
+        }
+
+        return records;
+    }
+
+    private async Task<TriggerRecord> RecordAsync(TriggerRecord record, CancellationToken cancellationToken)
+    {
+        var key = (DateTimeOffset.MaxValue.UtcTicks - record.At.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        await Table.AddEntityAsync(new TableEntity(record.Model, key) { ["Record"] = JsonSerializer.Serialize(record, SpecJson.Options) }, cancellationToken);
+        return record;
+    }
+}
