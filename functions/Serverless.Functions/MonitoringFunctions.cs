@@ -8,8 +8,19 @@ using Serverless.Lifecycle.Pipeline;
 namespace Serverless.Functions;
 
 /// <summary>The drift monitor on a timer, and its reports over HTTP.</summary>
-public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api)
+public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api, NewDataTrigger newData)
 {
+    /// <summary>
+    /// New data in <c>datasets/{model}/</c>, delivered by the storage account's Event Grid
+    /// subscription. A duplicate delivery starts nothing new (the run id comes from path and ETag).
+    /// </summary>
+    [Function("OnNewDataset")]
+    public Task OnNewDataset(
+        [BlobTrigger(Serverless.Lifecycle.Storage.StorageNames.DatasetsContainer + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] Azure.Storage.Blobs.BlobClient blob,
+        [DurableClient] DurableTaskClient client,
+        FunctionContext context) =>
+        newData.OnBlobAsync(blob.Name, new DurableTaskPipelineClient(client), context.CancellationToken);
+
     /// <summary>Every model, on the schedule in the <c>MonitoringSchedule</c> app setting (a six-field CRON, for example <c>0 */5 * * * *</c>).</summary>
     [Function("MonitorDrift")]
     public Task MonitorDrift([TimerTrigger("%MonitoringSchedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, FunctionContext context) =>

@@ -35,6 +35,7 @@ public static class LaptopHostExtensions
 
         // Azure runs the drift monitor on a timer trigger; laptop mode on its own timer.
         builder.Services.AddHostedService<Serverless.Lifecycle.Monitoring.MonitoringScheduler>();
+        builder.Services.AddHostedService<Serverless.Lifecycle.Monitoring.DatasetWatcher>();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         return builder;

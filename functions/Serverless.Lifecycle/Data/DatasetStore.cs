@@ -65,6 +65,54 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
         return version;
     }
 
+    /// <summary>
+    /// The dataset version of a blob that landed in <c>datasets/{model}/</c> by itself (not through
+    /// the upload route): the one already recorded for this path and ETag, or a new record with the
+    /// SHA-256 computed by streaming the blob.
+    /// </summary>
+    public async Task<DatasetVersion> RegisterExistingAsync(string model, BlobPath path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var blob = storage.Blob(path);
+        var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+        var etag = properties.ETag.ToString();
+        var table = storage.Table(StorageNames.DatasetsTable);
+        await foreach (var entity in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {model} and Path eq {path.ToString()}"), cancellationToken: cancellationToken))
+        {
+            if (entity.GetString(nameof(DatasetVersion.ETag)) == etag)
+            {
+                return new DatasetVersion(model, path.ToString(), etag, entity.GetString(nameof(DatasetVersion.Sha256)), entity.GetInt64(nameof(DatasetVersion.SizeBytes)) ?? 0,
+                    entity.GetDateTimeOffset(nameof(DatasetVersion.UploadedAt)) ?? properties.LastModified);
+            }
+        }
+
+        if (properties.ContentLength == 0)
+        {
+            throw new EmptyDatasetException(model);
+        }
+
+        string sha;
+        await using (var content = await blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken))
+        {
+            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(content, cancellationToken));
+        }
+
+        var version = new DatasetVersion(model, path.ToString(), etag, sha, properties.ContentLength, properties.LastModified);
+        await table.UpsertEntityAsync(
+            new TableEntity(model, InvertedKey(properties.LastModified))
+            {
+                [nameof(DatasetVersion.Path)] = version.Path,
+                [nameof(DatasetVersion.ETag)] = version.ETag,
+                [nameof(DatasetVersion.Sha256)] = version.Sha256,
+                [nameof(DatasetVersion.SizeBytes)] = version.SizeBytes,
+                [nameof(DatasetVersion.UploadedAt)] = version.UploadedAt,
+            },
+            TableUpdateMode.Replace,
+            cancellationToken);
+        return version;
+    }
+
     /// <summary>The most recently uploaded dataset of a model, or null when there is none.</summary>
     public async Task<DatasetVersion?> GetLatestAsync(string model, CancellationToken cancellationToken)
     {

@@ -54,6 +54,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<BatchScorer>();
         services.AddSingleton<RetrainingTriggers>();
         services.AddSingleton<DriftMonitor>();
+        services.AddSingleton<NewDataTrigger>();
         services.AddSingleton<MonitoringPass>();
         services.AddSingleton<MonitoringApi>();
 

@@ -14,6 +14,10 @@ public sealed class MonitoringOptions
     /// <summary>How often laptop mode runs the monitor for every model (the Functions app uses a timer trigger with <c>Monitoring:Schedule</c>).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often laptop mode looks for datasets written straight to <c>datasets/{model}/</c> (Azure: an Event Grid blob trigger).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan DatasetPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Runs the drift monitor for every registered model, one after the other; one model's failure does not stop the others.</summary>

@@ -30,4 +30,26 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         var recorded = await triggers.ListAsync(spec.Name, CancellationToken.None);
         Assert.Equal(["nightly again", "nightly", "drift on monthly_charges"], recorded.Select(r => r.Reason));
     }
+
+    [Fact]
+    public async Task DatasetWrittenStraightToStorage_StartsOneRun_EvenWhenItsEventIsDeliveredTwice()
+    {
+        var spec = PipelineHostFixture.SampleSpec("newdata");
+        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        await fixture.Storage.EnsureCreatedAsync(CancellationToken.None);
+        var name = $"{spec.Name}/exports/2026-11-26.csv";
+        await fixture.Storage.Blob(new Lifecycle.Storage.BlobPath("datasets", name)).UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(2500, seed: 23)), overwrite: true);
+        var trigger = fixture.Services.GetRequiredService<NewDataTrigger>();
+
+        var first = await trigger.OnBlobAsync(name, fixture.Client, CancellationToken.None);
+        var again = await trigger.OnBlobAsync(name, fixture.Client, CancellationToken.None);
+        var stranger = await trigger.OnBlobAsync("no-such-model/file.csv", fixture.Client, CancellationToken.None);
+        var run = await fixture.WaitAsync(first!.RunId);
+
+        Assert.Equal(first.RunId, again!.RunId);
+        Assert.Null(stranger);
+        Assert.Equal(("succeeded", NewDataTrigger.Trigger), (run.Status, run.Trigger));
+        Assert.Equal($"datasets/{name}", run.Dataset!.Path);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 23)))), run.Dataset.Sha256);
+    }
 }

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Azure.Storage.Blobs.Models;
+using Serverless.Lifecycle.Api;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Monitoring;
+
+/// <summary>
+/// Retraining on new data that lands in <c>datasets/{model}/</c> directly (a pipeline writing to
+/// the storage account, not the upload route). The run id derives from the blob's path and ETag,
+/// the same id the upload route gives, so a duplicate delivery, or the event of a file the upload
+/// route already started a run for, starts nothing new.
+/// </summary>
+public sealed partial class NewDataTrigger(DatasetStore datasets, ModelRegistry registry, RetrainingTriggers triggers, ILogger<NewDataTrigger> logger)
+{
+    public const string Trigger = "newData";
+
+    /// <summary>Handles <c>datasets/{blobName}</c>; returns the trigger's record, or null when the blob is not a dataset of a registered model.</summary>
+    public async Task<TriggerRecord?> OnBlobAsync(string blobName, IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(blobName);
+        var slash = blobName.IndexOf('/', StringComparison.Ordinal);
+        var model = slash > 0 ? blobName[..slash] : null;
+        if (model is null || await registry.TryGetSpecAsync(model, cancellationToken) is null)
+        {
+            LogIgnored(blobName);
+            return null;
+        }
+
+        DatasetVersion dataset;
+        try
+        {
+            dataset = await datasets.RegisterExistingAsync(model, new BlobPath(StorageNames.DatasetsContainer, blobName), cancellationToken);
+        }
+        catch (EmptyDatasetException)
+        {
+            LogIgnored(blobName);
+            return null;
+        }
+
+        return await triggers.TriggerAsync(model, Trigger, $"new dataset {dataset.Path}", dataset, RunsApi.UploadRunId(dataset), pipeline, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "datasets/{Blob} is not under a registered model's folder (or is empty); no run was started.")]
+    private partial void LogIgnored(string blob);
+}
+
+/// <summary>
+/// Laptop mode's stand-in for the Event Grid blob trigger on <c>datasets/</c>: polls for blobs that
+/// appear while it runs (those present at start are not new) and hands each to <see cref="NewDataTrigger"/>.
+/// </summary>
+public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrigger trigger, IPipelineClient pipeline, IOptions<MonitoringOptions> options, TimeProvider clock, ILogger<DatasetWatcher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        HashSet<string>? seen = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await storage.EnsureCreatedAsync(stoppingToken);
+                var current = new List<(string Name, DateTimeOffset? Created)>();
+                await foreach (var blob in storage.Container(StorageNames.DatasetsContainer).GetBlobsAsync(BlobTraits.None, BlobStates.None, null, stoppingToken))
+                {
+                    current.Add((blob.Name, blob.Properties.CreatedOn));
+                }
+
+                if (seen is null)
+                {
+                    seen = [.. current.Select(c => c.Name)];
+                }
+                else
+                {
+                    foreach (var (name, _) in current.Where(c => !seen.Contains(c.Name)))
+                    {
+                        seen.Add(name);
+                        await trigger.OnBlobAsync(name, pipeline, stoppingToken);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+            {
+                LogPollFailed(ex);
+            }
+
+            await Task.Delay(options.Value.DatasetPollInterval, clock, stoppingToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for new datasets; trying again on the next poll.")]
+    private partial void LogPollFailed(Exception exception);
+}
