@@ -55,6 +55,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<RetrainingTriggers>();
         services.AddSingleton<DriftMonitor>();
         services.AddSingleton<NewDataTrigger>();
+        services.AddSingleton<ScheduleTrigger>();
         services.AddSingleton<MonitoringPass>();
         services.AddSingleton<MonitoringApi>();
 

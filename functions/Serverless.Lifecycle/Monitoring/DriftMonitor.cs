@@ -116,6 +116,11 @@ public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore arti
         }
 
         var policy = spec.Drift;
+        if (!spec.Retraining.OnDrift)
+        {
+            return new MonitoringDecision(MonitoringActions.None, $"{report.Summary} Retraining on drift is off (retraining.onDrift).");
+        }
+
         var earlier = await ListAsync(spec.Name, Math.Max(policy.ConsecutiveWindows, 50), cancellationToken);
         var inARow = 1 + earlier.TakeWhile(e => e.Status == DriftStatuses.Drift).Count();
         if (inARow < policy.ConsecutiveWindows)

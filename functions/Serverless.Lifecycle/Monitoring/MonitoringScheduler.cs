@@ -21,7 +21,7 @@ public sealed class MonitoringOptions
 }
 
 /// <summary>Runs the drift monitor for every registered model, one after the other; one model's failure does not stop the others.</summary>
-public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor monitor, ILogger<MonitoringPass> logger)
+public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor monitor, ScheduleTrigger schedule, ILogger<MonitoringPass> logger)
 {
     public async Task<IReadOnlyList<MonitoringEntry>> RunAsync(IPipelineClient pipeline, CancellationToken cancellationToken)
     {
@@ -30,6 +30,11 @@ public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor 
         {
             try
             {
+                if (await schedule.CheckAsync(spec, pipeline, cancellationToken) is { } scheduled)
+                {
+                    LogScheduled(spec.Name, scheduled.Outcome, scheduled.RunId, scheduled.Reason);
+                }
+
                 if (await monitor.RunAsync(spec.Name, pipeline, cancellationToken) is { } entry)
                 {
                     entries.Add(entry);
@@ -47,6 +52,9 @@ public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Monitoring {Model}: {Status}; {Action}: {Reason}")]
     private partial void LogPass(string model, string status, string action, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Monitoring {Model}: {Outcome} run {RunId} for the {Reason}")]
+    private partial void LogScheduled(string model, string outcome, string runId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Monitoring {Model} failed; the next pass tries again.")]
     private partial void LogFailed(Exception exception, string model);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Serverless.Lifecycle.Specs;
@@ -33,8 +32,8 @@ public sealed record ModelSpec
     /// <summary>Drift policy: which tests, thresholds, window and sample sizes monitoring uses.</summary>
     public DriftSpec Drift { get; init; } = new();
 
-    /// <summary>Retraining triggers; interpreted by monitoring.</summary>
-    public JsonElement? Retraining { get; init; }
+    /// <summary>Which automatic triggers retrain the model.</summary>
+    public RetrainingSpec Retraining { get; init; } = new();
 }
 
 public static class ModelTasks
@@ -296,6 +295,19 @@ public sealed record SliceGateSpec
     public IReadOnlyList<ThresholdSpec> Thresholds { get; init; } = [];
 
     public IReadOnlyList<ChangeThresholdSpec> Changes { get; init; } = [];
+}
+
+/// <summary>
+/// Automatic retraining: on a schedule, and on drift. New data always starts a run, and runs can
+/// always be started on demand.
+/// </summary>
+public sealed record RetrainingSpec
+{
+    /// <summary>A five-field CRON expression, in UTC (for example <c>0 2 * * 1</c>, Mondays at 02:00); null for none.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>Whether drift (after <see cref="DriftSpec.ConsecutiveWindows"/>, outside the cooldown) starts a run.</summary>
+    public bool OnDrift { get; init; } = true;
 }
 
 /// <summary>

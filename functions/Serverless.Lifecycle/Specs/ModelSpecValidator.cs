@@ -99,6 +99,10 @@ public static partial class ModelSpecValidator
 
         ValidateRollout(spec, Add);
         ValidateDrift(spec, Add);
+        if (spec.Retraining?.Schedule is { } schedule && !Cronos.CronExpression.TryParse(schedule, Cronos.CronFormat.Standard, out _))
+        {
+            Add("$.retraining.schedule", $"'{schedule}' is not a five-field CRON expression (minute hour day-of-month month day-of-week), for example \"0 2 * * 1\".");
+        }
 
         return problems;
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Specs;
 using Serverless.Samples.Churn;
 
 namespace Serverless.Lifecycle.Tests.Pipeline;
@@ -51,5 +52,26 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         Assert.Equal(("succeeded", NewDataTrigger.Trigger), (run.Status, run.Trigger));
         Assert.Equal($"datasets/{name}", run.Dataset!.Path);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 23)))), run.Dataset.Sha256);
+    }
+
+    [Fact]
+    public async Task Schedule_TriggersTheDueOccurrenceOnce_OnTheNewestDataset()
+    {
+        var spec = PipelineHostFixture.SampleSpec("cron") with { Retraining = new RetrainingSpec { Schedule = "* * * * *" } };
+        var upload = await fixture.StartRunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 24));
+        await fixture.WaitAsync(upload.RunId);
+        var schedule = fixture.Services.GetRequiredService<ScheduleTrigger>();
+
+        var due = await schedule.CheckAsync(spec, fixture.Client, CancellationToken.None);
+        var again = await schedule.CheckAsync(spec, fixture.Client, CancellationToken.None);
+        var unscheduled = await schedule.CheckAsync(spec with { Retraining = new RetrainingSpec() }, fixture.Client, CancellationToken.None);
+        var run = await fixture.WaitAsync(due!.RunId);
+
+        Assert.Equal(TriggerOutcomes.Started, due.Outcome);
+        Assert.StartsWith($"{spec.Name}-schedule-", due.RunId, StringComparison.Ordinal);
+        Assert.Contains("scheduled retraining (* * * * *) due at", due.Reason, StringComparison.Ordinal);
+        Assert.True(again is null || again.Reason != due.Reason, "the same occurrence was triggered twice");
+        Assert.Null(unscheduled);
+        Assert.Equal(("succeeded", ScheduleTrigger.Trigger, upload.Dataset.Path), (run.Status, run.Trigger, run.Dataset!.Path));
     }
 }

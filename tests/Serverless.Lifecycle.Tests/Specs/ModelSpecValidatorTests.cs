@@ -263,4 +263,16 @@ public sealed class ModelSpecValidatorTests
         Assert.Equal(path, problem.Path);
         Assert.Contains(message, problem.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_BadRetrainingScheduleOrDriftPolicy_NamesEachPath()
+    {
+        var json = Sample();
+        json["retraining"] = new JsonObject { ["schedule"] = "every monday" };
+        json["drift"] = JsonNode.Parse("""{"numericTests":["ks","t-test"],"thresholds":{"ks":1.5},"features":{"nope":{"psi":0.1}},"minSamples":0}""");
+
+        var paths = ProblemsOf(json).Select(p => p.Path).Order().ToList();
+
+        Assert.Equal(["$.drift.features.nope", "$.drift.minSamples", "$.drift.numericTests[1]", "$.drift.thresholds.ks", "$.retraining.schedule"], paths);
+    }
 }
