@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Pipeline.Activities;
 using Serverless.Lifecycle.Registry;
@@ -53,6 +54,10 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<OpenInferenceApi>();
         services.AddSingleton<BatchScorer>();
         services.AddSingleton<RetrainingTriggers>();
+        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
+        services.TryAddSingleton<ILifecycleEvents>(sp => sp.GetRequiredService<IOptions<EventsOptions>>().Value.TopicEndpoint is null
+            ? new NoLifecycleEvents()
+            : ActivatorUtilities.CreateInstance<EventGridLifecycleEvents>(sp));
         services.AddSingleton<DriftMonitor>();
         services.AddSingleton<NewDataTrigger>();
         services.AddSingleton<ScheduleTrigger>();

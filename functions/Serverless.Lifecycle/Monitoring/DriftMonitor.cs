@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Data.Profiling;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Serving;
@@ -41,7 +42,7 @@ public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset A
 /// wait for more drifted windows, cooldown, or a retraining run on the newest dataset with the
 /// drift as its reason. The run id comes from the window, so a repeated pass starts nothing new.
 /// </summary>
-public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, RetrainingTriggers triggers, LifecycleStorage storage, TimeProvider clock)
+public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, RetrainingTriggers triggers, ILifecycleEvents events, LifecycleStorage storage, TimeProvider clock)
 {
     private TableClient Table => storage.Table(StorageNames.MonitoringTable);
 
@@ -88,7 +89,28 @@ public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore arti
             },
             TableUpdateMode.Replace,
             cancellationToken);
+        Emit(report, decision);
+        await events.PublishAsync(new Azure.Messaging.CloudEvent(LifecycleEventTypes.Source, LifecycleEventTypes.DriftReported, new { entry, features = report.Features })
+        {
+            Subject = $"models/{model}",
+        }, cancellationToken);
         return entry;
+    }
+
+    /// <summary>Metrics of one window: every test's statistic per feature, and the window's outcome.</summary>
+    private static void Emit(DriftReport report, MonitoringDecision decision)
+    {
+        foreach (var feature in report.Features.Append(report.Prediction).OfType<FeatureDrift>())
+        {
+            foreach (var test in feature.Tests)
+            {
+                Telemetry.DriftStatistic.Record(
+                    test.Statistic,
+                    new("model", report.Model), new("version", report.Version), new("feature", feature.Feature), new("test", test.Test), new("drifted", test.Drifted));
+            }
+        }
+
+        Telemetry.DriftWindows.Add(1, new("model", report.Model), new("status", report.Status), new("action", decision.Action));
     }
 
     /// <summary>The model's monitoring passes, newest first.</summary>

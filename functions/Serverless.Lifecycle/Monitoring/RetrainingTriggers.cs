@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
@@ -24,7 +25,7 @@ public static class TriggerOutcomes
 /// started here, claimed with an ETag-conditional write, and a trigger that finds one running is
 /// recorded as coalesced into it, never dropped silently. Every trigger is recorded with its reason.
 /// </summary>
-public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry registry, TimeProvider clock)
+public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry registry, ILifecycleEvents events, TimeProvider clock)
 {
     private const string ActiveRow = "active";
 
@@ -84,6 +85,8 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
     {
         var key = (DateTimeOffset.MaxValue.UtcTicks - record.At.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
         await Table.AddEntityAsync(new TableEntity(record.Model, key) { ["Record"] = JsonSerializer.Serialize(record, SpecJson.Options) }, cancellationToken);
+        Telemetry.RetrainingTriggers.Add(1, new("model", record.Model), new("trigger", record.Trigger), new("outcome", record.Outcome));
+        await events.PublishAsync(new Azure.Messaging.CloudEvent(LifecycleEventTypes.Source, LifecycleEventTypes.RetrainingTriggered, record) { Subject = $"models/{record.Model}" }, cancellationToken);
         return record;
     }
 }

@@ -80,6 +80,27 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         var spec = Monitored("drifty");
         Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
         await LogTrafficAsync(spec, 600, seed: 41, drifted: true);
+        var statistics = new List<(string Feature, string Test, double Value)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == Observability.TelemetryNames.DriftStatistic)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            var all = tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString());
+            if (all["model"] == spec.Name)
+            {
+                lock (statistics)
+                {
+                    statistics.Add((all["feature"]!, all["test"]!, value));
+                }
+            }
+        });
+        listener.Start();
 
         var first = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
         var second = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
@@ -94,5 +115,13 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Assert.Equal(("succeeded", "drift"), (run.Status, run.Trigger));
         Assert.Equal(2, (await fixture.Registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None)).Version);
         Assert.Equal([MonitoringActions.Cooldown, MonitoringActions.Retrain, MonitoringActions.Wait], (await Monitor.ListAsync(spec.Name, 10, CancellationToken.None)).Select(e => e.Decision.Action));
+
+        // Every window is a metric per feature and test, and a CloudEvent; the retraining trigger is one too.
+        Assert.Contains(statistics, s => s.Feature == "monthly_charges" && s.Test == DriftTests.KolmogorovSmirnov);
+        // Three windows, every feature, two tests each (the defaults: psi and ks, or psi and chiSquare).
+        Assert.Equal(3 * spec.Features.Count * 2, statistics.Count(s => s.Feature != "prediction"));
+        var events = fixture.Events.Published.Where(e => e.Subject == $"models/{spec.Name}").ToList();
+        Assert.Equal(3, events.Count(e => e.Type == Observability.LifecycleEventTypes.DriftReported));
+        Assert.Single(events, e => e.Type == Observability.LifecycleEventTypes.RetrainingTriggered);
     }
 }

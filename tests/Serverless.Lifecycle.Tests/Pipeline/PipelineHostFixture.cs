@@ -70,6 +70,7 @@ public class PipelineHostFixture : IAsyncLifetime
                         ConfigureTraining(o);
                     });
                     services.AddSingleton(Relay);
+                    services.AddSingleton<Observability.ILifecycleEvents>(Events);
                     services.AddSingleton<ICompletionNotifier>(Relay);
                     services.AddSingleton<TrainingJobRunner>();
                     services.AddSingleton<InProcessTrainingDispatcher>();
@@ -108,6 +109,9 @@ public class PipelineHostFixture : IAsyncLifetime
 
     /// <summary>Passes the in-process trainer's completions to the pipeline, as the callback route does.</summary>
     public CompletionRelay Relay { get; } = new();
+
+    /// <summary>Every CloudEvent the lifecycle published, as an Event Grid topic would receive them.</summary>
+    public RecordingEvents Events { get; } = new();
 
     /// <summary>
     /// Training settings of this host. By default the status check waits 10 minutes, so a run only
@@ -192,5 +196,19 @@ public class FastCheckFixture<TDispatcher> : PipelineHostFixture
     {
         services.AddSingleton<TDispatcher>();
         services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<TDispatcher>());
+    }
+}
+
+/// <summary>Keeps the CloudEvents the lifecycle publishes, in order.</summary>
+public sealed class RecordingEvents : Observability.ILifecycleEvents
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Azure.Messaging.CloudEvent> published = new();
+
+    public IReadOnlyList<Azure.Messaging.CloudEvent> Published => [.. published];
+
+    public Task PublishAsync(Azure.Messaging.CloudEvent cloudEvent, CancellationToken cancellationToken)
+    {
+        published.Enqueue(cloudEvent);
+        return Task.CompletedTask;
     }
 }
