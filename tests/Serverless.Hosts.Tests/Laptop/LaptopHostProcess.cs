@@ -73,6 +73,11 @@ public sealed class LaptopHostProcess : IAsyncLifetime
         start.Environment["Laptop__TaskHubName"] = taskHub;
         start.Environment["Laptop__WorkerId"] = workerId;
         start.Environment["Training__TrainerPath"] = trainer;
+
+        // Monitoring and the dataset watcher every few seconds, so the retraining loop can be tested end to end.
+        start.Environment["Monitoring__Interval"] = "00:00:03";
+        start.Environment["Monitoring__DatasetPollInterval"] = "00:00:01";
+        start.Environment["PredictionLog__FlushInterval"] = "00:00:01";
         var started = Process.Start(start)!;
         started.OutputDataReceived += (_, e) => Append(e.Data);
         started.ErrorDataReceived += (_, e) => Append(e.Data);

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Serverless.Samples.Churn;
+using Serverless.Tests;
+
+namespace Serverless.Hosts.Tests.Laptop;
+
+/// <summary>
+/// The retraining loop in laptop mode, over HTTP and the host's own timers: undrifted traffic
+/// starts nothing; shifted traffic is reported as drift, starts a run with reason drift, and the
+/// new version serves. A dataset written straight to storage starts exactly one run.
+/// </summary>
+public sealed class LaptopRetrainingLoopTests(LaptopHostProcess host) : IClassFixture<LaptopHostProcess>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>Sends the generated rows as predict requests of 50 instances each.</summary>
+    private async Task SendTrafficAsync(string name, int rows, int seed, bool drifted)
+    {
+        var lines = ChurnDataGenerator.Generate(rows, seed, drifted).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0].Split(',');
+        var instances = lines.Skip(1).Select(line =>
+        {
+            var fields = line.Split(',');
+            var instance = new JsonObject();
+            foreach (var column in new[] { "tenure_months", "monthly_charges", "support_calls" })
+            {
+                var text = fields[Array.IndexOf(header, column)];
+                instance[column] = text.Length == 0 ? null : JsonValue.Create(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            foreach (var column in new[] { "contract", "internet_service", "payment_method" })
+            {
+                instance[column] = fields[Array.IndexOf(header, column)];
+            }
+
+            return instance;
+        }).ToList();
+        foreach (var chunk in instances.Chunk(50))
+        {
+            var response = await host.Http.PostAsync($"/api/models/{name}/predict", Json(new JsonObject { ["instances"] = new JsonArray([.. chunk]) }.ToJsonString()));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    /// <summary>Polls the monitoring route until a pass newer than <paramref name="after"/> matches.</summary>
+    private async Task<JsonNode> WaitForPassAsync(string name, DateTimeOffset after, Func<JsonNode, bool> matches)
+    {
+        JsonNode? last = null;
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            var passes = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/monitoring"))!["passes"]!.AsArray();
+            last = passes.FirstOrDefault(p => DateTimeOffset.Parse((string)p!["at"]!, System.Globalization.CultureInfo.InvariantCulture) > after);
+            if (last is not null && matches(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(500);
+        }
+
+        Assert.Fail($"No matching monitoring pass; the last was {last?.ToJsonString()}\n{host.Log}");
+        return null!;
+    }
+
+    [Fact]
+    public async Task UndriftedTrafficStartsNothing_DriftedTrafficRetrainsAndTheNewVersionServes()
+    {
+        var name = Azurite.UniqueModelName("loop");
+        var spec = await LaptopEndToEndTests.SampleSpecAsync(name);
+        spec["drift"] = new JsonObject { ["windowMinutes"] = 0.25, ["minSamples"] = 150, ["consecutiveWindows"] = 1 };
+        Assert.Equal(HttpStatusCode.Created, (await host.Http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()))).StatusCode);
+        Assert.Equal("succeeded", (string)(await host.UploadAndWaitAsync(name))["status"]!);
+
+        var calm = DateTimeOffset.UtcNow;
+        await SendTrafficAsync(name, 300, seed: 50, drifted: false);
+        var quiet = await WaitForPassAsync(name, calm.AddSeconds(2), p => (string)p["status"]! != "insufficientData");
+        Assert.Equal(("noDrift", "none"), ((string)quiet["status"]!, (string)quiet["decision"]!["action"]!));
+
+        // Let the undrifted traffic leave the 15-second window, then shift it.
+        await Task.Delay(TimeSpan.FromSeconds(16));
+        var shifted = DateTimeOffset.UtcNow;
+        await SendTrafficAsync(name, 300, seed: 51, drifted: true);
+        var drift = await WaitForPassAsync(name, shifted, p => (string)p["status"]! == "drift");
+        Assert.Equal("retrain", (string)drift["decision"]!["action"]!);
+        Assert.Contains("monthly_charges", (string)drift["summary"]!, StringComparison.Ordinal);
+
+        var run = await host.WaitForRunAsync($"/api/runs/{(string)drift["decision"]!["runId"]!}", TimeSpan.FromMinutes(3));
+        Assert.True((string)run["status"]! == "succeeded", run.ToJsonString());
+        Assert.Equal("drift", (string)run["trigger"]!);
+        var version = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/2"))!;
+        Assert.Equal("drift", (string)version["card"]!["lineage"]!["trigger"]!);
+        Assert.Contains("monthly_charges", (string)version["card"]!["lineage"]!["reason"]!, StringComparison.Ordinal);
+
+        // Serving follows within the alias cache (5 s).
+        var served = 0;
+        for (var attempt = 0; attempt < 30 && served != 2; attempt++)
+        {
+            await Task.Delay(500);
+            var predict = await host.Http.PostAsync($"/api/models/{name}/predict", Json("""{"instances":[{"tenure_months":2,"monthly_charges":105,"support_calls":5,"contract":"month-to-month","internet_service":"fiber","payment_method":"electronic-check"}]}"""));
+            served = (int)(await predict.Content.ReadFromJsonAsync<JsonObject>())!["version"]!;
+        }
+
+        Assert.Equal(2, served);
+    }
+
+    [Fact]
+    public async Task DatasetWrittenStraightToStorage_StartsExactlyOneRun()
+    {
+        var name = Azurite.UniqueModelName("drop");
+        await host.RegisterSampleAsync(name);
+        using var storage = Azurite.CreateStorage();
+        var blob = storage.Blob(new Lifecycle.Storage.BlobPath("datasets", $"{name}/nightly/export.csv"));
+        var etag = (await blob.UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(2500, seed: 52)), overwrite: true)).Value.ETag.ToString();
+
+        // The run id the host gives a dataset: its path and ETag, as for an upload.
+        var runId = $"{name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"datasets/{name}/nightly/export.csv|{etag}")))[..24]}";
+        for (var attempt = 0; attempt < 60 && (await host.Http.GetAsync($"/api/runs/{runId}")).StatusCode == HttpStatusCode.NotFound; attempt++)
+        {
+            await Task.Delay(500);
+        }
+
+        var run = await host.WaitForRunAsync($"/api/runs/{runId}", TimeSpan.FromMinutes(3));
+
+        Assert.True((string)run["status"]! == "succeeded", run.ToJsonString());
+        Assert.Equal("newData", (string)run["trigger"]!);
+        Assert.Single((await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions"))!["versions"]!.AsArray());
+    }
+}
