@@ -60,6 +60,7 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
             [nameof(DatasetVersion.Sha256)] = version.Sha256,
             [nameof(DatasetVersion.SizeBytes)] = version.SizeBytes,
             [nameof(DatasetVersion.UploadedAt)] = version.UploadedAt,
+            [SourceColumn] = UploadSource,
         };
         await storage.Table(StorageNames.DatasetsTable).UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         return version;
@@ -70,7 +71,12 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
     /// the upload route): the one already recorded for this path and ETag, or a new record with the
     /// SHA-256 computed by streaming the blob.
     /// </summary>
-    public async Task<DatasetVersion> RegisterExistingAsync(string model, BlobPath path, CancellationToken cancellationToken)
+    /// <returns>
+    /// The version, and whether the upload route recorded it (and so started its run). A version an
+    /// earlier delivery of the same blob recorded is returned as not known, so a retried trigger
+    /// still starts its run (the run id makes that idempotent).
+    /// </returns>
+    public async Task<(DatasetVersion Version, bool Known)> RegisterExistingAsync(string model, BlobPath path, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         await storage.EnsureCreatedAsync(cancellationToken);
@@ -82,8 +88,8 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
         {
             if (entity.GetString(nameof(DatasetVersion.ETag)) == etag)
             {
-                return new DatasetVersion(model, path.ToString(), etag, entity.GetString(nameof(DatasetVersion.Sha256)), entity.GetInt64(nameof(DatasetVersion.SizeBytes)) ?? 0,
-                    entity.GetDateTimeOffset(nameof(DatasetVersion.UploadedAt)) ?? properties.LastModified);
+                return (new DatasetVersion(model, path.ToString(), etag, entity.GetString(nameof(DatasetVersion.Sha256)), entity.GetInt64(nameof(DatasetVersion.SizeBytes)) ?? 0,
+                    entity.GetDateTimeOffset(nameof(DatasetVersion.UploadedAt)) ?? properties.LastModified), entity.GetString(SourceColumn) != StorageSource);
             }
         }
 
@@ -107,10 +113,11 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
                 [nameof(DatasetVersion.Sha256)] = version.Sha256,
                 [nameof(DatasetVersion.SizeBytes)] = version.SizeBytes,
                 [nameof(DatasetVersion.UploadedAt)] = version.UploadedAt,
+                [SourceColumn] = StorageSource,
             },
             TableUpdateMode.Replace,
             cancellationToken);
-        return version;
+        return (version, false);
     }
 
     /// <summary>The most recently uploaded dataset of a model, or null when there is none.</summary>
@@ -163,6 +170,11 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
 
         return null;
     }
+
+    // How a dataset arrived: through the upload route, or written straight to storage.
+    private const string SourceColumn = "Source";
+    private const string UploadSource = "upload";
+    private const string StorageSource = "storage";
 
     /// <summary>Row keys that sort newest first, so "latest" is the first row of the partition.</summary>
     private static string InvertedKey(DateTimeOffset time) =>

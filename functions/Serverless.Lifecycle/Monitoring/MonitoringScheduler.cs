@@ -11,6 +11,17 @@ public sealed class MonitoringOptions
 {
     public const string SectionName = "Monitoring";
 
+    /// <summary>Laptop mode: whether this host runs the monitor and the dataset watcher (one host per storage account should).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Only models whose names start with one of these are monitored and watched for datasets
+    /// (empty: every model). Lets several hosts that share a storage account split the models.
+    /// </summary>
+    public IList<string> ModelPrefixes { get; } = [];
+
+    public bool Covers(string model) => ModelPrefixes.Count == 0 || ModelPrefixes.Any(p => model.StartsWith(p, StringComparison.Ordinal));
+
     /// <summary>How often laptop mode runs the monitor for every model (the Functions app uses a timer trigger with <c>Monitoring:Schedule</c>).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
@@ -21,12 +32,12 @@ public sealed class MonitoringOptions
 }
 
 /// <summary>Runs the drift monitor for every registered model, one after the other; one model's failure does not stop the others.</summary>
-public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor monitor, ScheduleTrigger schedule, ILogger<MonitoringPass> logger)
+public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor monitor, ScheduleTrigger schedule, IOptions<MonitoringOptions> options, ILogger<MonitoringPass> logger)
 {
     public async Task<IReadOnlyList<MonitoringEntry>> RunAsync(IPipelineClient pipeline, CancellationToken cancellationToken)
     {
         var entries = new List<MonitoringEntry>();
-        foreach (var spec in await registry.ListSpecsAsync(cancellationToken))
+        foreach (var spec in (await registry.ListSpecsAsync(cancellationToken)).Where(s => options.Value.Covers(s.Name)))
         {
             try
             {
@@ -65,7 +76,7 @@ public sealed class MonitoringScheduler(MonitoringPass pass, IPipelineClient pip
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        while (options.Value.Enabled && !stoppingToken.IsCancellationRequested)
         {
             await Task.Delay(options.Value.Interval, clock, stoppingToken);
             await pass.RunAsync(pipeline, stoppingToken);

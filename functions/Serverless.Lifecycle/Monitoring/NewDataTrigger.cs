@@ -35,7 +35,12 @@ public sealed partial class NewDataTrigger(DatasetStore datasets, ModelRegistry 
         DatasetVersion dataset;
         try
         {
-            dataset = await datasets.RegisterExistingAsync(model, new BlobPath(StorageNames.DatasetsContainer, blobName), cancellationToken);
+            (dataset, var known) = await datasets.RegisterExistingAsync(model, new BlobPath(StorageNames.DatasetsContainer, blobName), cancellationToken);
+            if (known)
+            {
+                // Uploaded through the route, which started its run.
+                return null;
+            }
         }
         catch (EmptyDatasetException)
         {
@@ -56,18 +61,21 @@ public sealed partial class NewDataTrigger(DatasetStore datasets, ModelRegistry 
 /// </summary>
 public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrigger trigger, IPipelineClient pipeline, IOptions<MonitoringOptions> options, TimeProvider clock, ILogger<DatasetWatcher> logger) : BackgroundService
 {
+    /// <summary>A blob this recent may be an upload whose dataset record is still being written; it is looked at on a later poll.</summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         HashSet<string>? seen = null;
-        while (!stoppingToken.IsCancellationRequested)
+        while (options.Value.Enabled && !stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await storage.EnsureCreatedAsync(stoppingToken);
-                var current = new List<(string Name, DateTimeOffset? Created)>();
+                var current = new List<(string Name, DateTimeOffset? Modified)>();
                 await foreach (var blob in storage.Container(StorageNames.DatasetsContainer).GetBlobsAsync(BlobTraits.None, BlobStates.None, null, stoppingToken))
                 {
-                    current.Add((blob.Name, blob.Properties.CreatedOn));
+                    current.Add((blob.Name, blob.Properties.LastModified));
                 }
 
                 if (seen is null)
@@ -76,7 +84,8 @@ public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrig
                 }
                 else
                 {
-                    foreach (var (name, _) in current.Where(c => !seen.Contains(c.Name)))
+                    var settled = clock.GetUtcNow() - Settle;
+                    foreach (var (name, _) in current.Where(c => !seen.Contains(c.Name) && c.Modified <= settled && options.Value.Covers(c.Name.Split('/')[0])))
                     {
                         seen.Add(name);
                         await trigger.OnBlobAsync(name, pipeline, stoppingToken);

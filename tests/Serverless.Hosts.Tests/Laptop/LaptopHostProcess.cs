@@ -13,7 +13,7 @@ namespace Serverless.Hosts.Tests.Laptop;
 /// The laptop host as <c>./run.sh</c> starts it: a separate process on a loopback port, on Azurite,
 /// with its own task hub, training through the gpu-trainer program as a child process.
 /// </summary>
-public sealed class LaptopHostProcess : IAsyncLifetime
+public class LaptopHostProcess : IAsyncLifetime
 {
     private readonly StringBuilder log = new();
     private readonly string taskHub = "e2e" + Guid.NewGuid().ToString("N")[..10];
@@ -21,6 +21,9 @@ public sealed class LaptopHostProcess : IAsyncLifetime
     private Process? process;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    /// <summary>Whether this host runs the drift monitor and the dataset watcher.</summary>
+    protected virtual bool Monitors => false;
 
     public string Log
     {
@@ -74,7 +77,11 @@ public sealed class LaptopHostProcess : IAsyncLifetime
         start.Environment["Laptop__WorkerId"] = workerId;
         start.Environment["Training__TrainerPath"] = trainer;
 
-        // Monitoring and the dataset watcher every few seconds, so the retraining loop can be tested end to end.
+        // Only one host per storage account should monitor and watch for datasets; the tests share
+        // one Azurite, so only the retraining-loop host does (every few seconds, to be tested end to end).
+        start.Environment["Monitoring__Enabled"] = Monitors ? "true" : "false";
+        start.Environment["Monitoring__ModelPrefixes__0"] = "loop-";
+        start.Environment["Monitoring__ModelPrefixes__1"] = "drop-";
         start.Environment["Monitoring__Interval"] = "00:00:03";
         start.Environment["Monitoring__DatasetPollInterval"] = "00:00:01";
         start.Environment["PredictionLog__FlushInterval"] = "00:00:01";
@@ -168,4 +175,10 @@ public sealed class LaptopHostProcess : IAsyncLifetime
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>A laptop host that also monitors and watches for datasets, as a lone laptop host does by default.</summary>
+public sealed class MonitoringLaptopHostProcess : LaptopHostProcess
+{
+    protected override bool Monitors => true;
 }

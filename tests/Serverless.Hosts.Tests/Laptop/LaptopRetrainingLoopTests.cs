@@ -13,7 +13,7 @@ namespace Serverless.Hosts.Tests.Laptop;
 /// starts nothing; shifted traffic is reported as drift, starts a run with reason drift, and the
 /// new version serves. A dataset written straight to storage starts exactly one run.
 /// </summary>
-public sealed class LaptopRetrainingLoopTests(LaptopHostProcess host) : IClassFixture<LaptopHostProcess>
+public sealed class LaptopRetrainingLoopTests(MonitoringLaptopHostProcess host) : IClassFixture<MonitoringLaptopHostProcess>
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 

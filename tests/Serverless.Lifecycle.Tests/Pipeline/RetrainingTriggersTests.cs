@@ -47,6 +47,7 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         var stranger = await trigger.OnBlobAsync("no-such-model/file.csv", fixture.Client, CancellationToken.None);
         var run = await fixture.WaitAsync(first!.RunId);
 
+        // A second delivery of the same blob: the same run, not a new one.
         Assert.Equal(first.RunId, again!.RunId);
         Assert.Null(stranger);
         Assert.Equal(("succeeded", NewDataTrigger.Trigger), (run.Status, run.Trigger));
