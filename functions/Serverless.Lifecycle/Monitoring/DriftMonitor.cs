@@ -34,7 +34,7 @@ public static class MonitoringActions
 public sealed record MonitoringDecision(string Action, string Reason, string? RunId = null);
 
 /// <summary>One monitoring pass as stored and listed: the report's verdict, the decision, and where the full report is.</summary>
-public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset At, string Status, double DriftedShare, string Summary, MonitoringDecision Decision, string ReportPath);
+public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset At, string Status, double DriftedShare, string Summary, MonitoringDecision Decision, string ReportPath, LiveQuality? Quality = null);
 
 /// <summary>
 /// One monitoring pass for a model: the window of logged predictions against the champion's
@@ -42,7 +42,7 @@ public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset A
 /// wait for more drifted windows, cooldown, or a retraining run on the newest dataset with the
 /// drift as its reason. The run id comes from the window, so a repeated pass starts nothing new.
 /// </summary>
-public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, RetrainingTriggers triggers, ILifecycleEvents events, LifecycleStorage storage, TimeProvider clock)
+public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, FeedbackStore feedback, RetrainingTriggers triggers, ILifecycleEvents events, LifecycleStorage storage, TimeProvider clock)
 {
     private TableClient Table => storage.Table(StorageNames.MonitoringTable);
 
@@ -69,17 +69,25 @@ public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore arti
 
         var to = clock.GetUtcNow();
         var from = to.AddMinutes(-spec.Drift.WindowMinutes);
+        // Feedback for the window's predictions may arrive after them: everything received since the window began.
+        var truth = (await feedback.ListAsync(model, from, cancellationToken)).GroupBy(f => (f.RequestId, f.Row)).ToDictionary(g => g.Key, g => g.Last().Label);
+        var labelled = new List<(PredictionRecord, string)>();
         var window = new DriftWindow(spec, baseline);
         await foreach (var record in log.ReadAsync(model, from, to, cancellationToken))
         {
             window.Add(record);
+            if (record.Version == champion.Version && record.Served && record.Error is null && truth.TryGetValue((record.RequestId, record.Row), out var label))
+            {
+                labelled.Add((record, label));
+            }
         }
 
         var report = window.Report(champion.Version, from, to);
-        var decision = await DecideAsync(spec, report, pipeline, cancellationToken);
+        var quality = LiveQuality.Compute(spec, champion.Version, card.TestMetrics, labelled);
+        var decision = await DecideAsync(spec, report, quality, pipeline, cancellationToken);
         var path = new BlobPath(StorageNames.MonitoringContainer, string.Create(CultureInfo.InvariantCulture, $"{model}/{to.UtcDateTime:yyyy/MM/dd/HHmmssfff}.json"));
-        await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, decision }, SpecJson.Options), overwrite: true, cancellationToken);
-        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, report.Summary, decision, path.ToString());
+        await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, quality, decision }, SpecJson.Options), overwrite: true, cancellationToken);
+        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, report.Summary, decision, path.ToString(), quality);
         await Table.UpsertEntityAsync(
             new TableEntity(model, Key(to))
             {
@@ -130,44 +138,43 @@ public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore arti
         return entries;
     }
 
-    private async Task<MonitoringDecision> DecideAsync(ModelSpec spec, DriftReport report, IPipelineClient pipeline, CancellationToken cancellationToken)
+    private async Task<MonitoringDecision> DecideAsync(ModelSpec spec, DriftReport report, LiveQuality quality, IPipelineClient pipeline, CancellationToken cancellationToken)
     {
-        if (report.Status != DriftStatuses.Drift)
-        {
-            return new MonitoringDecision(MonitoringActions.None, report.Summary);
-        }
-
         var policy = spec.Drift;
-        if (!spec.Retraining.OnDrift)
+        var drifted = report.Status == DriftStatuses.Drift;
+        if (!quality.Degraded && (!drifted || !spec.Retraining.OnDrift))
         {
-            return new MonitoringDecision(MonitoringActions.None, $"{report.Summary} Retraining on drift is off (retraining.onDrift).");
+            var why = drifted ? $"{report.Summary} Retraining on drift is off (retraining.onDrift)." : report.Summary;
+            return new MonitoringDecision(MonitoringActions.None, why);
         }
 
+        // Live quality below the card's acts at once; drift waits for enough drifted windows in a row.
+        var (trigger, reason) = quality.Degraded ? (RunTriggers.Quality, quality.Summary) : (RunTriggers.Drift, report.Summary);
         var earlier = await ListAsync(spec.Name, Math.Max(policy.ConsecutiveWindows, 50), cancellationToken);
         var inARow = 1 + earlier.TakeWhile(e => e.Status == DriftStatuses.Drift).Count();
-        if (inARow < policy.ConsecutiveWindows)
+        if (!quality.Degraded && inARow < policy.ConsecutiveWindows)
         {
             return new MonitoringDecision(MonitoringActions.Wait, $"Drift in {inARow} window(s) in a row; {policy.ConsecutiveWindows} are needed to retrain.");
         }
 
         if (earlier.FirstOrDefault(e => e.Decision.Action == MonitoringActions.Retrain) is { } last && last.At > report.To.AddHours(-policy.CooldownHours))
         {
-            return new MonitoringDecision(MonitoringActions.Cooldown, $"Drift, but run {last.Decision.RunId} retrained at {last.At:u}, inside the {policy.CooldownHours} h cooldown.");
+            return new MonitoringDecision(MonitoringActions.Cooldown, $"{reason} Run {last.Decision.RunId} retrained at {last.At:u}, inside the {policy.CooldownHours} h cooldown.");
         }
 
         var dataset = await datasets.GetLatestAsync(spec.Name, cancellationToken);
         if (dataset is null)
         {
-            return new MonitoringDecision(MonitoringActions.None, "Drift, but the model has no dataset to retrain on.");
+            return new MonitoringDecision(MonitoringActions.None, $"{reason} The model has no dataset to retrain on.");
         }
 
         // One run per window: a repeated pass over the same window finds the run already started.
         // A run already active for the model (another trigger's) absorbs this one.
-        var runId = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}-drift-{report.To.UtcDateTime:yyyyMMddHHmm}");
-        var triggered = await triggers.TriggerAsync(spec.Name, RunTriggers.Drift, report.Summary, dataset, runId, pipeline, cancellationToken);
+        var runId = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}-{trigger}-{report.To.UtcDateTime:yyyyMMddHHmm}");
+        var triggered = await triggers.TriggerAsync(spec.Name, trigger, reason, dataset, runId, pipeline, cancellationToken);
         return triggered.Outcome == TriggerOutcomes.Started
-            ? new MonitoringDecision(MonitoringActions.Retrain, report.Summary, triggered.RunId)
-            : new MonitoringDecision(MonitoringActions.Coalesced, $"Drift, coalesced into run {triggered.RunId}, which is already training: {report.Summary}", triggered.RunId);
+            ? new MonitoringDecision(MonitoringActions.Retrain, reason, triggered.RunId)
+            : new MonitoringDecision(MonitoringActions.Coalesced, $"Coalesced into run {triggered.RunId}, which is already training: {reason}", triggered.RunId);
     }
 
     /// <summary>Row keys that sort newest first.</summary>

@@ -10,6 +10,7 @@ public static class RunTriggers
     public const string Upload = "upload";
     public const string Manual = "manual";
     public const string Drift = "drift";
+    public const string Quality = "quality";
 }
 
 /// <summary>How a run ended. Expected outcomes are values; only infrastructure failures fail the orchestration.</summary>

@@ -308,7 +308,15 @@ public sealed record RetrainingSpec
 
     /// <summary>Whether drift (after <see cref="DriftSpec.ConsecutiveWindows"/>, outside the cooldown) starts a run.</summary>
     public bool OnDrift { get; init; } = true;
+
+    /// <summary>Optional: retrain when the champion's live quality, from feedback, falls below its test metrics by more than allowed.</summary>
+    public QualityDropSpec? OnQualityDrop { get; init; }
 }
+
+/// <param name="Metric">A metric of the task that can be measured live: binary auc, accuracy, logLoss; multiclass microAccuracy; regression rmse, mae, r2.</param>
+/// <param name="MaxDrop">How much worse than the card's test value the live value may be (in the metric's own direction).</param>
+/// <param name="MinLabelled">Predictions with feedback needed in the window before quality is judged.</param>
+public sealed record QualityDropSpec(string Metric, double MaxDrop, int MinLabelled = 100);
 
 /// <summary>
 /// How monitoring decides that production data drifted from the training data. A feature drifts

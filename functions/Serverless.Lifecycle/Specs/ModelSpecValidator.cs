@@ -99,6 +99,24 @@ public static partial class ModelSpecValidator
 
         ValidateRollout(spec, Add);
         ValidateDrift(spec, Add);
+        if (spec.Retraining?.OnQualityDrop is { } drop)
+        {
+            var live = Monitoring.LiveQuality.Metrics(spec.Task ?? "");
+            if (!live.Contains(drop.Metric ?? ""))
+            {
+                Add("$.retraining.onQualityDrop.metric", $"'{drop.Metric}' cannot be measured live for {spec.Task}; expected one of: {string.Join(", ", live)}.");
+            }
+
+            if (!(drop.MaxDrop >= 0))
+            {
+                Add("$.retraining.onQualityDrop.maxDrop", "Expected 0 or more.");
+            }
+
+            if (drop.MinLabelled < 1)
+            {
+                Add("$.retraining.onQualityDrop.minLabelled", "Expected at least 1.");
+            }
+        }
         if (spec.Retraining?.Schedule is { } schedule && !Cronos.CronExpression.TryParse(schedule, Cronos.CronFormat.Standard, out _))
         {
             Add("$.retraining.schedule", $"'{schedule}' is not a five-field CRON expression (minute hour day-of-month month day-of-week), for example \"0 2 * * 1\".");

@@ -124,4 +124,31 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Assert.Equal(3, events.Count(e => e.Type == Observability.LifecycleEventTypes.DriftReported));
         Assert.Single(events, e => e.Type == Observability.LifecycleEventTypes.RetrainingTriggered);
     }
+
+    [Fact]
+    public async Task LiveQualityBelowTheCard_RetrainsAtOnceWithTheQualityAsTheReason()
+    {
+        var spec = Monitored("quality") with { Retraining = new RetrainingSpec { OnQualityDrop = new QualityDropSpec("accuracy", 0.1, MinLabelled: 100) } };
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        await LogTrafficAsync(spec, 300, seed: 42, drifted: false);
+
+        // Ground truth that contradicts every logged prediction: live accuracy 0.
+        var wrong = new List<Feedback>();
+        await foreach (var record in fixture.Services.GetRequiredService<PredictionLogReader>().ReadAsync(spec.Name, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow))
+        {
+            wrong.Add(new Feedback(record.RequestId, record.Row, record.Label == "1" ? "0" : "1", DateTimeOffset.UtcNow));
+        }
+
+        await fixture.Services.GetRequiredService<FeedbackStore>().SaveAsync(spec.Name, wrong, CancellationToken.None);
+
+        var entry = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+
+        Assert.Equal(DriftStatuses.NoDrift, entry.Status);
+        Assert.Equal(MonitoringActions.Retrain, entry.Decision.Action);
+        Assert.True(entry.Quality!.Degraded);
+        Assert.Equal((300L, 0.0), (entry.Quality.Labelled, entry.Quality.Live["accuracy"]));
+        Assert.Contains("Live accuracy 0 against", entry.Decision.Reason, StringComparison.Ordinal);
+        var run = await fixture.WaitAsync(entry.Decision.RunId!);
+        Assert.Equal(("succeeded", "quality"), (run.Status, run.Trigger));
+    }
 }
