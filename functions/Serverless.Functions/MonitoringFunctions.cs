@@ -8,8 +8,19 @@ using Serverless.Lifecycle.Pipeline;
 namespace Serverless.Functions;
 
 /// <summary>The drift monitor on a timer, and its reports over HTTP.</summary>
-public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api, NewDataTrigger newData)
+public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api, NewDataTrigger newData, EventsApi events)
 {
+    /// <summary>The Event Grid webhook (Event Grid or CloudEvents schema); subscriptions call it with a function key.</summary>
+    [Function("Events")]
+    public Task<IResult> Events(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Events)] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        events.PostAsync(request, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+
+    [Function("EventsHandshake")]
+    public static IResult EventsHandshake([HttpTrigger(AuthorizationLevel.Function, "options", Route = ApiRoutes.Events)] HttpRequest request) =>
+        EventsApi.Handshake(request);
+
     /// <summary>
     /// New data in <c>datasets/{model}/</c>, delivered by the storage account's Event Grid
     /// subscription. A duplicate delivery starts nothing new (the run id comes from path and ETag).

@@ -29,6 +29,8 @@ public static class LifecycleEndpoints
         api.MapPost(ApiRoutes.Archive, (HttpRequest request, string name, string version, RegistryApi registry, CancellationToken ct) => registry.ArchiveVersionAsync(request, name, version, ct));
         api.MapGet(ApiRoutes.Rollout, (string name, RegistryApi registry, CancellationToken ct) => registry.GetRolloutAsync(name, ct));
         api.MapGet(ApiRoutes.Monitoring, (string name, MonitoringApi monitoring, CancellationToken ct) => monitoring.GetAsync(name, ct));
+        api.MapPost(ApiRoutes.Events, (HttpRequest request, EventsApi events, IPipelineClient pipeline, CancellationToken ct) => events.PostAsync(request, pipeline, ct));
+        api.MapMethods(ApiRoutes.Events, ["OPTIONS"], (HttpRequest request) => EventsApi.Handshake(request));
         api.MapGet(ApiRoutes.Audit, (string name, RegistryApi registry, CancellationToken ct) => registry.GetAuditAsync(name, ct));
         api.MapPost(ApiRoutes.Predict, (HttpRequest request, string name, PredictionApi predictions, CancellationToken ct) => predictions.PredictAsync(request, name, ct));
         api.MapPost(ApiRoutes.PredictVersion, (HttpRequest request, string name, string version, PredictionApi predictions, CancellationToken ct) => predictions.PredictVersionAsync(request, name, version, ct));

@@ -26,6 +26,7 @@ public static class ApiRoutes
     public const string Audit = "models/{name}/audit";
     public const string Rollout = "models/{name}/rollout";
     public const string Monitoring = "models/{name}/monitoring";
+    public const string Events = "events";
     public const string Predict = "models/{name}/predict";
     public const string PredictVersion = "models/{name}/versions/{version}/predict";
     public const string Feedback = "models/{name}/feedback";
@@ -65,6 +66,8 @@ public static class ApiRoutes
         ("GET", Audit),
         ("GET", Rollout),
         ("GET", Monitoring),
+        ("POST", Events),
+        ("OPTIONS", Events),
         ("POST", Predict),
         ("POST", PredictVersion),
         ("POST", Feedback),

@@ -234,6 +234,48 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// The Event Grid webhook: the subscription handshakes of both schemas, new data announced as a
+    /// BlobCreated event (twice: one run) and as a custom CloudEvent, other events acknowledged.
+    /// </summary>
+    [Fact]
+    public async Task EventGridWebhook_ValidatesSubscriptions_AndNewDataEventsStartOneRunEach()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("evt");
+        await host.RegisterSampleAsync(name);
+
+        var validation = await http.PostAsync("/api/events", Json("""[{"id":"1","topic":"t","subject":"s","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{"validationCode":"abc-123","validationUrl":"https://example"}}]"""));
+        Assert.Equal("abc-123", (string)(await validation.Content.ReadFromJsonAsync<JsonObject>())!["validationResponse"]!);
+        var options = new HttpRequestMessage(HttpMethod.Options, "/api/events");
+        options.Headers.Add("WebHook-Request-Origin", "eventgrid.azure.net");
+        var handshake = await http.SendAsync(options);
+        Assert.Equal(HttpStatusCode.OK, handshake.StatusCode);
+        Assert.Equal("eventgrid.azure.net", handshake.Headers.GetValues("WebHook-Allowed-Origin").Single());
+
+        using var storage = Azurite.CreateStorage();
+        await storage.Blob(new Lifecycle.Storage.BlobPath("datasets", $"{name}/a.csv")).UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(2500, seed: 61)), overwrite: true);
+        await storage.Blob(new Lifecycle.Storage.BlobPath("datasets", $"{name}/b.csv")).UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(2500, seed: 62)), overwrite: true);
+        var blobCreated = $$$"""[{"id":"2","topic":"t","subject":"/blobServices/default/containers/datasets/blobs/{{{name}}}/a.csv","eventType":"Microsoft.Storage.BlobCreated","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{"api":"PutBlob"}},{"id":"3","topic":"t","subject":"/blobServices/default/containers/other/blobs/x","eventType":"Microsoft.Storage.BlobCreated","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{}}]""";
+
+        var first = (await (await http.PostAsync("/api/events", Json(blobCreated))).Content.ReadFromJsonAsync<JsonObject>())!;
+        var again = (await (await http.PostAsync("/api/events", Json(blobCreated))).Content.ReadFromJsonAsync<JsonObject>())!;
+        var custom = await http.PostAsync("/api/events", new StringContent($$$"""{"specversion":"1.0","id":"4","source":"/etl","type":"Serverless.Lifecycle.DataReady","data":{"path":"datasets/{{{name}}}/b.csv"}}""", Encoding.UTF8, "application/cloudevents+json"));
+        var garbage = await http.PostAsync("/api/events", Json("""{"hello":"world"}"""));
+
+        Assert.Equal((1, 1), ((int)first["accepted"]!, (int)first["ignored"]!));
+        var runId = (string)first["runs"]![0]!["runId"]!;
+        Assert.Equal(runId, (string)again["runs"]![0]!["runId"]!);
+
+        // The second dataset arrived while the first one's run was training: coalesced into it, and recorded.
+        var customRun = (await custom.Content.ReadFromJsonAsync<JsonObject>())!["runs"]![0]!;
+        Assert.Equal((runId, "coalesced"), ((string)customRun["runId"]!, (string)customRun["outcome"]!));
+        Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+        var run = await host.WaitForRunAsync($"/api/runs/{runId}", TimeSpan.FromMinutes(3));
+        Assert.True((string)run["status"]! == "succeeded", run.ToJsonString());
+        Assert.Equal("newData", (string)run["trigger"]!);
+    }
+
     [Fact]
     public async Task ParquetUpload_TrainsAndServes()
     {

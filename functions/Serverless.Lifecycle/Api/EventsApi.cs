@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Azure.Messaging;
+using Azure.Messaging.EventGrid;
+using Azure.Messaging.EventGrid.SystemEvents;
+using Microsoft.AspNetCore.Http;
+using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Pipeline;
+
+namespace Serverless.Lifecycle.Api;
+
+/// <summary>
+/// POST /events: the webhook for Event Grid subscriptions, in the Event Grid schema or the
+/// CloudEvents 1.0 schema (single or batch). It answers Event Grid's subscription validation
+/// (the validation event, and the CloudEvents OPTIONS handshake) and turns data events into
+/// retraining triggers: <c>Microsoft.Storage.BlobCreated</c> under <c>datasets/{model}/</c>, and the
+/// custom <see cref="DataReadyType"/> with <c>{"path": "datasets/{model}/..."}</c>. Other types are
+/// acknowledged and ignored, so a subscription never retries them.
+/// </summary>
+public sealed class EventsApi(NewDataTrigger newData)
+{
+    public const string DataReadyType = "Serverless.Lifecycle.DataReady";
+    private const string BlobCreatedType = "Microsoft.Storage.BlobCreated";
+    private const string DatasetsSubject = "/blobServices/default/containers/datasets/blobs/";
+
+    /// <summary>OPTIONS /events: the CloudEvents webhook handshake; allows the requesting origin.</summary>
+    public static IResult Handshake(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var origin = request.Headers["WebHook-Request-Origin"].ToString();
+        if (string.IsNullOrEmpty(origin))
+        {
+            return ApiResults.BadRequest("WebHook-Request-Origin", "The CloudEvents handshake needs the WebHook-Request-Origin header.");
+        }
+
+        request.HttpContext.Response.Headers["WebHook-Allowed-Origin"] = origin;
+        request.HttpContext.Response.Headers["WebHook-Allowed-Rate"] = "*";
+        return Results.Ok();
+    }
+
+    public Task<IResult> PostAsync(HttpRequest request, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var body = await RequestBodies.ReadBytesAsync(request, RequestBodies.MaxJsonBytes, cancellationToken);
+        if (body is not { } bytes)
+        {
+            return Results.Problem(detail: $"The body is larger than {RequestBodies.MaxJsonBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large.");
+        }
+
+        var data = BinaryData.FromBytes(bytes);
+        var cloudEvents = request.ContentType?.Contains("cloudevents", StringComparison.OrdinalIgnoreCase) == true || LooksLikeCloudEvents(bytes.Span);
+        var paths = new List<string>();
+        var ignored = 0;
+        try
+        {
+            if (cloudEvents)
+            {
+                foreach (var e in CloudEvent.ParseMany(data, skipValidation: false))
+                {
+                    if (DatasetPath(e.Type, e.Subject, e.Data) is { } path)
+                    {
+                        paths.Add(path);
+                    }
+                    else
+                    {
+                        ignored++;
+                    }
+                }
+            }
+            else
+            {
+                foreach (var e in EventGridEvent.ParseMany(data))
+                {
+                    if (e.TryGetSystemEventData(out var system) && system is SubscriptionValidationEventData validation)
+                    {
+                        return ApiResults.Json(new { validationResponse = validation.ValidationCode });
+                    }
+
+                    if (DatasetPath(e.EventType, e.Subject, e.Data) is { } path)
+                    {
+                        paths.Add(path);
+                    }
+                    else
+                    {
+                        ignored++;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or FormatException)
+        {
+            return ApiResults.BadRequest("body", $"Not Event Grid or CloudEvents events: {ex.Message}");
+        }
+
+        var runs = new List<object>();
+        foreach (var path in paths)
+        {
+            if (await newData.OnBlobAsync(path, pipeline, cancellationToken) is { } triggered)
+            {
+                runs.Add(new { dataset = $"datasets/{path}", runId = triggered.RunId, outcome = triggered.Outcome });
+            }
+        }
+
+        return ApiResults.Json(new { accepted = paths.Count, ignored, runs });
+    });
+
+    /// <summary>The blob name under <c>datasets/</c> an event is about, or null for events that are not about new data.</summary>
+    private static string? DatasetPath(string type, string? subject, BinaryData? data)
+    {
+        if (type == BlobCreatedType && subject?.StartsWith(DatasetsSubject, StringComparison.Ordinal) == true)
+        {
+            return subject[DatasetsSubject.Length..];
+        }
+
+        if (type == DataReadyType && data is not null)
+        {
+            using var document = JsonDocument.Parse(data.ToMemory());
+            if (document.RootElement.TryGetProperty("path", out var path) && path.GetString() is { } text && text.StartsWith("datasets/", StringComparison.Ordinal))
+            {
+                return text["datasets/".Length..];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>CloudEvents carry "specversion"; Event Grid events carry "eventType".</summary>
+    private static bool LooksLikeCloudEvents(ReadOnlySpan<byte> body) => body.IndexOf("\"specversion\""u8) >= 0;
+}
