@@ -69,11 +69,18 @@ public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore arti
 
         var to = clock.GetUtcNow();
         var from = to.AddMinutes(-spec.Drift.WindowMinutes);
+        IReadOnlyList<PredictionRecord>? latest = null;
+        if (spec.Drift.WindowPredictions is { } count)
+        {
+            latest = await log.ReadLatestAsync(model, count, to, TimeSpan.FromDays(7), cancellationToken);
+            from = latest.Count > 0 ? latest[0].Time : to;
+        }
+
         // Feedback for the window's predictions may arrive after them: everything received since the window began.
         var truth = (await feedback.ListAsync(model, from, cancellationToken)).GroupBy(f => (f.RequestId, f.Row)).ToDictionary(g => g.Key, g => g.Last().Label);
         var labelled = new List<(PredictionRecord, string)>();
         var window = new DriftWindow(spec, baseline);
-        await foreach (var record in log.ReadAsync(model, from, to, cancellationToken))
+        await foreach (var record in latest?.ToAsyncEnumerable() ?? log.ReadAsync(model, from, to, cancellationToken))
         {
             window.Add(record);
             if (record.Version == champion.Version && record.Served && record.Error is null && truth.TryGetValue((record.RequestId, record.Row), out var label))

@@ -35,4 +35,47 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
             }
         }
     }
+
+    /// <summary>
+    /// The newest <paramref name="count"/> served predictions, reading back an hour at a time for at
+    /// most <paramref name="lookback"/>; oldest first. Memory holds at most those records.
+    /// </summary>
+    public async Task<IReadOnlyList<PredictionRecord>> ReadLatestAsync(string model, int count, DateTimeOffset now, TimeSpan lookback, CancellationToken cancellationToken = default)
+    {
+        var newest = new PriorityQueue<PredictionRecord, DateTimeOffset>();
+        var hourEnd = now;
+        var hourStart = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
+        while (hourEnd > now - lookback)
+        {
+            await foreach (var record in ReadAsync(model, hourStart, hourEnd, cancellationToken))
+            {
+                if (!record.Served || record.Error is not null)
+                {
+                    continue;
+                }
+
+                newest.Enqueue(record, record.Time);
+                if (newest.Count > count)
+                {
+                    newest.Dequeue();
+                }
+            }
+
+            if (newest.Count >= count)
+            {
+                break;
+            }
+
+            hourEnd = hourStart.AddTicks(-1);
+            hourStart = hourStart.AddHours(-1);
+        }
+
+        var records = new List<PredictionRecord>(newest.Count);
+        while (newest.TryDequeue(out var record, out _))
+        {
+            records.Add(record);
+        }
+
+        return records;
+    }
 }

@@ -339,6 +339,9 @@ public sealed record DriftSpec
     /// <summary>The window: the predictions of the last this many minutes.</summary>
     public double WindowMinutes { get; init; } = 60;
 
+    /// <summary>Instead of a time span: the last this many predictions (looking back at most a week).</summary>
+    public int? WindowPredictions { get; init; }
+
     /// <summary>Below this many predictions in the window the report says "insufficient data", not "no drift".</summary>
     public int MinSamples { get; init; } = 200;
 

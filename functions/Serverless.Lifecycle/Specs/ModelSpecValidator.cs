@@ -416,6 +416,11 @@ public static partial class ModelSpecValidator
             add("$.drift.windowMinutes", "The window must be longer than 0 minutes.");
         }
 
+        if (drift.WindowPredictions is < 1)
+        {
+            add("$.drift.windowPredictions", "Expected at least 1 prediction.");
+        }
+
         if (drift.MinSamples < 1)
         {
             add("$.drift.minSamples", "Expected at least 1.");

@@ -91,4 +91,27 @@ public sealed class PredictionLogTests : IDisposable
         Assert.Equal(250, blobs.Sum(b => b.Lines.Count));
         Assert.All(blobs, b => Assert.InRange(b.Lines.Count, 1, 100));
     }
+
+    [Fact]
+    public async Task ReadLatest_ReturnsTheNewestServedPredictionsAcrossHours_OldestFirst()
+    {
+        var log = Create();
+        var start = new DateTimeOffset(2026, 11, 26, 9, 50, 0, TimeSpan.Zero);
+        var records = Enumerable.Range(0, 30).Select(i => Record(i, start.AddMinutes(i))).ToList();
+        records[29] = records[29] with { Served = false };
+        records[28] = records[28] with { Error = "boom", Label = null };
+        log.Write(records);
+        await log.StartAsync(CancellationToken.None);
+        await log.StopAsync(CancellationToken.None);
+
+        var latest = await new PredictionLogReader(storage).ReadLatestAsync(model, 5, start.AddHours(1), TimeSpan.FromDays(1));
+
+        // Rows 23 to 27 (10:13 to 10:17): the newest five served ones; 28 failed and 29 was a shadow.
+        Assert.Equal([23, 24, 25, 26, 27], latest.Select(r => r.Row));
+
+        // Twenty reach back across the hour into 09:58.
+        var acrossHours = await new PredictionLogReader(storage).ReadLatestAsync(model, 20, start.AddHours(1), TimeSpan.FromDays(1));
+        Assert.Equal(Enumerable.Range(8, 20), acrossHours.Select(r => r.Row));
+        Assert.Contains(acrossHours, r => r.Time.Hour == 9);
+    }
 }
