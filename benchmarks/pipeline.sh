@@ -5,33 +5,10 @@
 #   benchmarks/pipeline.sh [rows] [numberOfIterations]   (default: the sample spec's 120)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$(pwd)"
 rows="${1:-1000000}"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  sleep 1
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
-dotnet build Serverless.sln -c Release -nologo -v quiet -clp:ErrorsOnly
-read -r blob queue table host_port < <(node -e '
-const net=require("net");const ports=[];let n=0;
-for(let i=0;i<4;i++){const s=net.createServer();s.listen(0,"127.0.0.1",()=>{ports[i]=s.address().port;s.close(()=>{if(++n===4)console.log(ports.join(" "))})})}')
-pids+=("$(scripts/azurite.sh "$blob" "$queue" "$table" "$work/azurite" "$work/azurite.log")")
-account=devstoreaccount1
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-export Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob/$account;QueueEndpoint=http://127.0.0.1:$queue/$account;TableEndpoint=http://127.0.0.1:$table/$account;"
-export Training__TrainerPath="$root/gpu-trainer/Serverless.Trainer/bin/Release/net10.0/Serverless.Trainer.dll"
-url="http://127.0.0.1:$host_port"
-bin="$root/functions/Serverless.Laptop/bin/Release/net10.0"
-dotnet "$bin/Serverless.Laptop.dll" --contentRoot "$bin" --urls "$url" >"$work/host.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 120); do curl -fsS "$url/api/health" >/dev/null 2>&1 && break; sleep 0.5; done
+source benchmarks/laptop-host.sh
+build_release
+start_laptop_host
 
 echo "Generating $rows rows"
 dotnet samples/churn/generator/bin/Release/net10.0/Serverless.Samples.Churn.dll --rows "$rows" --seed 5 --out "$work/data.csv"
