@@ -61,6 +61,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<DriftMonitor>();
         services.AddSingleton<NewDataTrigger>();
         services.AddSingleton<ScheduleTrigger>();
+        services.AddSingleton<TrainingDataPolicy>();
         services.AddSingleton<EventsApi>();
         services.AddSingleton<MonitoringPass>();
         services.AddSingleton<MonitoringApi>();

@@ -42,7 +42,8 @@ public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset A
 /// wait for more drifted windows, cooldown, or a retraining run on the newest dataset with the
 /// drift as its reason. The run id comes from the window, so a repeated pass starts nothing new.
 /// </summary>
-public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, FeedbackStore feedback, RetrainingTriggers triggers, ILifecycleEvents events, LifecycleStorage storage, TimeProvider clock)
+public sealed class DriftMonitor(
+    ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, FeedbackStore feedback, TrainingDataPolicy trainingData, RetrainingTriggers triggers, ILifecycleEvents events, LifecycleStorage storage, TimeProvider clock)
 {
     private TableClient Table => storage.Table(StorageNames.MonitoringTable);
 
@@ -178,6 +179,13 @@ public sealed class DriftMonitor(ModelRegistry registry, ModelArtifactStore arti
         // One run per window: a repeated pass over the same window finds the run already started.
         // A run already active for the model (another trigger's) absorbs this one.
         var runId = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}-{trigger}-{report.To.UtcDateTime:yyyyMMddHHmm}");
+        if (await pipeline.GetRunAsync(runId, cancellationToken) is null)
+        {
+            // The training data per the spec's policy, prepared once per window.
+            (dataset, var note) = await trainingData.PrepareAsync(spec, dataset, cancellationToken);
+            reason = $"{reason} Training {note}.";
+        }
+
         var triggered = await triggers.TriggerAsync(spec.Name, trigger, reason, dataset, runId, pipeline, cancellationToken);
         return triggered.Outcome == TriggerOutcomes.Started
             ? new MonitoringDecision(MonitoringActions.Retrain, reason, triggered.RunId)

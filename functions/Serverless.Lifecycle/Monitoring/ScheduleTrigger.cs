@@ -11,7 +11,7 @@ namespace Serverless.Lifecycle.Monitoring;
 /// memory), on the newest dataset. An occurrence missed by more than the lookback (the host was
 /// down) is skipped rather than run late.
 /// </summary>
-public sealed class ScheduleTrigger(DatasetStore datasets, RetrainingTriggers triggers, TimeProvider clock)
+public sealed class ScheduleTrigger(DatasetStore datasets, TrainingDataPolicy trainingData, RetrainingTriggers triggers, TimeProvider clock)
 {
     public const string Trigger = "schedule";
 
@@ -34,7 +34,7 @@ public sealed class ScheduleTrigger(DatasetStore datasets, RetrainingTriggers tr
         }
 
         var reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"scheduled retraining ({schedule}) due at {due:yyyy-MM-dd HH:mm} UTC");
-        if ((await triggers.ListAsync(spec.Name, cancellationToken)).Any(r => r.Trigger == Trigger && r.Reason == reason))
+        if ((await triggers.ListAsync(spec.Name, cancellationToken)).Any(r => r.Trigger == Trigger && r.Reason.StartsWith(reason, StringComparison.Ordinal)))
         {
             return null;
         }
@@ -45,6 +45,7 @@ public sealed class ScheduleTrigger(DatasetStore datasets, RetrainingTriggers tr
         }
 
         var runId = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{spec.Name}-schedule-{due:yyyyMMddHHmm}");
-        return await triggers.TriggerAsync(spec.Name, Trigger, reason, dataset, runId, pipeline, cancellationToken);
+        var (prepared, note) = await trainingData.PrepareAsync(spec, dataset, cancellationToken);
+        return await triggers.TriggerAsync(spec.Name, Trigger, $"{reason}, training {note}", prepared, runId, pipeline, cancellationToken);
     }
 }

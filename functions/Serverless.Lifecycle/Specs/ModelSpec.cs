@@ -311,6 +311,12 @@ public sealed record RetrainingSpec
 
     /// <summary>Optional: retrain when the champion's live quality, from feedback, falls below its test metrics by more than allowed.</summary>
     public QualityDropSpec? OnQualityDrop { get; init; }
+
+    /// <summary>
+    /// What automatic retraining trains on: <c>newest</c> (the newest dataset) or
+    /// <c>newestWithFeedback</c> (it plus the production rows that have ground truth).
+    /// </summary>
+    public string TrainingData { get; init; } = "newest";
 }
 
 /// <param name="Metric">A metric of the task that can be measured live: binary auc, accuracy, logLoss; multiclass microAccuracy; regression rmse, mae, r2.</param>

@@ -99,6 +99,11 @@ public static partial class ModelSpecValidator
 
         ValidateRollout(spec, Add);
         ValidateDrift(spec, Add);
+        if (!Monitoring.TrainingDataPolicies.All.Contains(spec.Retraining?.TrainingData ?? ""))
+        {
+            Add("$.retraining.trainingData", $"Unknown policy '{spec.Retraining?.TrainingData}'; expected one of: {string.Join(", ", Monitoring.TrainingDataPolicies.All)}.");
+        }
+
         if (spec.Retraining?.OnQualityDrop is { } drop)
         {
             var live = Monitoring.LiveQuality.Metrics(spec.Task ?? "");

@@ -128,7 +128,10 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
     [Fact]
     public async Task LiveQualityBelowTheCard_RetrainsAtOnceWithTheQualityAsTheReason()
     {
-        var spec = Monitored("quality") with { Retraining = new RetrainingSpec { OnQualityDrop = new QualityDropSpec("accuracy", 0.1, MinLabelled: 100) } };
+        var spec = Monitored("quality") with
+        {
+            Retraining = new RetrainingSpec { OnQualityDrop = new QualityDropSpec("accuracy", 0.1, MinLabelled: 100), TrainingData = TrainingDataPolicies.NewestWithFeedback },
+        };
         Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
         await LogTrafficAsync(spec, 300, seed: 42, drifted: false);
 
@@ -148,7 +151,19 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Assert.True(entry.Quality!.Degraded);
         Assert.Equal((300L, 0.0), (entry.Quality.Labelled, entry.Quality.Live["accuracy"]));
         Assert.Contains("Live accuracy 0 against", entry.Decision.Reason, StringComparison.Ordinal);
+        // The feedback contradicts mostly right predictions, so the rows it labels are mostly wrong:
+        // the candidate trained on them is worse, and the gate stops it. The champion stays.
         var run = await fixture.WaitAsync(entry.Decision.RunId!);
-        Assert.Equal(("succeeded", "quality"), (run.Status, run.Trigger));
+        Assert.Equal(("gateFailed", "quality"), (run.Status, run.Trigger));
+        Assert.Equal(1, (await fixture.Registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None)).Version);
+
+        // It trained on the newest dataset plus the 300 production rows, labelled by their feedback.
+        var trained = (await fixture.Storage.Blob(Lifecycle.Storage.BlobPath.Parse(run.Dataset!.Path)).DownloadContentAsync()).Value.Content.ToString();
+        var lines = trained.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1 + 2500 + 300, lines.Length);
+        Assert.Contains("plus 300 production row(s) with feedback", entry.Decision.Reason, StringComparison.Ordinal);
+        var header = lines[0].Split(',');
+        var produced = lines[^1].Split(',');
+        Assert.Equal(wrong.Single(f => f.RequestId == $"{spec.Name}-42-299").Label, produced[Array.IndexOf(header, "churned")]);
     }
 }
