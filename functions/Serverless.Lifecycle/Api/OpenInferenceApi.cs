@@ -36,7 +36,8 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
 
         using (document)
         {
-            var root = document!.RootElement;
+            // A clone outlives the request's document: a shadow challenger may parse it after the response.
+            var root = document!.RootElement.Clone();
             if (root.ValueKind != JsonValueKind.Object)
             {
                 return Error(400, "Expected an inference request object with an 'inputs' array.");

@@ -38,7 +38,8 @@ public sealed class PredictionApi(PredictionService predictions, ModelRegistry r
         using (document)
         {
             var requestId = RequestIds.From(request);
-            var root = document!.RootElement;
+            // A clone outlives the request's document: a shadow challenger may parse it after the response.
+            var root = document!.RootElement.Clone();
             (ScoredRequest? Scored, IResult? Error) outcome;
             try
             {
