@@ -177,6 +177,5 @@ public sealed class DatasetStore(LifecycleStorage storage, TimeProvider clock)
     private const string StorageSource = "storage";
 
     /// <summary>Row keys that sort newest first, so "latest" is the first row of the partition.</summary>
-    private static string InvertedKey(DateTimeOffset time) =>
-        (DateTimeOffset.MaxValue.UtcTicks - time.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8];
+    private static string InvertedKey(DateTimeOffset time) => RowKeys.NewestFirst(time) + Guid.NewGuid().ToString("N")[..8];
 }

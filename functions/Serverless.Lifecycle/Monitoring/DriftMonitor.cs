@@ -78,7 +78,7 @@ public sealed class DriftMonitor(
         }
 
         // Feedback for the window's predictions may arrive after them: everything received since the window began.
-        var truth = (await feedback.ListAsync(model, from, cancellationToken)).GroupBy(f => (f.RequestId, f.Row)).ToDictionary(g => g.Key, g => g.Last().Label);
+        var truth = await feedback.LabelsAsync(model, from, cancellationToken);
         var labelled = new List<(PredictionRecord, string)>();
         var window = new DriftWindow(spec, baseline);
         await foreach (var record in latest?.ToAsyncEnumerable() ?? log.ReadAsync(model, from, to, cancellationToken))
@@ -97,7 +97,7 @@ public sealed class DriftMonitor(
         await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, quality, decision }, SpecJson.Options), overwrite: true, cancellationToken);
         var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, report.Summary, decision, path.ToString(), quality);
         await Table.UpsertEntityAsync(
-            new TableEntity(model, Key(to))
+            new TableEntity(model, RowKeys.NewestFirst(to))
             {
                 ["Entry"] = JsonSerializer.Serialize(entry, SpecJson.Options),
                 ["Status"] = report.Status,
@@ -191,7 +191,4 @@ public sealed class DriftMonitor(
             ? new MonitoringDecision(MonitoringActions.Retrain, reason, triggered.RunId)
             : new MonitoringDecision(MonitoringActions.Coalesced, $"Coalesced into run {triggered.RunId}, which is already training: {reason}", triggered.RunId);
     }
-
-    /// <summary>Row keys that sort newest first.</summary>
-    private static string Key(DateTimeOffset at) => (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
 }

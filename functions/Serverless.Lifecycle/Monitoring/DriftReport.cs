@@ -185,8 +185,8 @@ public sealed class DriftWindow
     private sealed class NumericWindow(IReadOnlyList<double> edges, RangeSpec? range)
     {
         private readonly long[] counts = new long[edges.Count + 1];
+        // A max-heap on the hash: the root is the largest kept hash, the first to go.
         private readonly PriorityQueue<double, ulong> sample = new(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
-        private readonly PriorityQueue<ulong, ulong> hashes = new(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
         private long missing;
         private long outOfRange;
 
@@ -211,14 +211,12 @@ public sealed class DriftWindow
             }
 
             counts[bin]++;
-            if (sample.Count < SampleSize || hash < hashes.Peek())
+            if (sample.Count < SampleSize || (sample.TryPeek(out _, out var largest) && hash < largest))
             {
                 sample.Enqueue(v, hash);
-                hashes.Enqueue(hash, hash);
                 if (sample.Count > SampleSize)
                 {
                     sample.Dequeue();
-                    hashes.Dequeue();
                 }
             }
         }

@@ -103,5 +103,9 @@ public sealed class FeedbackStore(LifecycleStorage storage)
         return items;
     }
 
+    /// <summary>The labels received since <paramref name="since"/>, by the prediction they are for: (request id, row).</summary>
+    public async Task<IReadOnlyDictionary<(string RequestId, int Row), string>> LabelsAsync(string model, DateTimeOffset since, CancellationToken cancellationToken) =>
+        (await ListAsync(model, since, cancellationToken)).GroupBy(f => (f.RequestId, f.Row)).ToDictionary(g => g.Key, g => g.Last().Label);
+
     private static string Key(Feedback f) => string.Create(CultureInfo.InvariantCulture, $"{f.RequestId}:{f.Row}");
 }

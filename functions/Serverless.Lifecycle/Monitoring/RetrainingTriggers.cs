@@ -83,7 +83,7 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
 
     private async Task<TriggerRecord> RecordAsync(TriggerRecord record, CancellationToken cancellationToken)
     {
-        var key = (DateTimeOffset.MaxValue.UtcTicks - record.At.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        var key = RowKeys.NewestFirst(record.At) + "-" + Guid.NewGuid().ToString("N")[..8];
         await Table.AddEntityAsync(new TableEntity(record.Model, key) { ["Record"] = JsonSerializer.Serialize(record, SpecJson.Options) }, cancellationToken);
         Telemetry.RetrainingTriggers.Add(1, new("model", record.Model), new("trigger", record.Trigger), new("outcome", record.Outcome));
         await events.PublishAsync(new Azure.Messaging.CloudEvent(LifecycleEventTypes.Source, LifecycleEventTypes.RetrainingTriggered, record) { Subject = $"models/{record.Model}" }, cancellationToken);

@@ -46,7 +46,7 @@ public sealed class TrainingDataPolicy(DatasetStore datasets, PredictionLogReade
 
         var now = clock.GetUtcNow();
         var since = newest.UploadedAt > now - MaxLookback ? newest.UploadedAt : now - MaxLookback;
-        var truth = (await feedback.ListAsync(spec.Name, since, cancellationToken)).GroupBy(f => (f.RequestId, f.Row)).ToDictionary(g => g.Key, g => g.Last().Label);
+        var truth = await feedback.LabelsAsync(spec.Name, since, cancellationToken);
         if (truth.Count == 0)
         {
             return (newest, $"on {newest.Path} (no production rows with feedback yet)");

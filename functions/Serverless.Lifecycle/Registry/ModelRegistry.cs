@@ -409,7 +409,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
     private async Task AppendAuditAsync(string model, string action, string actor, int? from, int? to, string? reason, CancellationToken cancellationToken, string? alias = null)
     {
         var now = clock.GetUtcNow();
-        var key = (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N");
+        var key = RowKeys.NewestFirst(now) + "-" + Guid.NewGuid().ToString("N");
         await Audit.AddEntityAsync(
             new TableEntity(model, key)
             {

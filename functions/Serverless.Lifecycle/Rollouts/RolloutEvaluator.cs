@@ -36,8 +36,7 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
         var (metric, challengerQuality, championQuality, challengerLabelled, championLabelled) = (rollout.Quality?.Metric, (double?)null, (double?)null, 0L, 0L);
         if (rollout.Quality is not null)
         {
-            var truth = (await feedback.ListAsync(spec.Name, from.AddHours(-1), cancellationToken))
-                .GroupBy(f => (f.RequestId, f.Row)).ToDictionary(g => g.Key, g => g.Last().Label);
+            var truth = await feedback.LabelsAsync(spec.Name, from.AddHours(-1), cancellationToken);
             (challengerQuality, challengerLabelled) = Quality(spec.Task, challenger.Where(r => r.Error is null), truth);
             (championQuality, championLabelled) = Quality(spec.Task, champion, truth);
         }
@@ -90,7 +89,7 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
     }
 
     /// <summary>Accuracy (label equals the feedback) or MAE (|value − feedback|) over the records that have feedback.</summary>
-    private static (double? Value, long Labelled) Quality(string task, IEnumerable<PredictionRecord> records, Dictionary<(string, int), string> truth)
+    private static (double? Value, long Labelled) Quality(string task, IEnumerable<PredictionRecord> records, IReadOnlyDictionary<(string RequestId, int Row), string> truth)
     {
         var pairs = records.Where(r => truth.ContainsKey((r.RequestId, r.Row))).Select(r => (Record: r, Truth: truth[(r.RequestId, r.Row)])).ToList();
         if (pairs.Count == 0)

@@ -121,7 +121,7 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
     /// <summary>Writes one blob per model and hour, retrying storage a few times; what still fails is counted as dropped.</summary>
     private async Task FlushAsync(List<PredictionRecord> batch, CancellationToken cancellationToken)
     {
-        foreach (var group in batch.GroupBy(r => (r.Model, Hour: new DateTimeOffset(r.Time.UtcDateTime.Date.AddHours(r.Time.UtcDateTime.Hour), TimeSpan.Zero))))
+        foreach (var group in batch.GroupBy(r => (r.Model, Hour: HourOf(r.Time))))
         {
             var records = group.ToList();
             var content = new StringBuilder();
@@ -156,6 +156,9 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
 
         batch.Clear();
     }
+
+    /// <summary>The start of the UTC hour <paramref name="time"/> falls in: the log's folders are hours.</summary>
+    public static DateTimeOffset HourOf(DateTimeOffset time) => new(time.UtcDateTime.Date.AddHours(time.UtcDateTime.Hour), TimeSpan.Zero);
 
     /// <summary>
     /// <c>predictions/{model}/{yyyy}/{MM}/{dd}/{HH}/{written}-{unique}.jsonl</c>: names sort by the hour

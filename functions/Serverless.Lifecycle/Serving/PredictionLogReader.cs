@@ -17,7 +17,7 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         await storage.EnsureCreatedAsync(cancellationToken);
         var container = storage.Container(StorageNames.PredictionsContainer);
-        var hour = new DateTimeOffset(from.UtcDateTime.Date.AddHours(from.UtcDateTime.Hour), TimeSpan.Zero);
+        var hour = PredictionLog.HourOf(from);
         for (; hour <= to; hour = hour.AddHours(1))
         {
             var prefix = string.Create(CultureInfo.InvariantCulture, $"{model}/{hour.UtcDateTime:yyyy/MM/dd/HH}/");
@@ -44,7 +44,7 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
     {
         var newest = new PriorityQueue<PredictionRecord, DateTimeOffset>();
         var hourEnd = now;
-        var hourStart = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
+        var hourStart = PredictionLog.HourOf(now);
         while (hourEnd > now - lookback)
         {
             await foreach (var record in ReadAsync(model, hourStart, hourEnd, cancellationToken))
