@@ -5,9 +5,7 @@ using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
-using Serverless.Lifecycle.Tests.Training;
 using Serverless.Tests;
-using Serverless.Trainer;
 
 namespace Serverless.Lifecycle.Tests.Serving;
 
@@ -23,11 +21,7 @@ public sealed class BatchScorerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         registry = new ModelRegistry(storage, TimeProvider.System);
-        using var data = new TrainingData(rows: 600);
-        spec = data.Spec with { Name = model };
-        onnx = TabularTrainer.Train(spec, data.Train, data.Validation).Onnx;
-        testCsv = await File.ReadAllTextAsync(data.Test);
-        await registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        (spec, onnx, testCsv) = await ServedVersions.TrainSampleAsync(registry, model);
     }
 
     public Task DisposeAsync()

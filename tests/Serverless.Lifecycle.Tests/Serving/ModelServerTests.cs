@@ -1,13 +1,10 @@
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Data;
-using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
-using Serverless.Lifecycle.Tests.Training;
 using Serverless.Tests;
-using Serverless.Trainer;
 
 namespace Serverless.Lifecycle.Tests.Serving;
 
@@ -26,15 +23,9 @@ public sealed class ModelServerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         registry = new ModelRegistry(storage, TimeProvider.System);
-        using var data = new TrainingData(rows: 600);
-        spec = data.Spec with { Name = model };
-        var trained = TabularTrainer.Train(spec, data.Train, data.Validation);
-        using (var reader = new StreamReader(data.Test))
-        {
-            batch = LabeledBatch.ReadCsv(reader, spec, maxRows: 5).Features;
-        }
-
-        await registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var trained = await ServedVersions.TrainSampleAsync(registry, model);
+        spec = trained.Spec;
+        batch = LabeledBatch.ReadCsv(new StringReader(trained.TestCsv), spec, maxRows: 5).Features;
         for (var i = 1; i <= 2; i++)
         {
             await RegisterAsync(trained.Onnx);

@@ -6,9 +6,23 @@ using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Tests.Serving;
 
-/// <summary>Registers a trained ONNX file as a ready version the way the pipeline does: artifact, card, then the registry row.</summary>
+/// <summary>A small model trained for serving tests: its spec (registered), its ONNX bytes and its test split as CSV.</summary>
+internal sealed record TrainedSample(ModelSpec Spec, byte[] Onnx, string TestCsv);
+
 internal static class ServedVersions
 {
+    /// <summary>Trains the churn sample on 600 rows under <paramref name="model"/> and registers its spec (no version yet).</summary>
+    public static async Task<TrainedSample> TrainSampleAsync(ModelRegistry registry, string model)
+    {
+        using var data = new Training.TrainingData(rows: 600);
+        var spec = data.Spec with { Name = model };
+        var onnx = Trainer.TabularTrainer.Train(spec, data.Train, data.Validation).Onnx;
+        var testCsv = await File.ReadAllTextAsync(data.Test);
+        await registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        return new TrainedSample(spec, onnx, testCsv);
+    }
+
+    /// <summary>Registers a trained ONNX file as a ready version the way the pipeline does: artifact, card, then the registry row.</summary>
     public static async Task<ModelVersion> RegisterAsync(LifecycleStorage storage, ModelRegistry registry, ModelSpec spec, byte[] onnx)
     {
         var reserved = await registry.ReserveVersionAsync(spec.Name, $"run-{Guid.NewGuid():N}", CancellationToken.None);

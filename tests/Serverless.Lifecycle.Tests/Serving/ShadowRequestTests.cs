@@ -8,9 +8,7 @@ using Serverless.Lifecycle.Rollouts;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
-using Serverless.Lifecycle.Tests.Training;
 using Serverless.Tests;
-using Serverless.Trainer;
 
 namespace Serverless.Lifecycle.Tests.Serving;
 
@@ -29,10 +27,7 @@ public sealed class ShadowRequestTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         registry = new ModelRegistry(storage, TimeProvider.System);
-        using var data = new TrainingData(rows: 600);
-        spec = data.Spec with { Name = model };
-        onnx = TabularTrainer.Train(spec, data.Train, data.Validation).Onnx;
-        await registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        (spec, onnx, _) = await ServedVersions.TrainSampleAsync(registry, model);
     }
 
     public Task DisposeAsync()
