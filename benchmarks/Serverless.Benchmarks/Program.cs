@@ -10,6 +10,9 @@ using Serverless.Lifecycle.Specs;
 //   parse <file>             Sep parse-only: read every field of every row (the practical ceiling)
 //   parse-typed <file>       Sep parsing into values: Parse<double> for numeric columns, strings for the rest
 //   validate <file>          full validation + profiling with the product's DatasetValidator
+//   drift-generate <rows> <dir>  a training CSV (200,000 rows x 20 numeric features), its profile, and <rows>
+//                            logged predictions as the prediction log writes them (JSON lines, 10,000 per file)
+//   drift <dir>              the monitor's drift report over every logged prediction in <dir>
 // Each mode prints one line: mode, rows, seconds, MB/s, peak RSS (MB, from /proc/self/status VmHWM).
 return args switch
 {
@@ -17,12 +20,14 @@ return args switch
     ["parse", var file] => Parse(file),
     ["parse-typed", var file] => ParseTyped(file),
     ["validate", var file] => await Validate(file),
+    ["drift-generate", var rows, var dir] => await DriftBenchmark.GenerateAsync(int.Parse(rows, CultureInfo.InvariantCulture), dir),
+    ["drift", var dir] => await DriftBenchmark.RunAsync(dir),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: generate <rows> <file> | parse <file> | parse-typed <file> | validate <file>");
+    Console.Error.WriteLine("usage: generate <rows> <file> | parse <file> | parse-typed <file> | validate <file> | drift-generate <rows> <dir> | drift <dir>");
     return 2;
 }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
 using Serverless.Lifecycle.Data.Profiling;
@@ -38,9 +39,10 @@ public sealed record DriftReport(
 
 /// <summary>
 /// The window's data, accumulated one prediction at a time in bounded memory: per numeric feature
-/// the counts in the baseline histogram's bins and a uniform sample of up to
-/// <see cref="SampleSize"/> values (bottom-k by the hash of request id and row); per categorical
-/// feature the counts of the baseline's categories and of everything else; and the predictions.
+/// the counts in the baseline histogram's bins; per categorical feature the counts of the
+/// baseline's categories and of everything else; the predictions; and a uniform sample of up to
+/// <see cref="SampleSize"/> rows (bottom-k by the hash of request id and row, so the same rows for
+/// every numeric column, as in the training profile) for the two-sample tests.
 /// </summary>
 public sealed class DriftWindow
 {
@@ -48,10 +50,17 @@ public sealed class DriftWindow
 
     private readonly ModelSpec spec;
     private readonly DatasetProfile baseline;
-    private readonly Dictionary<string, NumericWindow> numeric = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CategoricalWindow> categorical = new(StringComparer.Ordinal);
+    private readonly List<(string Name, NumericWindow Window)> numeric = [];
+    private readonly List<(string Name, CategoricalWindow Window)> categorical = [];
     private readonly Dictionary<string, long> predicted = new(StringComparer.Ordinal);
     private readonly NumericWindow? predictedValues;
+
+    // The sampled rows' numeric values: one column per numeric feature, then the predicted value
+    // (regression); NaN where missing. A max-heap on the hash: the root is the first to go.
+    private readonly PriorityQueue<double[], ulong> sample = new(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+    private readonly int columns;
+    private InputSchema? slotsSchema;
+    private int[] slots = [];
 
     public DriftWindow(ModelSpec spec, DatasetProfile baseline)
     {
@@ -68,18 +77,20 @@ public sealed class DriftWindow
 
             if (feature.IsNumeric && profile.Numeric is { } statistics)
             {
-                numeric[feature.Name] = new NumericWindow(statistics.Histogram.Edges, feature.Range);
+                numeric.Add((feature.Name, new NumericWindow(statistics.Histogram.Edges, feature.Range, numeric.Count)));
             }
             else if (!feature.IsNumeric && profile.Categorical is { } categories)
             {
-                categorical[feature.Name] = new CategoricalWindow(categories.Top.Select(c => c.Value).ToList(), feature.Categories);
+                categorical.Add((feature.Name, new CategoricalWindow(categories.Top.Select(c => c.Value).ToList(), feature.Categories)));
             }
         }
 
         if (spec.Task == ModelTasks.Regression && baseline.Label?.Values is { } target)
         {
-            predictedValues = new NumericWindow(target.Histogram.Edges, null);
+            predictedValues = new NumericWindow(target.Histogram.Edges, null, numeric.Count);
         }
+
+        columns = numeric.Count + 1;
     }
 
     public long Count { get; private set; }
@@ -94,25 +105,65 @@ public sealed class DriftWindow
         }
 
         Count++;
-        var hash = XxHash3.HashToUInt64(Encoding.UTF8.GetBytes($"{record.RequestId}:{record.Row}"));
-        foreach (var (name, window) in numeric)
+        var hash = SampleKey(record.RequestId, record.Row);
+        var row = sample.Count < SampleSize || (sample.TryPeek(out _, out var largest) && hash < largest) ? new double[columns] : null;
+        if (record.Inputs is LoggedInputs logged)
         {
-            window.Add(record.Inputs.TryGetValue(name, out var value) ? Number(value) : null, hash);
-        }
+            // Read back from the log: features by position, found once per schema.
+            var slots = Slots(logged.Schema);
+            for (var k = 0; k < numeric.Count; k++)
+            {
+                numeric[k].Window.Add(slots[k] < 0 ? null : logged.NumberAt(slots[k]), row);
+            }
 
-        foreach (var (name, window) in categorical)
+            for (var k = 0; k < categorical.Count; k++)
+            {
+                var slot = slots[numeric.Count + k];
+                categorical[k].Window.Add(slot < 0 ? null : logged.ValueAt(slot)?.ToString());
+            }
+        }
+        else
         {
-            window.Add(record.Inputs.TryGetValue(name, out var value) ? value?.ToString() : null);
+            foreach (var (name, window) in numeric)
+            {
+                window.Add(record.Inputs.TryGetValue(name, out var value) ? Number(value) : null, row);
+            }
+
+            foreach (var (name, window) in categorical)
+            {
+                window.Add(record.Inputs.TryGetValue(name, out var value) ? value?.ToString() : null);
+            }
         }
 
         if (predictedValues is not null)
         {
-            predictedValues.Add(record.Value, hash);
+            predictedValues.Add(record.Value, row);
         }
         else if (record.Label is { } label)
         {
             predicted[label] = predicted.GetValueOrDefault(label) + 1;
         }
+
+        if (row is not null)
+        {
+            sample.Enqueue(row, hash);
+            if (sample.Count > SampleSize)
+            {
+                sample.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>Where each numeric, then categorical, feature sits in records of <paramref name="schema"/>; -1 where absent.</summary>
+    private int[] Slots(InputSchema schema)
+    {
+        if (!ReferenceEquals(schema, slotsSchema))
+        {
+            slots = [.. numeric.Select(n => n.Name).Concat(categorical.Select(c => c.Name)).Select(name => schema.Index.GetValueOrDefault(name, -1))];
+            slotsSchema = schema;
+        }
+
+        return slots;
     }
 
     /// <summary>The report for this window against the baseline, under the spec's drift policy.</summary>
@@ -128,12 +179,12 @@ public sealed class DriftWindow
         var features = new List<FeatureDrift>();
         foreach (var feature in spec.Features)
         {
-            if (numeric.TryGetValue(feature.Name, out var n))
+            if (numeric.Find(n => n.Name == feature.Name).Window is { } n)
             {
                 var profile = baseline.Features[feature.Name];
-                features.Add(n.Drift(feature.Name, FeatureTypes.Numeric, profile.Numeric!.Histogram.Counts, profile.Sample, profile.Numeric.StandardDeviation, policy.NumericTests, policy, Count));
+                features.Add(n.Drift(feature.Name, FeatureTypes.Numeric, profile.Numeric!.Histogram.Counts, profile.Sample, Sampled(n), profile.Numeric.StandardDeviation, policy.NumericTests, policy, Count));
             }
-            else if (categorical.TryGetValue(feature.Name, out var c))
+            else if (categorical.Find(c => c.Name == feature.Name).Window is { } c)
             {
                 features.Add(c.Drift(feature.Name, baseline.Features[feature.Name].Categorical!, policy, Count));
             }
@@ -146,15 +197,19 @@ public sealed class DriftWindow
         var names = features.Where(f => f.Drifted).Select(f => f.Feature).ToList();
         var summary = names.Count == 0
             ? $"No feature drifted over {Count} prediction(s)."
-            : $"{names.Count} of {features.Count} feature(s) drifted ({string.Join(", ", names)}) over {Count} prediction(s){(status == DriftStatuses.Drift ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", below the {policy.DriftedShare * 100:0.#}% that makes the dataset drift"))}.";
+            : $"{names.Count} of {features.Count} feature(s) drifted ({string.Join(", ", names)}) over {Count} prediction(s){(status == DriftStatuses.Drift ? "" : string.Create(CultureInfo.InvariantCulture, $", below the {policy.DriftedShare * 100:0.#}% that makes the dataset drift"))}.";
         return new DriftReport(spec.Name, version, from, to, Count, status, share, features, prediction, summary);
     }
+
+    /// <summary>The sampled rows' values of one column, missing ones left out.</summary>
+    private List<double> Sampled(NumericWindow window) =>
+        [.. sample.UnorderedItems.Select(i => i.Element[window.Column]).Where(v => !double.IsNaN(v))];
 
     private FeatureDrift? PredictionDrift(DriftSpec policy)
     {
         if (predictedValues is not null && baseline.Label?.Values is { } target)
         {
-            return predictedValues.Drift("prediction", "prediction", target.Histogram.Counts, null, target.StandardDeviation, [DriftTests.Psi], policy, Count);
+            return predictedValues.Drift("prediction", "prediction", target.Histogram.Counts, null, [], target.StandardDeviation, [DriftTests.Psi], policy, Count);
         }
 
         if (baseline.Label is not { Classes.Count: > 0 } label || predicted.Count == 0)
@@ -172,60 +227,74 @@ public sealed class DriftWindow
         return new FeatureDrift("prediction", "prediction", actual.Sum(), 0, 0, 0, tests, tests[0].Drifted);
     }
 
+    /// <summary>The row's place in the uniform sample: a hash of request id and row, formatted without allocating.</summary>
+    private static ulong SampleKey(string requestId, int row)
+    {
+        Span<byte> key = stackalloc byte[256];
+        return System.Text.Unicode.Utf8.TryWrite(key, CultureInfo.InvariantCulture, $"{requestId}:{row}", out var written)
+            ? XxHash3.HashToUInt64(key[..written])
+            : XxHash3.HashToUInt64(Encoding.UTF8.GetBytes($"{requestId}:{row}"));
+    }
+
     private static double? Number(object? value) => value switch
     {
         null => null,
         double d => d,
         float f => f,
         System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetDouble(),
-        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e when double.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e when double.TryParse(e.GetString(), CultureInfo.InvariantCulture, out var parsed) => parsed,
+        string text when double.TryParse(text, CultureInfo.InvariantCulture, out var parsed) => parsed,
         _ => null,
     };
 
-    private sealed class NumericWindow(IReadOnlyList<double> edges, RangeSpec? range)
+    /// <summary>One numeric column: counts in the baseline's bins, missing and out-of-range counts; its values go to column <paramref name="column"/> of sampled rows.</summary>
+    private sealed class NumericWindow(IReadOnlyList<double> edges, RangeSpec? range, int column)
     {
+        private readonly double[] bounds = [.. edges];
         private readonly long[] counts = new long[edges.Count + 1];
-        // A max-heap on the hash: the root is the largest kept hash, the first to go.
-        private readonly PriorityQueue<double, ulong> sample = new(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+        private readonly double min = range?.Min ?? double.NegativeInfinity;
+        private readonly double max = range?.Max ?? double.PositiveInfinity;
         private long missing;
         private long outOfRange;
 
-        public void Add(double? value, ulong hash)
+        public int Column => column;
+
+        public void Add(double? value, double[]? sampled)
         {
             if (value is not { } v || double.IsNaN(v))
             {
                 missing++;
+                if (sampled is not null)
+                {
+                    sampled[column] = double.NaN;
+                }
+
                 return;
             }
 
-            if (v < (range?.Min ?? double.NegativeInfinity) || v > (range?.Max ?? double.PositiveInfinity))
+            if (v < min || v > max)
             {
                 outOfRange++;
             }
 
             // Bin k holds (edges[k-1], edges[k]], the first everything up to edges[0], the last everything above.
             var bin = 0;
-            while (bin < edges.Count && v > edges[bin])
+            while (bin < bounds.Length && v > bounds[bin])
             {
                 bin++;
             }
 
             counts[bin]++;
-            if (sample.Count < SampleSize || (sample.TryPeek(out _, out var largest) && hash < largest))
+            if (sampled is not null)
             {
-                sample.Enqueue(v, hash);
-                if (sample.Count > SampleSize)
-                {
-                    sample.Dequeue();
-                }
+                sampled[column] = v;
             }
         }
 
-        public FeatureDrift Drift(string name, string type, IReadOnlyList<long> baselineCounts, IReadOnlyList<double>? baselineSample, double spread, IReadOnlyList<string> tests, DriftSpec policy, long total)
+        public FeatureDrift Drift(string name, string type, IReadOnlyList<long> baselineCounts, IReadOnlyList<double>? baselineSample, List<double> current, double spread, IReadOnlyList<string> tests, DriftSpec policy, long total)
         {
             var present = counts.Sum();
             var results = new List<DriftTestResult>();
-            var current = sample.UnorderedItems.Select(i => i.Element).ToList();
             foreach (var test in tests)
             {
                 var threshold = policy.Threshold(name, test);

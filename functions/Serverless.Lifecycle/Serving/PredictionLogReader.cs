@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Threading.Channels;
 using Azure.Storage.Blobs.Models;
 using Serverless.Lifecycle.Storage;
 
@@ -7,32 +10,174 @@ namespace Serverless.Lifecycle.Serving;
 
 /// <summary>
 /// Reads the prediction log back for a time window: the hourly folders the window touches,
-/// every record whose time falls in it. Rollout checks and monitoring read through it.
+/// every record whose time falls in it. Rollout checks and monitoring read through it. Blobs are
+/// streamed a line at a time and several are read at once (downloads overlap, and parsing uses
+/// every core); memory holds a few batches of records, never a whole blob.
 /// </summary>
 public sealed class PredictionLogReader(LifecycleStorage storage)
 {
+    /// <summary>Blobs read at once: the cores, at least 2 (a download waits on the network), at most 8.</summary>
+    public static readonly int Parallelism = Math.Clamp(Environment.ProcessorCount, 2, 8);
+
+    private const int BatchRecords = 1024;
+
+    /// <summary>The window's records, in no particular order across blobs.</summary>
     public async IAsyncEnumerable<PredictionRecord> ReadAsync(
-        string model, DateTimeOffset from, DateTimeOffset to, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        string model, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         await storage.EnsureCreatedAsync(cancellationToken);
         var container = storage.Container(StorageNames.PredictionsContainer);
-        var hour = PredictionLog.HourOf(from);
-        for (; hour <= to; hour = hour.AddHours(1))
+        var blobs = Blobs(container, model, from, to, cancellationToken);
+        await foreach (var record in ParseAllAsync(blobs, async (name, ct) => await container.GetBlobClient(name).OpenReadAsync(cancellationToken: ct), cancellationToken))
         {
-            var prefix = string.Create(CultureInfo.InvariantCulture, $"{model}/{hour.UtcDateTime:yyyy/MM/dd/HH}/");
-            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+            if (record.Time >= from && record.Time <= to)
             {
-                var content = await container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken);
-                foreach (var line in content.Value.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                yield return record;
+            }
+        }
+
+        static async IAsyncEnumerable<string> Blobs(Azure.Storage.Blobs.BlobContainerClient container, string model, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            for (var hour = PredictionLog.HourOf(from); hour <= to; hour = hour.AddHours(1))
+            {
+                var prefix = string.Create(CultureInfo.InvariantCulture, $"{model}/{hour.UtcDateTime:yyyy/MM/dd/HH}/");
+                await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
                 {
-                    var record = JsonSerializer.Deserialize<PredictionRecord>(line, PredictionLog.JsonOptions);
-                    if (record is not null && record.Time >= from && record.Time <= to)
+                    yield return blob.Name;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The records of every source, <see cref="Parallelism"/> sources parsed at once and handed
+    /// over in batches through a bounded channel, so memory stays bounded however many there are.
+    /// An error in any source ends the read with that error.
+    /// </summary>
+    public static async IAsyncEnumerable<PredictionRecord> ParseAllAsync(
+        IAsyncEnumerable<string> sources, Func<string, CancellationToken, Task<Stream>> open, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(open);
+        var batches = Channel.CreateBounded<List<PredictionRecord>>(new BoundedChannelOptions(Parallelism * 2) { SingleReader = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var producing = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await Parallel.ForEachAsync(sources, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stop.Token }, async (source, ct) =>
+                    {
+                        await using var stream = await open(source, ct);
+                        var batch = new List<PredictionRecord>(BatchRecords);
+                        await foreach (var record in ParseAsync(stream, source, ct))
+                        {
+                            batch.Add(record);
+                            if (batch.Count == BatchRecords)
+                            {
+                                await batches.Writer.WriteAsync(batch, ct);
+                                batch = new List<PredictionRecord>(BatchRecords);
+                            }
+                        }
+
+                        if (batch.Count > 0)
+                        {
+                            await batches.Writer.WriteAsync(batch, ct);
+                        }
+                    });
+                    batches.Writer.Complete();
+                }
+                catch (Exception e)
+                {
+                    batches.Writer.Complete(e);
+                }
+            },
+            CancellationToken.None);
+
+        try
+        {
+            await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken))
+            {
+                foreach (var record in batch)
+                {
+                    yield return record;
+                }
+            }
+        }
+        finally
+        {
+            // The reader may stop early: the producers stop too, and nothing is left running.
+            await stop.CancelAsync();
+            await producing;
+        }
+    }
+
+    /// <summary>
+    /// The records of one log blob (JSON lines, as <see cref="PredictionLog"/> writes them), read
+    /// from <paramref name="stream"/> a buffer at a time. A line that is not a record stops the
+    /// read with an error naming <paramref name="source"/> and the line.
+    /// </summary>
+    public static async IAsyncEnumerable<PredictionRecord> ParseAsync(Stream stream, string source, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        var (start, end, line) = (0, 0, 0);
+        try
+        {
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken);
+                end += read;
+                int length;
+                while ((length = buffer.AsSpan(start, end - start).IndexOf((byte)'\n')) >= 0 || (read == 0 && (length = end - start) > 0))
+                {
+                    line++;
+                    var record = Parse(buffer.AsSpan(start, length), source, line);
+                    start = Math.Min(start + length + 1, end);
+                    if (record is not null)
                     {
                         yield return record;
                     }
                 }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                // Keep the partial line: move it to the front, and grow the buffer when one line fills it.
+                buffer.AsSpan(start, end - start).CopyTo(buffer);
+                (end, start) = (end - start, 0);
+                if (end == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, end).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static PredictionRecord? Parse(ReadOnlySpan<byte> line, string source, int number)
+    {
+        if (line.Trim((byte)'\r').IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<PredictionRecord>(line, PredictionLog.JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Line {number} of the prediction log {source} is not a prediction record: {e.Message}", e);
         }
     }
 

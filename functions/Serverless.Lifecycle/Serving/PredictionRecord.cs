@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Serving;
@@ -21,7 +23,7 @@ public sealed record PredictionRecord(
     int Version,
     string? Alias,
     string Route,
-    IReadOnlyDictionary<string, object?> Inputs,
+    [property: JsonConverter(typeof(InputsConverter))] IReadOnlyDictionary<string, object?> Inputs,
     string? Label,
     double? Probability,
     double? Value,
