@@ -110,15 +110,15 @@ public sealed class DriftWindow
         if (record.Inputs is LoggedInputs logged)
         {
             // Read back from the log: features by position, found once per schema.
-            var slots = Slots(logged.Schema);
+            var positions = Slots(logged.Schema);
             for (var k = 0; k < numeric.Count; k++)
             {
-                numeric[k].Window.Add(slots[k] < 0 ? null : logged.NumberAt(slots[k]), row);
+                numeric[k].Window.Add(positions[k] < 0 ? null : logged.NumberAt(positions[k]), row);
             }
 
             for (var k = 0; k < categorical.Count; k++)
             {
-                var slot = slots[numeric.Count + k];
+                var slot = positions[numeric.Count + k];
                 categorical[k].Window.Add(slot < 0 ? null : logged.ValueAt(slot)?.ToString());
             }
         }

@@ -122,4 +122,38 @@ public sealed class DriftWindowTests
         Assert.Equal((0.125, 0.125), (tenure.MissingRate, tenure.OutOfRangeRate));
         Assert.Equal(0.25, report.Features.Single(f => f.Feature == "contract").UnseenRate);
     }
+
+    [Fact]
+    public async Task TrafficReadBackFromTheLog_GivesTheSameReportAsTheRecordsServingWrote()
+    {
+        var baseline = await BaselineAsync();
+        var served = Traffic(2000, seed: 4, drifted: true).Select((r, i) => i switch
+        {
+            // A record with a feature left out, one whose number came as text, and one with a feature the spec does not have.
+            7 => r with { Inputs = r.Inputs.Where(kv => kv.Key != "monthly_charges").ToDictionary() },
+            8 => r with { Inputs = r.Inputs.ToDictionary(kv => kv.Key, kv => kv.Key == "tenure_months" ? (object?)"12.5" : kv.Value) },
+            9 => r with { Inputs = r.Inputs.Append(KeyValuePair.Create("extra", (object?)1.0)).ToDictionary() },
+            _ => r,
+        }).ToList();
+        var lines = string.Concat(served.Select(r => System.Text.Json.JsonSerializer.Serialize(r, PredictionLog.JsonOptions) + "\n"));
+        var readBack = new List<PredictionRecord>();
+        await foreach (var record in PredictionLogReader.ParseAsync(new MemoryStream(Encoding.UTF8.GetBytes(lines)), "log"))
+        {
+            readBack.Add(record);
+        }
+
+        var expected = Report(baseline, served);
+        var actual = Report(baseline, readBack);
+
+        Assert.IsNotType<Dictionary<string, object?>>(readBack[0].Inputs);
+        Assert.Equal(DriftStatuses.Drift, actual.Status);
+        Assert.Equal(expected.Features.Select(Describe), actual.Features.Select(Describe));
+        Assert.Equal(Describe(expected.Prediction!), Describe(actual.Prediction!));
+        Assert.True(actual.Features.Single(f => f.Feature == "monthly_charges").MissingRate >= 1 / 2000.0, "the record without monthly_charges counts as missing");
+
+        static string Describe(FeatureDrift f) => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{f.Feature} {f.Samples} {f.MissingRate:R} {f.OutOfRangeRate:R} {f.UnseenRate:R} {string.Join(' ', f.Tests.Select(t => $"{t.Test}={t.Statistic:R}/{t.PValue:R}/{t.Drifted}"))}");
+    }
 }
+
