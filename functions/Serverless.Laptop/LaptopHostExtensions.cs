@@ -1,5 +1,7 @@
 using System.Net;
+using OpenTelemetry.Trace;
 using Serverless.Lifecycle.Hosting;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Training;
@@ -21,6 +23,8 @@ public static class LaptopHostExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxUpload);
 
         builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
+        builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-laptop")
+            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation());
 
         // The trainer reports to this host's callback route unless configured otherwise.
         var own = new Uri(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));

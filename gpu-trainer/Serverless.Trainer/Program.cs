@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 using Serverless.Trainer;
@@ -33,6 +34,7 @@ catch (FormatException ex)
     return 2;
 }
 
+using var tracing = LifecycleTelemetry.CreateTracerProvider(configuration, "serverless-lifecycle-trainer");
 using var storage = new LifecycleStorage(Options.Create(storageOptions));
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 var runner = new TrainingJobRunner(storage, new TrainingJobStore(storage), new HttpCompletionNotifier(http, Console.Out));

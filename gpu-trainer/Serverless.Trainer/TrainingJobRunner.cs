@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using Azure;
 using Azure.Storage.Blobs.Models;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
@@ -22,6 +23,11 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         var job = await jobs.ReadSpecAsync(specPath, cancellationToken);
+
+        // The job's span joins the trace of the run that started it.
+        ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var parent);
+        using var span = Telemetry.Source.StartActivity("train", ActivityKind.Internal, parent);
+        span?.SetTag("run", job.RunId).SetTag("job", job.JobId).SetTag(TelemetryNames.Tags.Model, job.Model.Name).SetTag("algorithm", job.Algorithm);
         if (await jobs.TryReadResultAsync(job.RunId, job.JobId, cancellationToken) is { } existing)
         {
             // Reported before (a second start of the same job): report it again, train nothing.

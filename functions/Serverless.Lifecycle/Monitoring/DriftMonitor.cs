@@ -113,20 +113,28 @@ public sealed class DriftMonitor(
         return entry;
     }
 
-    /// <summary>Metrics of one window: every test's statistic per feature, and the window's outcome.</summary>
+    /// <summary>Metrics of one window: every test's statistic and threshold per feature, and the window's outcome.</summary>
     private static void Emit(DriftReport report, MonitoringDecision decision)
     {
         foreach (var feature in report.Features.Append(report.Prediction).OfType<FeatureDrift>())
         {
             foreach (var test in feature.Tests)
             {
-                Telemetry.DriftStatistic.Record(
-                    test.Statistic,
-                    new("model", report.Model), new("version", report.Version), new("feature", feature.Feature), new("test", test.Test), new("drifted", test.Drifted));
+                var tags = new System.Diagnostics.TagList
+                {
+                    { TelemetryNames.Tags.Model, report.Model },
+                    { TelemetryNames.Tags.Version, report.Version },
+                    { TelemetryNames.Tags.Feature, feature.Feature },
+                    { TelemetryNames.Tags.Test, test.Test },
+                };
+                Telemetry.DriftThreshold.Record(test.Threshold, tags);
+                tags.Add(TelemetryNames.Tags.Drifted, test.Drifted);
+                Telemetry.DriftStatistic.Record(test.Statistic, tags);
             }
         }
 
-        Telemetry.DriftWindows.Add(1, new("model", report.Model), new("status", report.Status), new("action", decision.Action));
+        Telemetry.DriftWindows.Add(
+            1, new(TelemetryNames.Tags.Model, report.Model), new(TelemetryNames.Tags.Status, report.Status), new(TelemetryNames.Tags.Action, decision.Action));
     }
 
     /// <summary>The model's monitoring passes, newest first.</summary>

@@ -85,7 +85,8 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
     {
         var key = RowKeys.NewestFirst(record.At) + "-" + Guid.NewGuid().ToString("N")[..8];
         await Table.AddEntityAsync(new TableEntity(record.Model, key) { ["Record"] = JsonSerializer.Serialize(record, SpecJson.Options) }, cancellationToken);
-        Telemetry.RetrainingTriggers.Add(1, new("model", record.Model), new("trigger", record.Trigger), new("outcome", record.Outcome));
+        Telemetry.RetrainingTriggers.Add(
+            1, new(TelemetryNames.Tags.Model, record.Model), new(TelemetryNames.Tags.Trigger, record.Trigger), new(TelemetryNames.Tags.Outcome, record.Outcome));
         await events.PublishAsync(new Azure.Messaging.CloudEvent(LifecycleEventTypes.Source, LifecycleEventTypes.RetrainingTriggered, record) { Subject = $"models/{record.Model}" }, cancellationToken);
         return record;
     }

@@ -23,8 +23,22 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+        var run = new RunProgress(context, input.RunId, input.Spec.Name, input.Trigger);
+        try
+        {
+            var result = await RunStepsAsync(context, input, run);
+            run.Ended(result.Outcome);
+            return result;
+        }
+        catch (Exception) when (run.Ended(null))
+        {
+            throw;
+        }
+    }
+
+    private static async Task<TrainingRunResult> RunStepsAsync(TaskOrchestrationContext context, TrainingRunRequest input, RunProgress run)
+    {
         var logger = context.CreateReplaySafeLogger<TrainingPipelineOrchestrator>();
-        var run = new RunProgress(context, input.RunId, input.Spec.Name);
         var cancel = context.WaitForExternalEvent<CancelRequest>(PipelineEvents.CancelRequested);
         var step = new DatasetStepInput(input.RunId, input.Spec, input.Dataset);
         PipelineLog.RunStarted(logger, input.RunId, input.Spec.Name, input.Trigger);
@@ -74,6 +88,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             "evaluate",
             () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), new EvaluateInput(input.RunId, input.Spec, job, split), PipelineRetry.Storage),
             e => (e.Verdict.Passed ? "passed" : "failed", Describe(e.Verdict)));
+        run.Verdict(evaluation.Verdict);
         if (!evaluation.Verdict.Passed)
         {
             PipelineLog.GateFailed(logger, input.RunId, input.Spec.Name);

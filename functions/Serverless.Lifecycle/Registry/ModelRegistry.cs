@@ -416,6 +416,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
                 ["Action"] = action, ["Actor"] = actor, ["Alias"] = alias, ["From"] = from, ["To"] = to, ["Reason"] = reason, ["At"] = now,
             },
             cancellationToken);
+        Observability.Telemetry.RegistryEvents.Add(1, new(Observability.TelemetryNames.Tags.Model, model), new(Observability.TelemetryNames.Tags.Action, action));
     }
 
     /// <summary>Row keys that sort newest version first.</summary>

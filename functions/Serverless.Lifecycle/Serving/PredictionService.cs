@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Rollouts;
 using Serverless.Lifecycle.Specs;
@@ -35,10 +36,14 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
         where TError : class
     {
         ArgumentNullException.ThrowIfNull(parse);
+        using var span = Telemetry.Source.StartActivity("predict");
         using var lease = await server.AcquireAsync(model, reference, cancellationToken);
+        var alias = ModelReference.IsVersion(reference) ? null : reference;
+        span?.SetTag(TelemetryNames.Tags.Model, model).SetTag(TelemetryNames.Tags.Version, lease.Model.Version.Version).SetTag(TelemetryNames.Tags.Alias, alias);
         var (batch, error) = parse(lease.Model.Spec);
         if (batch is null)
         {
+            Failed(lease.Model.Version.Model, lease.Model.Version.Version, alias, route, TelemetryNames.ErrorKinds.BadRequest);
             return (null, error);
         }
 
@@ -49,8 +54,17 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
             return (answered, null);
         }
 
-        var alias = ModelReference.IsVersion(reference) ? null : reference;
-        var predictions = lease.Model.Onnx.Predict(batch);
+        IReadOnlyList<ModelPrediction> predictions;
+        try
+        {
+            predictions = lease.Model.Onnx.Predict(batch);
+        }
+        catch (Exception) when (Failed(lease.Model.Version.Model, lease.Model.Version.Version, alias, route, TelemetryNames.ErrorKinds.Scoring))
+        {
+            throw;
+        }
+
+        Scored(lease.Model.Version.Model, lease.Model.Version.Version, alias, route, predictions.Count, started, served: true);
         log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, alias, route, batch, predictions, clock.GetElapsedTime(started).TotalMilliseconds));
         if (rollout is { Strategy: RolloutStrategies.Shadow } && InShare(requestId, rollout.Share))
         {
@@ -95,15 +109,34 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
             var own = SameFeatures(lease.Model.Spec, championSpec) ? batch
                 : parse(lease.Model.Spec).Batch ?? throw new InvalidDataException("The request does not match the challenger's schema.");
             var predictions = lease.Model.Onnx.Predict(own);
+            Scored(lease.Model.Version.Model, lease.Model.Version.Version, ChallengerAlias, route, predictions.Count, started, served);
             log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, ChallengerAlias, route, own, predictions, clock.GetElapsedTime(started).TotalMilliseconds, served));
             return served ? new ScoredRequest(lease.Model, predictions, ChallengerAlias) : null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            Failed(rollout.Model, rollout.Challenger, ChallengerAlias, route, TelemetryNames.ErrorKinds.Scoring);
             log.Write([PredictionRecord.Failure(requestId, clock.GetUtcNow(), rollout.Model, rollout.Challenger, ChallengerAlias, route, clock.GetElapsedTime(started).TotalMilliseconds, served, ex.Message)]);
             LogChallengerFailed(ex, rollout.Model, rollout.Challenger, requestId);
             return null;
         }
+    }
+
+    private void Scored(string model, int version, string? alias, string route, int rows, long started, bool served)
+    {
+        var tags = Telemetry.PredictionTags(model, version, alias, route);
+        Telemetry.PredictionDuration.Record(clock.GetElapsedTime(started).TotalMilliseconds, tags);
+        tags.Add(TelemetryNames.Tags.Served, served);
+        Telemetry.Predictions.Add(rows, tags);
+    }
+
+    /// <summary>Counts a request that got no prediction; false, so it can sit in an exception filter.</summary>
+    private static bool Failed(string model, int version, string? alias, string route, string kind)
+    {
+        var tags = Telemetry.PredictionTags(model, version, alias, route);
+        tags.Add(TelemetryNames.Tags.Kind, kind);
+        Telemetry.PredictionErrors.Add(1, tags);
+        return false;
     }
 
     private static bool SameFeatures(ModelSpec a, ModelSpec b) =>

@@ -16,6 +16,7 @@ namespace Serverless.Lifecycle.Training;
 /// <param name="Algorithm">The algorithm of this job (a search trial may differ from the spec's).</param>
 /// <param name="Hyperparameters">The hyperparameters of this job (a search trial's own).</param>
 /// <param name="CallbackUrl">Where the trainer posts its completion; null when the pipeline only checks status.</param>
+/// <param name="TraceParent">The W3C <c>traceparent</c> of the span that started the job, so the trainer's spans join the run's trace.</param>
 public sealed record TrainingJobSpec(
     string JobId,
     string RunId,
@@ -28,7 +29,8 @@ public sealed record TrainingJobSpec(
     string Algorithm,
     IReadOnlyDictionary<string, double> Hyperparameters,
     int Seed,
-    Uri? CallbackUrl = null)
+    Uri? CallbackUrl = null,
+    string? TraceParent = null)
 {
     /// <summary>The model spec with this job's algorithm, hyperparameters and seed: what the trainer trains.</summary>
     public ModelSpec EffectiveModel => Model with { Trainer = Model.Trainer with { Algorithm = Algorithm, Hyperparameters = Hyperparameters, Seed = Seed } };

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
@@ -78,29 +79,9 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
     public async Task DriftedTraffic_WaitsForASecondWindow_ThenRetrainsWithTheReason_ThenCoolsDown()
     {
         var spec = Monitored("drifty");
+        using var metrics = new Observability.MetricCapture();
         Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
         await LogTrafficAsync(spec, 600, seed: 41, drifted: true);
-        var statistics = new List<(string Feature, string Test, double Value)>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == Observability.TelemetryNames.DriftStatistic)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-        {
-            var all = tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString());
-            if (all["model"] == spec.Name)
-            {
-                lock (statistics)
-                {
-                    statistics.Add((all["feature"]!, all["test"]!, value));
-                }
-            }
-        });
-        listener.Start();
 
         var first = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
         var second = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
@@ -116,13 +97,36 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Assert.Equal(2, (await fixture.Registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None)).Version);
         Assert.Equal([MonitoringActions.Cooldown, MonitoringActions.Retrain, MonitoringActions.Wait], (await Monitor.ListAsync(spec.Name, 10, CancellationToken.None)).Select(e => e.Decision.Action));
 
-        // Every window is a metric per feature and test, and a CloudEvent; the retraining trigger is one too.
-        Assert.Contains(statistics, s => s.Feature == "monthly_charges" && s.Test == DriftTests.KolmogorovSmirnov);
+        // Every window is a metric per feature and test (with its threshold beside it), and a CloudEvent; the retraining trigger is one too.
+        var statistics = metrics.Points(TelemetryNames.DriftStatistic, spec.Name);
+        Assert.Contains(statistics, s => (string?)s.Tags["feature"] == "monthly_charges" && (string?)s.Tags["test"] == DriftTests.KolmogorovSmirnov && s.Tags["drifted"] is true);
         // Three windows, every feature, two tests each (the defaults: psi and ks, or psi and chiSquare).
-        Assert.Equal(3 * spec.Features.Count * 2, statistics.Count(s => s.Feature != "prediction"));
+        Assert.Equal(3 * spec.Features.Count * 2, statistics.Where(s => (string?)s.Tags["feature"] != "prediction").Sum(s => s.Count));
+        var threshold = Assert.Single(metrics.Points(TelemetryNames.DriftThreshold, spec.Name), t => (string?)t.Tags["feature"] == "monthly_charges" && (string?)t.Tags["test"] == DriftTests.KolmogorovSmirnov);
+        Assert.Equal(DriftTests.DefaultThresholds[DriftTests.KolmogorovSmirnov] * 3, threshold.Sum, 12);
+        Assert.Equal(3, metrics.Points(TelemetryNames.DriftWindows, spec.Name).Sum(w => w.Sum));
+        var trigger = Assert.Single(metrics.Points(TelemetryNames.RetrainingTriggers, spec.Name));
+        Assert.Equal(("drift", "started", 1.0), (trigger.Tags["trigger"], trigger.Tags["outcome"], trigger.Sum));
+
+        // Two runs (the first, manual; the retraining, drift), each counted once though the orchestrator replays after every step.
+        var runs = metrics.Points(TelemetryNames.Runs, spec.Name);
+        Assert.Equal(
+            [("drift", "succeeded", 1.0), ("manual", "succeeded", 1.0)],
+            runs.Select(r => ((string)r.Tags["trigger"]!, (string)r.Tags["outcome"]!, r.Sum)).Order());
+        Assert.Equal(2, metrics.Points(TelemetryNames.RunDuration, spec.Name).Sum(r => r.Count));
+        var steps = metrics.Points(TelemetryNames.RunStepDuration, spec.Name);
+        Assert.Equal(["evaluate", "promote", "register", "split", "train", "validate"], steps.Select(s => (string)s.Tags["step"]!).Distinct().Order());
+        Assert.All(steps, s => Assert.Equal(2, s.Count));
+        var verdict = Assert.Single(metrics.Points(TelemetryNames.GateVerdicts, spec.Name));
+        Assert.Equal((true, "none", 2.0), (verdict.Tags["passed"], verdict.Tags["check"], verdict.Sum));
+        foreach (var name in new[] { TelemetryNames.DriftStatistic, TelemetryNames.DriftThreshold, TelemetryNames.DriftWindows, TelemetryNames.RetrainingTriggers, TelemetryNames.Runs, TelemetryNames.RunDuration, TelemetryNames.RunStepDuration, TelemetryNames.GateVerdicts })
+        {
+            Observability.MetricCapture.AssertDeclaredDimensions(name, metrics.Points(name, spec.Name));
+        }
+
         var events = fixture.Events.Published.Where(e => e.Subject == $"models/{spec.Name}").ToList();
-        Assert.Equal(3, events.Count(e => e.Type == Observability.LifecycleEventTypes.DriftReported));
-        Assert.Single(events, e => e.Type == Observability.LifecycleEventTypes.RetrainingTriggered);
+        Assert.Equal(3, events.Count(e => e.Type == LifecycleEventTypes.DriftReported));
+        Assert.Single(events, e => e.Type == LifecycleEventTypes.RetrainingTriggered);
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public class PipelineHostFixture : IAsyncLifetime
                         ConfigureTraining(o);
                     });
                     services.AddSingleton(Relay);
-                    services.AddSingleton<Observability.ILifecycleEvents>(Events);
+                    services.AddSingleton<Serverless.Lifecycle.Observability.ILifecycleEvents>(Events);
                     services.AddSingleton<ICompletionNotifier>(Relay);
                     services.AddSingleton<TrainingJobRunner>();
                     services.AddSingleton<InProcessTrainingDispatcher>();
@@ -200,7 +200,7 @@ public class FastCheckFixture<TDispatcher> : PipelineHostFixture
 }
 
 /// <summary>Keeps the CloudEvents the lifecycle publishes, in order.</summary>
-public sealed class RecordingEvents : Observability.ILifecycleEvents
+public sealed class RecordingEvents : Serverless.Lifecycle.Observability.ILifecycleEvents
 {
     private readonly System.Collections.Concurrent.ConcurrentQueue<Azure.Messaging.CloudEvent> published = new();
 

@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Api;
+using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Pipeline.Activities;
@@ -17,6 +18,8 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
         ArgumentNullException.ThrowIfNull(input);
         var job = input.Job;
         var settings = options.Value;
+        using var span = Telemetry.Source.StartActivity("start training job");
+        span?.SetTag("run", job.RunId).SetTag("job", job.JobId).SetTag(TelemetryNames.Tags.Model, job.Spec.Name);
         var spec = new TrainingJobSpec(
             job.JobId,
             job.RunId,
@@ -29,7 +32,8 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
             job.Algorithm,
             job.Hyperparameters,
             job.Spec.Trainer.Seed,
-            CallbackUrl(settings, job));
+            CallbackUrl(settings, job),
+            System.Diagnostics.Activity.Current?.Id);
         var stored = await jobs.WriteSpecOnceAsync(spec, CancellationToken.None);
         string? executionId = null;
         if (await jobs.TryReadResultAsync(job.RunId, job.JobId, CancellationToken.None) is null)

@@ -1,0 +1,134 @@
+using Azure.Core;
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Serverless.Lifecycle.Observability;
+
+/// <summary>
+/// OpenTelemetry for both hosts: the product's meter and trace source, the Durable Task engines'
+/// spans and outgoing HTTP, and the exporters the configuration asks for.
+/// <list type="bullet">
+/// <item><c>APPLICATIONINSIGHTS_CONNECTION_STRING</c>: the Azure Monitor exporter, authenticated
+/// with Entra ID (<c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> =
+/// <c>Authorization=AAD;ClientId=…</c> names the user-assigned identity), as Application Insights
+/// with local auth disabled requires.</item>
+/// <item><c>OTEL_EXPORTER_OTLP_ENDPOINT</c>: the OTLP exporter (a local collector, Aspire's dashboard, Jaeger).</item>
+/// <item><c>Telemetry:Console</c> = true: the console exporter.</item>
+/// </list>
+/// None of them: telemetry is collected by nothing and costs next to nothing.
+/// </summary>
+public static class LifecycleTelemetry
+{
+    public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+    public const string AuthenticationStringSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
+    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string ConsoleSetting = "Telemetry:Console";
+
+    /// <summary>The Durable Task engines' trace sources: the framework (laptop host) and the SDK (Functions worker).</summary>
+    public static readonly string[] DurableTaskSources = ["DurableTask.Core", "Microsoft.DurableTask"];
+
+    public static OpenTelemetryBuilder AddLifecycleTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithTracing(tracing => tracing.AddSource(TelemetryNames.ActivitySource).AddSource(DurableTaskSources).AddHttpClientInstrumentation())
+            .WithMetrics(metrics => metrics.AddMeter(TelemetryNames.Meter));
+
+        if (configuration[ConnectionStringSetting] is { Length: > 0 } connectionString)
+        {
+            var credential = EntraCredential(configuration[AuthenticationStringSetting]);
+            builder.UseAzureMonitorExporter(options =>
+            {
+                options.ConnectionString = connectionString;
+                options.Credential = credential;
+            });
+        }
+
+        if (configuration[OtlpEndpointSetting] is { Length: > 0 })
+        {
+            builder.UseOtlpExporter();
+        }
+
+        if (configuration.GetValue<bool>(ConsoleSetting))
+        {
+            builder.WithTracing(tracing => tracing.AddConsoleExporter()).WithMetrics(metrics => metrics.AddConsoleExporter());
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Tracing for a process without a host (the trainer): the product's spans to the exporters the
+    /// configuration asks for, as <see cref="AddLifecycleTelemetry"/> does; null when none is
+    /// configured. Dispose it before exit, which flushes.
+    /// </summary>
+    public static TracerProvider? CreateTracerProvider(IConfiguration configuration, string serviceName)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var connectionString = configuration[ConnectionStringSetting];
+        var otlp = configuration[OtlpEndpointSetting];
+        var console = configuration.GetValue<bool>(ConsoleSetting);
+        if (string.IsNullOrEmpty(connectionString) && string.IsNullOrEmpty(otlp) && !console)
+        {
+            return null;
+        }
+
+        var builder = Sdk.CreateTracerProviderBuilder()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .AddSource(TelemetryNames.ActivitySource);
+        if (!string.IsNullOrEmpty(connectionString))
+        {
+            var credential = EntraCredential(configuration[AuthenticationStringSetting]);
+            builder.AddAzureMonitorTraceExporter(options =>
+            {
+                options.ConnectionString = connectionString;
+                options.Credential = credential;
+            });
+        }
+
+        if (!string.IsNullOrEmpty(otlp))
+        {
+            builder.AddOtlpExporter(options => options.Endpoint = new Uri(otlp));
+        }
+
+        if (console)
+        {
+            builder.AddConsoleExporter();
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// The credential an authentication string asks for: <c>Authorization=AAD;ClientId=…</c> a
+    /// user-assigned managed identity, <c>Authorization=AAD</c> the system-assigned one; null (the
+    /// connection string alone) when there is none.
+    /// </summary>
+    public static TokenCredential? EntraCredential(string? authenticationString)
+    {
+        var parts = (authenticationString ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2)
+            .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
+        if (!parts.TryGetValue("Authorization", out var authorization))
+        {
+            return null;
+        }
+
+        if (!authorization.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"{AuthenticationStringSetting} has Authorization={authorization}; only AAD (Entra ID) is supported.");
+        }
+
+        return parts.TryGetValue("ClientId", out var clientId) && clientId.Length > 0
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
+    }
+}
