@@ -1,8 +1,10 @@
-// Azure infrastructure for the serverless ML lifecycle (azd). This first version creates the
-// resource group, the app's user-assigned identity, storage without shared keys (with the
-// containers and tables of the storage layout and the identity's data roles), and monitoring.
-// The Function App, Event Grid, Container Apps trainer job and workbooks come with the
-// deployment work (see the issues).
+// Azure infrastructure for the serverless ML lifecycle, deployed by `azd up`: the resource group;
+// the user-assigned identity everything runs as; storage without shared keys (the containers and
+// tables of the storage layout); the Functions app on the Flex Consumption plan; Event Grid (the
+// storage account's system topic, and optionally a custom topic for lifecycle events); a container
+// registry, a Container Apps environment with a GPU workload profile and the trainer job; Log
+// Analytics, Application Insights (Entra-only ingestion) and the workbooks; least-privilege role
+// assignments. No secret is written to any setting.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -11,11 +13,28 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for all resources.')
+@description('Azure region for all resources. It must offer the Flex Consumption plan and the GPU workload profile (see the README).')
 param location string
+
+@description('GPU workload profile of the trainer: Consumption-GPU-NC8as-T4 (default) or Consumption-GPU-NC24-A100.')
+@allowed(['Consumption-GPU-NC8as-T4', 'Consumption-GPU-NC24-A100'])
+param gpuProfileType string = 'Consumption-GPU-NC8as-T4'
+
+@description('CPU cores of the trainer container; must fit the GPU profile (T4: up to 8, A100: up to 24).')
+param trainerCpu string = '8'
+
+@description('Memory of the trainer container; must fit the GPU profile (T4: up to 56Gi, A100: up to 220Gi).')
+param trainerMemory string = '56Gi'
+
+@description('Six-field CRON of the drift monitor timer (MonitoringSchedule); every 15 minutes by default.')
+param monitoringSchedule string = '0 */15 * * * *'
+
+@description('Create an Event Grid custom topic that receives lifecycle CloudEvents (drift reports, retraining triggers).')
+param createEventsTopic bool = false
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
+var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -41,6 +60,7 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     principalId: identity.outputs.principalId
+    deploymentContainer: deploymentContainer
   }
 }
 
@@ -52,12 +72,89 @@ module monitoring 'app/monitoring.bicep' = {
     applicationInsightsName: 'appi-${resourceToken}'
     location: location
     tags: tags
+    principalId: identity.outputs.principalId
+  }
+}
+
+module registry 'app/registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    name: 'cr${resourceToken}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+  }
+}
+
+module trainer 'app/trainer.bicep' = {
+  name: 'trainer'
+  scope: rg
+  params: {
+    environmentName: 'cae-${resourceToken}'
+    jobName: 'trainer-${take(resourceToken, 12)}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    identityPrincipalId: identity.outputs.principalId
+    registryServer: registry.outputs.loginServer
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    blobEndpoint: storage.outputs.blobEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    gpuProfileType: gpuProfileType
+    trainerCpu: trainerCpu
+    trainerMemory: trainerMemory
+  }
+}
+
+module events 'app/events.bicep' = {
+  name: 'events'
+  scope: rg
+  params: {
+    systemTopicName: 'evgst-${resourceToken}'
+    customTopicName: 'evgt-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountId: storage.outputs.id
+    principalId: identity.outputs.principalId
+    createCustomTopic: createEventsTopic
+  }
+}
+
+module functions 'app/functions.bicep' = {
+  name: 'functions'
+  scope: rg
+  params: {
+    planName: 'plan-${resourceToken}'
+    appName: 'func-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainer: deploymentContainer
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    trainerJobName: trainer.outputs.jobName
+    eventsTopicEndpoint: events.outputs.customTopicEndpoint
+    monitoringSchedule: monitoringSchedule
   }
 }
 
 output AZURE_LOCATION string = location
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
 output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
+output AZURE_FUNCTION_APP_NAME string = functions.outputs.name
+output AZURE_FUNCTION_APP_URL string = 'https://${functions.outputs.hostName}'
+output AZURE_TRAINER_JOB_NAME string = trainer.outputs.jobName
+output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = events.outputs.systemTopicName
+output AZURE_EVENTS_TOPIC_ENDPOINT string = events.outputs.customTopicEndpoint
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

@@ -26,8 +26,8 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
 
         // The job's span joins the trace of the run that started it.
         ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var parent);
-        using var span = Telemetry.Source.StartActivity("train", ActivityKind.Internal, parent);
-        span?.SetTag("run", job.RunId).SetTag("job", job.JobId).SetTag(TelemetryNames.Tags.Model, job.Model.Name).SetTag("algorithm", job.Algorithm);
+        using var span = Telemetry.Source.StartActivity(TelemetryNames.Spans.Train, ActivityKind.Internal, parent);
+        span?.SetTag(TelemetryNames.Tags.Run, job.RunId).SetTag(TelemetryNames.Tags.Job, job.JobId).SetTag(TelemetryNames.Tags.Model, job.Model.Name).SetTag(TelemetryNames.Tags.Algorithm, job.Algorithm);
         if (await jobs.TryReadResultAsync(job.RunId, job.JobId, cancellationToken) is { } existing)
         {
             // Reported before (a second start of the same job): report it again, train nothing.

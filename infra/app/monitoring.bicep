@@ -3,6 +3,19 @@ param applicationInsightsName string
 param location string
 param tags object
 
+@description('Principal that publishes telemetry (the app identity): Monitoring Metrics Publisher, as Entra-only ingestion requires.')
+param principalId string
+
+var metricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+
+// The workbooks: their queries use exactly the metric names and dimensions the code emits (a test checks).
+var workbooks = [
+  { key: 'model-health', title: 'Model health', content: loadTextContent('../workbooks/model-health.workbook.json') }
+  { key: 'drift', title: 'Drift per feature', content: loadTextContent('../workbooks/drift.workbook.json') }
+  { key: 'pipeline-runs', title: 'Pipeline runs', content: loadTextContent('../workbooks/pipeline-runs.workbook.json') }
+  { key: 'registry', title: 'Registry timeline', content: loadTextContent('../workbooks/registry.workbook.json') }
+]
+
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: logAnalyticsName
   location: location
@@ -26,5 +39,32 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, principalId, metricsPublisher)
+  scope: applicationInsights
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', metricsPublisher)
+  }
+}
+
+resource workbookResources 'Microsoft.Insights/workbooks@2023-06-01' = [
+  for workbook in workbooks: {
+    name: guid(resourceGroup().id, applicationInsightsName, workbook.key)
+    location: location
+    tags: tags
+    kind: 'shared'
+    properties: {
+      displayName: '${workbook.title} (${applicationInsightsName})'
+      category: 'workbook'
+      sourceId: applicationInsights.id
+      serializedData: workbook.content
+    }
+  }
+]
+
 output applicationInsightsName string = applicationInsights.name
+output connectionString string = applicationInsights.properties.ConnectionString
+output logAnalyticsName string = logAnalytics.name
 output applicationInsightsId string = applicationInsights.id

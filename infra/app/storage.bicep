@@ -6,9 +6,12 @@ param tags object
 @description('Principal that gets blob, queue and table data access (the app identity).')
 param principalId string
 
-// The containers and tables of the storage layout (see docs/architecture.md).
-var containers = ['datasets', 'runs', 'models', 'predictions', 'batch-input', 'batch-output']
-var tables = ['ModelSpecs', 'ModelVersions', 'ModelAliases', 'AuditEvents', 'Datasets']
+@description('Container the Flex Consumption plan deploys the Functions app package from.')
+param deploymentContainer string
+
+// The containers and tables of the storage layout: exactly StorageNames in the code (a test checks).
+var containers = ['datasets', 'runs', 'models', 'predictions', 'batch-input', 'batch-output', 'monitoring']
+var tables = ['ModelSpecs', 'ModelVersions', 'ModelAliases', 'AuditEvents', 'Datasets', 'Feedback', 'Rollouts', 'MonitoringReports', 'RetrainingTriggers']
 
 // Built-in data roles: least privilege for an app that reads and writes data, never keys.
 var roles = {
@@ -38,7 +41,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for container in containers: {
+  for container in concat(containers, [deploymentContainer]): {
     parent: blobService
     name: container
   }
@@ -68,6 +71,8 @@ resource roleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 ]
 
+output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output name string = account.name

@@ -76,6 +76,27 @@ public static class TelemetryNames
         [RegistryEvents] = [Tags.Model, Tags.Action],
     };
 
+    /// <summary>The product's span names: Application Insights shows them as dependencies.</summary>
+    public static class Spans
+    {
+        /// <summary>One scored request; tags model, version, alias.</summary>
+        public const string Predict = "predict";
+
+        /// <summary>The pipeline starting a training job; tags model, run, job.</summary>
+        public const string StartTrainingJob = "start training job";
+
+        /// <summary>The trainer training one job, a child of <see cref="StartTrainingJob"/>; tags model, run, job, algorithm.</summary>
+        public const string Train = "train";
+    }
+
+    /// <summary>Every span and the tags it carries.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> SpanTags = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
+    {
+        [Spans.Predict] = [Tags.Model, Tags.Version, Tags.Alias],
+        [Spans.StartTrainingJob] = [Tags.Model, Tags.Run, Tags.Job],
+        [Spans.Train] = [Tags.Model, Tags.Run, Tags.Job, Tags.Algorithm],
+    };
+
     /// <summary>The dimension names.</summary>
     public static class Tags
     {
@@ -95,6 +116,9 @@ public static class TelemetryNames
         public const string Step = "step";
         public const string Passed = "passed";
         public const string Check = "check";
+        public const string Run = "run";
+        public const string Job = "job";
+        public const string Algorithm = "algorithm";
     }
 
     /// <summary>Values of the <see cref="Tags.Kind"/> dimension of <see cref="PredictionErrors"/>.</summary>

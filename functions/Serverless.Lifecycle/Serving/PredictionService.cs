@@ -36,7 +36,7 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
         where TError : class
     {
         ArgumentNullException.ThrowIfNull(parse);
-        using var span = Telemetry.Source.StartActivity("predict");
+        using var span = Telemetry.Source.StartActivity(TelemetryNames.Spans.Predict);
         using var lease = await server.AcquireAsync(model, reference, cancellationToken);
         var alias = ModelReference.IsVersion(reference) ? null : reference;
         span?.SetTag(TelemetryNames.Tags.Model, model).SetTag(TelemetryNames.Tags.Version, lease.Model.Version.Version).SetTag(TelemetryNames.Tags.Alias, alias);

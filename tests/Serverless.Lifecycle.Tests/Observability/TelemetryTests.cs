@@ -150,8 +150,9 @@ public sealed class TelemetryTests
         var result = await new Trainer.TrainingJobRunner(storage, jobs).RunAsync(TrainingJobPaths.Spec(runId, job.JobId), CancellationToken.None);
 
         Assert.Equal(TrainingJobState.Succeeded, result.State);
-        var train = Assert.Single(spans, s => s.OperationName == "train");
-        var start = Assert.Single(spans, s => s.OperationName != "train");
+        var train = Assert.Single(spans, s => s.OperationName == TelemetryNames.Spans.Train);
+        var start = Assert.Single(spans, s => s.OperationName == TelemetryNames.Spans.StartTrainingJob);
+        Assert.All(spans, s => Assert.Equal(TelemetryNames.SpanTags[s.OperationName].Order(StringComparer.Ordinal), s.Tags.Select(t => t.Key).Order(StringComparer.Ordinal)));
         Assert.Equal((start.TraceId, start.SpanId), (train.TraceId, train.ParentSpanId));
     }
 

@@ -18,8 +18,8 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
         ArgumentNullException.ThrowIfNull(input);
         var job = input.Job;
         var settings = options.Value;
-        using var span = Telemetry.Source.StartActivity("start training job");
-        span?.SetTag("run", job.RunId).SetTag("job", job.JobId).SetTag(TelemetryNames.Tags.Model, job.Spec.Name);
+        using var span = Telemetry.Source.StartActivity(TelemetryNames.Spans.StartTrainingJob);
+        span?.SetTag(TelemetryNames.Tags.Run, job.RunId).SetTag(TelemetryNames.Tags.Job, job.JobId).SetTag(TelemetryNames.Tags.Model, job.Spec.Name);
         var spec = new TrainingJobSpec(
             job.JobId,
             job.RunId,
