@@ -9,5 +9,5 @@ builder.ConfigureFunctionsWebApplication();
 builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
 
 // host.json sets telemetryMode to OpenTelemetry: the worker's spans carry each invocation's trace.
-builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-functions").UseFunctionsWorkerDefaults();
+builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-functions", otel => otel.UseFunctionsWorkerDefaults());
 builder.Build().Run();

@@ -23,8 +23,7 @@ public static class LaptopHostExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxUpload);
 
         builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
-        builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-laptop")
-            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation());
+        builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-laptop", otel => otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()));
 
         // The trainer reports to this host's callback route unless configured otherwise.
         var own = new Uri(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal));

@@ -21,7 +21,7 @@ namespace Serverless.Lifecycle.Observability;
 /// <item><c>OTEL_EXPORTER_OTLP_ENDPOINT</c>: the OTLP exporter (a local collector, Aspire's dashboard, Jaeger).</item>
 /// <item><c>Telemetry:Console</c> = true: the console exporter.</item>
 /// </list>
-/// None of them: telemetry is collected by nothing and costs next to nothing.
+/// None of them: nothing is registered, and the instruments cost next to nothing.
 /// </summary>
 public static class LifecycleTelemetry
 {
@@ -33,9 +33,15 @@ public static class LifecycleTelemetry
     /// <summary>The Durable Task engines' trace sources: the framework (laptop host) and the SDK (Functions worker).</summary>
     public static readonly string[] DurableTaskSources = ["DurableTask.Core", "Microsoft.DurableTask"];
 
-    public static OpenTelemetryBuilder AddLifecycleTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName)
+    /// <param name="host">What the host adds: its own instrumentation (ASP.NET Core, the Functions worker).</param>
+    public static IServiceCollection AddLifecycleTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName, Action<OpenTelemetryBuilder>? host = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (string.IsNullOrEmpty(configuration[ConnectionStringSetting]) && string.IsNullOrEmpty(configuration[OtlpEndpointSetting]) && !configuration.GetValue<bool>(ConsoleSetting))
+        {
+            return services;
+        }
+
         var builder = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithTracing(tracing => tracing.AddSource(TelemetryNames.ActivitySource).AddSource(DurableTaskSources).AddHttpClientInstrumentation())
@@ -61,7 +67,8 @@ public static class LifecycleTelemetry
             builder.WithTracing(tracing => tracing.AddConsoleExporter()).WithMetrics(metrics => metrics.AddConsoleExporter());
         }
 
-        return builder;
+        host?.Invoke(builder);
+        return services;
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using Serverless.Tests;
 
 namespace Serverless.Hosts.Tests.Infra;
 
-/// <summary>The infrastructure compiles and lints offline with the Bicep CLI from NuGet, with no warnings.</summary>
+/// <summary>Every Bicep file of the infrastructure compiles and lints offline with the Bicep CLI from NuGet, with no warnings.</summary>
 public sealed class BicepTests
 {
     private static readonly string Bicep = typeof(BicepTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!;
@@ -32,14 +32,25 @@ public sealed class BicepTests
         return (process.ExitCode, stderr.Result);
     }
 
-    [Theory]
-    [InlineData("build")]
-    [InlineData("lint")]
-    public void MainBicep_CompilesAndLintsWithoutWarnings(string command)
+    public static TheoryData<string, string> Files()
     {
-        var arguments = command == "build"
-            ? new[] { "build", Path.Combine(RepoPaths.Root, "infra", "main.bicep"), "--stdout" }
-            : new[] { "lint", Path.Combine(RepoPaths.Root, "infra", "main.bicep") };
+        var data = new TheoryData<string, string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoPaths.Root, "infra"), "*.bicep", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var relative = Path.GetRelativePath(RepoPaths.Root, file);
+            data.Add("build", relative);
+            data.Add("lint", relative);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void EveryBicepFile_CompilesAndLintsWithoutWarnings(string command, string file)
+    {
+        var path = Path.Combine(RepoPaths.Root, file);
+        var arguments = command == "build" ? new[] { "build", path, "--stdout" } : new[] { "lint", path };
 
         var (exitCode, diagnostics) = RunBicep(arguments);
 

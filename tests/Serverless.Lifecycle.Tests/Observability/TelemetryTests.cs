@@ -3,6 +3,8 @@ using System.Diagnostics.Metrics;
 using System.Reflection;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Api;
@@ -79,6 +81,27 @@ public sealed class TelemetryTests
         Assert.Contains(events, e => (string?)e.Tags["action"] == AuditActions.AliasMoved && e.Sum == 1);
         Assert.Contains(events, e => (string?)e.Tags["action"] == AuditActions.VersionRegistered && e.Sum == 1);
         MetricCapture.AssertDeclaredDimensions(TelemetryNames.RegistryEvents, events);
+    }
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData(LifecycleTelemetry.ConsoleSetting, "true", true)]
+    [InlineData(LifecycleTelemetry.ConsoleSetting, "false", false)]
+    [InlineData(LifecycleTelemetry.OtlpEndpointSetting, "http://127.0.0.1:9", true)]
+    public void Exporters_AreRegisteredOnlyWhenConfigured(string? setting, string? value, bool registered)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(setting is null ? [] : [KeyValuePair.Create(setting, value)])
+            .Build();
+        var services = new ServiceCollection().AddLogging();
+        var hostCalled = false;
+
+        services.AddLifecycleTelemetry(configuration, "test", _ => hostCalled = true);
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(registered, hostCalled);
+        Assert.Equal(registered, provider.GetService(typeof(OpenTelemetry.Metrics.MeterProvider)) is not null);
+        Assert.Equal(registered, provider.GetService(typeof(OpenTelemetry.Trace.TracerProvider)) is not null);
     }
 
     [Theory]
