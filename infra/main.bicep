@@ -99,7 +99,7 @@ module trainer 'app/trainer.bicep' = {
     identityClientId: identity.outputs.clientId
     identityPrincipalId: identity.outputs.principalId
     registryServer: registry.outputs.loginServer
-    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     blobEndpoint: storage.outputs.blobEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     applicationInsightsConnectionString: monitoring.outputs.connectionString

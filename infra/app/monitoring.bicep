@@ -23,6 +23,8 @@ resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   properties: {
     retentionInDays: 30
     sku: { name: 'PerGB2018' }
+    // Queries and ingestion with Entra ID only: the workspace's shared keys are off.
+    features: { disableLocalAuth: true }
   }
 }
 
@@ -67,4 +69,5 @@ resource workbookResources 'Microsoft.Insights/workbooks@2023-06-01' = [
 output applicationInsightsName string = applicationInsights.name
 output connectionString string = applicationInsights.properties.ConnectionString
 output logAnalyticsName string = logAnalytics.name
+output logAnalyticsId string = logAnalytics.id
 output applicationInsightsId string = applicationInsights.id

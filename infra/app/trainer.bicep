@@ -9,7 +9,7 @@ param identityId string
 param identityClientId string
 param identityPrincipalId string
 param registryServer string
-param logAnalyticsName string
+param logAnalyticsId string
 param blobEndpoint string
 param tableEndpoint string
 param applicationInsightsConnectionString string
@@ -24,26 +24,26 @@ param trainerMemory string = '56Gi'
 @description('Longest one training execution may run, in seconds.')
 param replicaTimeoutSeconds int = 7200
 
-resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
-  name: logAnalyticsName
-}
-
 resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   name: environmentName
   location: location
   tags: tags
   properties: {
-    appLogsConfiguration: {
-      destination: 'log-analytics'
-      logAnalyticsConfiguration: {
-        customerId: logAnalytics.properties.customerId
-        sharedKey: logAnalytics.listKeys().primarySharedKey
-      }
-    }
+    // Logs go through Azure Monitor (the diagnostic setting below), not the workspace's shared key.
+    appLogsConfiguration: { destination: 'azure-monitor' }
     workloadProfiles: [
       { name: 'Consumption', workloadProfileType: 'Consumption' }
       { name: 'gpu', workloadProfileType: gpuProfileType }
     ]
+  }
+}
+
+resource environmentLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs'
+  scope: environment
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
   }
 }
 
