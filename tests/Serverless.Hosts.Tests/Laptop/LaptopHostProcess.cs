@@ -25,6 +25,9 @@ public class LaptopHostProcess : IAsyncLifetime
     /// <summary>Whether this host runs the drift monitor and the dataset watcher.</summary>
     protected virtual bool Monitors => false;
 
+    /// <summary>More settings for the host's environment.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
     public string Log
     {
         get
@@ -85,6 +88,11 @@ public class LaptopHostProcess : IAsyncLifetime
         start.Environment["Monitoring__Interval"] = "00:00:03";
         start.Environment["Monitoring__DatasetPollInterval"] = "00:00:01";
         start.Environment["PredictionLog__FlushInterval"] = "00:00:01";
+        foreach (var (key, value) in Settings)
+        {
+            start.Environment[key] = value;
+        }
+
         var started = Process.Start(start)!;
         started.OutputDataReceived += (_, e) => Append(e.Data);
         started.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -182,3 +190,17 @@ public sealed class MonitoringLaptopHostProcess : LaptopHostProcess
 {
     protected override bool Monitors => true;
 }
+
+/// <summary>
+/// A laptop host that exports its spans to the console (and so does the trainer it starts, which
+/// inherits the setting), with the trainer's output in the host's log.
+/// </summary>
+public sealed class TracingLaptopHostProcess : LaptopHostProcess
+{
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Telemetry__Console"] = "true",
+        ["Logging__LogLevel__Serverless.Lifecycle.Training"] = "Information",
+    };
+}
+
