@@ -28,6 +28,7 @@ public static class TriggerOutcomes
 public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry registry, ILifecycleEvents events, TimeProvider clock)
 {
     private const string ActiveRow = "active";
+    private const string OccurrencePrefix = "occurrence-";
 
     private TableClient Table => storage.Table(StorageNames.TriggersTable);
 
@@ -68,12 +69,37 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
         }
     }
 
+    /// <summary>
+    /// Claims <paramref name="occurrence"/> (for example a schedule's due time) for the model: true
+    /// for the one caller that claims it first, false for every later or concurrent one. One point
+    /// write, however many triggers the model has had.
+    /// </summary>
+    public async Task<bool> ClaimOccurrenceAsync(string model, string occurrence, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(model, OccurrencePrefix + occurrence), cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Gives a claimed occurrence back, when what it was claimed for could not be done.</summary>
+    public async Task ReleaseOccurrenceAsync(string model, string occurrence, CancellationToken cancellationToken) =>
+        await Table.DeleteEntityAsync(model, OccurrencePrefix + occurrence, cancellationToken: cancellationToken);
+
     /// <summary>The model's triggers, newest first.</summary>
     public async Task<IReadOnlyList<TriggerRecord>> ListAsync(string model, CancellationToken cancellationToken)
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         var records = new List<TriggerRecord>();
-        await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == model && e.RowKey != ActiveRow, cancellationToken: cancellationToken))
+
+        // Trigger records have numeric row keys; the marker and the claimed occurrences start with letters.
+        await foreach (var entity in Table.QueryAsync<TableEntity>(e => e.PartitionKey == model && e.RowKey.CompareTo("a") < 0, cancellationToken: cancellationToken))
         {
             records.Add(JsonSerializer.Deserialize<TriggerRecord>(entity.GetString("Record"), SpecJson.Options)!);
         }

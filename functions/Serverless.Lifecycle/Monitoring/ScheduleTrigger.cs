@@ -7,9 +7,11 @@ namespace Serverless.Lifecycle.Monitoring;
 
 /// <summary>
 /// Scheduled retraining: each monitoring pass looks for the most recent occurrence of the
-/// model's CRON within <see cref="Lookback"/> and triggers it once (its trigger record is the
-/// memory), on the newest dataset. An occurrence missed by more than the lookback (the host was
-/// down) is skipped rather than run late.
+/// model's CRON within <see cref="Lookback"/> and triggers it once, on the newest dataset: the
+/// occurrence is claimed with one conditional write, so a later pass (or a second host) finds it
+/// taken. An occurrence missed by more than the lookback (the host was down) is skipped rather
+/// than run late; one that could not start (no dataset yet, a storage error) is given back and
+/// tried again by the next pass.
 /// </summary>
 public sealed class ScheduleTrigger(DatasetStore datasets, TrainingDataPolicy trainingData, RetrainingTriggers triggers, TimeProvider clock)
 {
@@ -33,19 +35,27 @@ public sealed class ScheduleTrigger(DatasetStore datasets, TrainingDataPolicy tr
             return null;
         }
 
-        var reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"scheduled retraining ({schedule}) due at {due:yyyy-MM-dd HH:mm} UTC");
-        if ((await triggers.ListAsync(spec.Name, cancellationToken)).Any(r => r.Trigger == Trigger && r.Reason.StartsWith(reason, StringComparison.Ordinal)))
-        {
-            return null;
-        }
-
         if (await datasets.GetLatestAsync(spec.Name, cancellationToken) is not { } dataset)
         {
             return null;
         }
 
-        var runId = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{spec.Name}-schedule-{due:yyyyMMddHHmm}");
-        var (prepared, note) = await trainingData.PrepareAsync(spec, dataset, cancellationToken);
-        return await triggers.TriggerAsync(spec.Name, Trigger, $"{reason}, training {note}", prepared, runId, pipeline, cancellationToken);
+        var occurrence = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Trigger}-{due:yyyyMMddHHmm}");
+        if (!await triggers.ClaimOccurrenceAsync(spec.Name, occurrence, cancellationToken))
+        {
+            return null;
+        }
+
+        try
+        {
+            var reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"scheduled retraining ({schedule}) due at {due:yyyy-MM-dd HH:mm} UTC");
+            var (prepared, note) = await trainingData.PrepareAsync(spec, dataset, cancellationToken);
+            return await triggers.TriggerAsync(spec.Name, Trigger, $"{reason}, training {note}", prepared, $"{spec.Name}-{occurrence}", pipeline, cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            await triggers.ReleaseOccurrenceAsync(spec.Name, occurrence, CancellationToken.None);
+            throw;
+        }
     }
 }

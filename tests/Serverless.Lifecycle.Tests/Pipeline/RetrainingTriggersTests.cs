@@ -58,19 +58,21 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
     [Fact]
     public async Task Schedule_TriggersTheDueOccurrenceOnce_OnTheNewestDataset()
     {
-        var spec = PipelineHostFixture.SampleSpec("cron") with { Retraining = new RetrainingSpec { Schedule = "* * * * *" } };
+        var spec = PipelineHostFixture.SampleSpec("cron") with { Retraining = new RetrainingSpec { Schedule = "0 * * * *" } };
         var upload = await fixture.StartRunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 24));
         await fixture.WaitAsync(upload.RunId);
         var schedule = fixture.Services.GetRequiredService<ScheduleTrigger>();
 
-        var due = await schedule.CheckAsync(spec, fixture.Client, CancellationToken.None);
+        // Two hosts checking at once, then a later pass: the hour's occurrence is triggered once.
+        var checks = await Task.WhenAll(schedule.CheckAsync(spec, fixture.Client, CancellationToken.None), schedule.CheckAsync(spec, fixture.Client, CancellationToken.None));
+        var due = Assert.Single(checks, c => c is not null);
         var again = await schedule.CheckAsync(spec, fixture.Client, CancellationToken.None);
         var unscheduled = await schedule.CheckAsync(spec with { Retraining = new RetrainingSpec() }, fixture.Client, CancellationToken.None);
         var run = await fixture.WaitAsync(due!.RunId);
 
         Assert.Equal(TriggerOutcomes.Started, due.Outcome);
         Assert.StartsWith($"{spec.Name}-schedule-", due.RunId, StringComparison.Ordinal);
-        Assert.Contains("scheduled retraining (* * * * *) due at", due.Reason, StringComparison.Ordinal);
+        Assert.Contains("scheduled retraining (0 * * * *) due at", due.Reason, StringComparison.Ordinal);
         Assert.True(again is null || again.Reason != due.Reason, "the same occurrence was triggered twice");
         Assert.Null(unscheduled);
         Assert.Equal(("succeeded", ScheduleTrigger.Trigger, upload.Dataset.Path), (run.Status, run.Trigger, run.Dataset!.Path));
