@@ -55,9 +55,12 @@ public static class ModelEvaluator
             }
         }
 
-        Array.Sort(samples);
-        return samples.Length == 0 ? 0 : samples[Math.Min(samples.Length - 1, (int)Math.Ceiling(0.99 * samples.Length) - 1)];
+        return samples.Length == 0 ? 0 : NearestRankP99(samples);
     }
+
+    /// <summary>The 99th percentile by nearest rank (R1, the ⌈0.99·n⌉-th smallest value): a latency that was measured, never interpolated.</summary>
+    public static double NearestRankP99(IEnumerable<double> values) =>
+        MathNet.Numerics.Statistics.Statistics.QuantileCustom(values, 0.99, MathNet.Numerics.Statistics.QuantileDefinition.R1);
 
     /// <summary>Metrics of the given rows, leaving out any a metric is undefined for (NaN or infinite): its checks fail as not measured.</summary>
     private static IReadOnlyDictionary<string, double> Metrics(OnnxModel model, LabeledBatch test, IReadOnlyList<ModelPrediction> predictions, List<int> rows) =>

@@ -84,8 +84,8 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
     private static double? P99(IEnumerable<PredictionRecord> records)
     {
         // One latency per request: its rows share it.
-        var latencies = records.GroupBy(r => r.RequestId, StringComparer.Ordinal).Select(g => g.First().LatencyMs).Order().ToList();
-        return latencies.Count == 0 ? null : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(0.99 * latencies.Count) - 1)];
+        var latencies = records.GroupBy(r => r.RequestId, StringComparer.Ordinal).Select(g => g.First().LatencyMs).ToList();
+        return latencies.Count == 0 ? null : Evaluation.ModelEvaluator.NearestRankP99(latencies);
     }
 
     /// <summary>Accuracy (label equals the feedback) or MAE (|value − feedback|) over the records that have feedback.</summary>

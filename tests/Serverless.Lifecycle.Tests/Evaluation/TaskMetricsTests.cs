@@ -85,4 +85,17 @@ public sealed class TaskMetricsTests
         Assert.Equal(Math.Sqrt(0.375), metrics["rmse"], 6);
         Assert.Equal(1 - (1.5 / 5), metrics["r2"], 6);
     }
+
+    [Theory]
+    [InlineData(100, 99)]
+    [InlineData(10, 10)]
+    [InlineData(1, 1)]
+    [InlineData(250, 248)]
+    public void NearestRankP99_IsTheCeilingRankValue_NeverAnInterpolation(int count, double expected)
+    {
+        // 1..count shuffled: the p99 by nearest rank is the ⌈0.99·count⌉-th smallest.
+        var values = Enumerable.Range(1, count).Select(v => (double)v).OrderBy(v => (v * 7919) % count).ToList();
+
+        Assert.Equal(expected, Serverless.Lifecycle.Evaluation.ModelEvaluator.NearestRankP99(values));
+    }
 }
