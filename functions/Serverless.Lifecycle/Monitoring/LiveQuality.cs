@@ -40,8 +40,13 @@ public sealed record LiveQuality(int Version, long Labelled, IReadOnlyDictionary
         return new LiveQuality(version, labelled.Count, live, card, rule.Metric, drop, degraded, summary);
     }
 
-    private static Dictionary<string, double> Measure(string task, IReadOnlyList<(PredictionRecord Prediction, string Truth)> labelled)
+    /// <summary>
+    /// The live metrics of predictions with their feedback (<see cref="Metrics"/>), from the gate's
+    /// evaluators; a metric undefined on them (R² of a constant target, AUC of one class) is left out.
+    /// </summary>
+    public static Dictionary<string, double> Measure(string task, IReadOnlyList<(PredictionRecord Prediction, string Truth)> labelled)
     {
+        ArgumentNullException.ThrowIfNull(labelled);
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         switch (task)
         {
@@ -50,9 +55,9 @@ public sealed record LiveQuality(int Version, long Labelled, IReadOnlyDictionary
                 break;
             case ModelTasks.Regression:
                 var truths = labelled.Select(p => (float)double.Parse(p.Truth, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-                if (truths.Distinct().Count() > 1)
+                foreach (var (name, value) in TaskMetrics.Regression(truths, [.. labelled.Select(p => new ModelPrediction(false, float.NaN, (float)(p.Prediction.Value ?? double.NaN)))]))
                 {
-                    foreach (var (name, value) in TaskMetrics.Regression(truths, [.. labelled.Select(p => new ModelPrediction(false, float.NaN, (float)(p.Prediction.Value ?? double.NaN)))]))
+                    if (double.IsFinite(value))
                     {
                         metrics[name] = value;
                     }

@@ -88,17 +88,21 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
         return latencies.Count == 0 ? null : Evaluation.ModelEvaluator.NearestRankP99(latencies);
     }
 
-    /// <summary>Accuracy (label equals the feedback) or MAE (|value − feedback|) over the records that have feedback.</summary>
+    /// <summary>Accuracy (label equals the feedback) or MAE (|value − feedback|) over the records that have feedback, measured as monitoring measures live quality.</summary>
     private static (double? Value, long Labelled) Quality(string task, IEnumerable<PredictionRecord> records, IReadOnlyDictionary<(string RequestId, int Row), string> truth)
     {
-        var pairs = records.Where(r => truth.ContainsKey((r.RequestId, r.Row))).Select(r => (Record: r, Truth: truth[(r.RequestId, r.Row)])).ToList();
+        var pairs = records.Where(r => truth.ContainsKey((r.RequestId, r.Row))).Select(r => (r, truth[(r.RequestId, r.Row)])).ToList();
         if (pairs.Count == 0)
         {
             return (null, 0);
         }
 
-        return task == ModelTasks.Regression
-            ? (pairs.Average(p => Math.Abs((p.Record.Value ?? double.NaN) - double.Parse(p.Truth, CultureInfo.InvariantCulture))), pairs.Count)
-            : (pairs.Count(p => string.Equals(p.Record.Label, p.Truth, StringComparison.Ordinal)) / (double)pairs.Count, pairs.Count);
+        var metric = task switch
+        {
+            ModelTasks.Regression => Evaluation.MetricNames.Mae,
+            ModelTasks.Multiclass => Evaluation.MetricNames.MicroAccuracy,
+            _ => Evaluation.MetricNames.Accuracy,
+        };
+        return (LiveQuality.Measure(task, pairs).TryGetValue(metric, out var value) ? value : null, pairs.Count);
     }
 }

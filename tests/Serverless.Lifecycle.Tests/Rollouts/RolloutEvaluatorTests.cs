@@ -33,7 +33,7 @@ public sealed class RolloutEvaluatorTests : IDisposable
     private PredictionRecord Record(int version, int i, string label, double latency = 5, string? error = null) =>
         new($"r{version}-{i}", 0, T0.AddSeconds(i), spec.Name, version, version == 2 ? "challenger" : "champion", "predict", new Dictionary<string, object?>(), error is null ? label : null, 0.7, null, latency, true, error);
 
-    private async Task<RolloutCheck> EvaluateAsync(IEnumerable<PredictionRecord> records, IEnumerable<Feedback>? truth = null)
+    private async Task<RolloutCheck> EvaluateAsync(IEnumerable<PredictionRecord> records, IEnumerable<Feedback>? truth = null, ModelSpec? judged = null)
     {
         var log = new PredictionLog(storage, Options.Create(new PredictionLogOptions()), TimeProvider.System, NullLogger<PredictionLog>.Instance);
         log.Write(records);
@@ -45,7 +45,7 @@ public sealed class RolloutEvaluatorTests : IDisposable
             await feedback.SaveAsync(spec.Name, truth.ToList(), CancellationToken.None);
         }
 
-        return await new RolloutEvaluator(new PredictionLogReader(storage), feedback).EvaluateAsync(spec, State, T0, T0.AddMinutes(1), CancellationToken.None);
+        return await new RolloutEvaluator(new PredictionLogReader(storage), feedback).EvaluateAsync(judged ?? spec, State, T0, T0.AddMinutes(1), CancellationToken.None);
     }
 
     [Fact]
@@ -85,4 +85,20 @@ public sealed class RolloutEvaluatorTests : IDisposable
         Assert.Equal((0.75, 1.0, 20L, 20L), (check.ChallengerQuality, check.ChampionQuality, check.ChallengerLabelled, check.ChampionLabelled));
         Assert.Contains("live accuracy is 0.75 against the champion's 1", check.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task LiveMae_OfARegressionChallenger_IsComparedWithTheChampions_EvenOnAConstantTarget()
+    {
+        // Every true value is 10 (R² is undefined there; MAE is not): the champion answers 10, the challenger 11.
+        var regression = spec with { Task = ModelTasks.Regression, Rollout = spec.Rollout with { Quality = new RolloutQualitySpec("mae", 0.5) } };
+        var records = Enumerable.Range(0, 20).SelectMany(i => new[] { Record(1, i, "") with { Label = null, Value = 10 }, Record(2, i, "") with { Label = null, Value = 11 } });
+        var truth = Enumerable.Range(0, 20).SelectMany(i => new[] { new Feedback($"r1-{i}", 0, "10", T0), new Feedback($"r2-{i}", 0, "10", T0) });
+
+        var check = await EvaluateAsync(records, truth, regression);
+
+        Assert.False(check.Passed);
+        Assert.Equal((1.0, 0.0), (check.ChallengerQuality, check.ChampionQuality));
+        Assert.Contains("mae", check.Reason, StringComparison.Ordinal);
+    }
 }
+
