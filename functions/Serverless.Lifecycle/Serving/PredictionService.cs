@@ -51,6 +51,7 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
         if (rollout is { Strategy: RolloutStrategies.Canary } && InShare(requestId, rollout.Share)
             && await ChallengerAsync(rollout, batch, lease.Model.Spec, requestId, route, started, served: true, parse, cancellationToken) is { } answered)
         {
+            span?.SetTag(TelemetryNames.Tags.Version, answered.Model.Version.Version).SetTag(TelemetryNames.Tags.Alias, ChallengerAlias);
             return (answered, null);
         }
 
