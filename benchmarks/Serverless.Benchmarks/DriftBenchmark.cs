@@ -99,6 +99,7 @@ internal static class DriftBenchmark
         var bytes = files.Sum(f => new FileInfo(f).Length);
         var open = (string file, CancellationToken _) => Task.FromResult<Stream>(
             new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous));
+
         // The statistics' share: time in the window (accumulating and reporting), while the reader parses beside it.
         long statistics = 0;
         await foreach (var record in PredictionLogReader.ParseAllAsync(files.ToAsyncEnumerable(), open))
