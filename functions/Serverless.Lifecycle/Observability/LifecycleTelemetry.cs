@@ -36,8 +36,8 @@ public static class LifecycleTelemetry
     /// <param name="host">What the host adds: its own instrumentation (ASP.NET Core, the Functions worker).</param>
     public static IServiceCollection AddLifecycleTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName, Action<OpenTelemetryBuilder>? host = null)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        if (string.IsNullOrEmpty(configuration[ConnectionStringSetting]) && string.IsNullOrEmpty(configuration[OtlpEndpointSetting]) && !configuration.GetValue<bool>(ConsoleSetting))
+        var exporters = Exporters.From(configuration);
+        if (!exporters.Any)
         {
             return services;
         }
@@ -47,22 +47,17 @@ public static class LifecycleTelemetry
             .WithTracing(tracing => tracing.AddSource(TelemetryNames.ActivitySource).AddSource(DurableTaskSources).AddHttpClientInstrumentation())
             .WithMetrics(metrics => metrics.AddMeter(TelemetryNames.Meter));
 
-        if (configuration[ConnectionStringSetting] is { Length: > 0 } connectionString)
+        if (exporters.AzureMonitor is { } azureMonitor)
         {
-            var credential = EntraCredential(configuration[AuthenticationStringSetting]);
-            builder.UseAzureMonitorExporter(options =>
-            {
-                options.ConnectionString = connectionString;
-                options.Credential = credential;
-            });
+            builder.UseAzureMonitorExporter(azureMonitor);
         }
 
-        if (configuration[OtlpEndpointSetting] is { Length: > 0 })
+        if (exporters.Otlp is not null)
         {
             builder.UseOtlpExporter();
         }
 
-        if (configuration.GetValue<bool>(ConsoleSetting))
+        if (exporters.Console)
         {
             builder.WithTracing(tracing => tracing.AddConsoleExporter()).WithMetrics(metrics => metrics.AddConsoleExporter());
         }
@@ -78,11 +73,8 @@ public static class LifecycleTelemetry
     /// </summary>
     public static TracerProvider? CreateTracerProvider(IConfiguration configuration, string serviceName)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var connectionString = configuration[ConnectionStringSetting];
-        var otlp = configuration[OtlpEndpointSetting];
-        var console = configuration.GetValue<bool>(ConsoleSetting);
-        if (string.IsNullOrEmpty(connectionString) && string.IsNullOrEmpty(otlp) && !console)
+        var exporters = Exporters.From(configuration);
+        if (!exporters.Any)
         {
             return null;
         }
@@ -90,22 +82,17 @@ public static class LifecycleTelemetry
         var builder = Sdk.CreateTracerProviderBuilder()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .AddSource(TelemetryNames.ActivitySource);
-        if (!string.IsNullOrEmpty(connectionString))
+        if (exporters.AzureMonitor is { } azureMonitor)
         {
-            var credential = EntraCredential(configuration[AuthenticationStringSetting]);
-            builder.AddAzureMonitorTraceExporter(options =>
-            {
-                options.ConnectionString = connectionString;
-                options.Credential = credential;
-            });
+            builder.AddAzureMonitorTraceExporter(azureMonitor);
         }
 
-        if (!string.IsNullOrEmpty(otlp))
+        if (exporters.Otlp is { } otlp)
         {
-            builder.AddOtlpExporter(options => options.Endpoint = new Uri(otlp));
+            builder.AddOtlpExporter(options => options.Endpoint = otlp);
         }
 
-        if (console)
+        if (exporters.Console)
         {
             builder.AddConsoleExporter();
         }
@@ -137,5 +124,29 @@ public static class LifecycleTelemetry
         return parts.TryGetValue("ClientId", out var clientId) && clientId.Length > 0
             ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
             : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
+    }
+
+    /// <summary>The exporters the configuration asks for, read once for both kinds of host.</summary>
+    private sealed record Exporters(Action<AzureMonitorExporterOptions>? AzureMonitor, Uri? Otlp, bool Console)
+    {
+        public bool Any => AzureMonitor is not null || Otlp is not null || Console;
+
+        public static Exporters From(IConfiguration configuration)
+        {
+            ArgumentNullException.ThrowIfNull(configuration);
+            Action<AzureMonitorExporterOptions>? azureMonitor = null;
+            if (configuration[ConnectionStringSetting] is { Length: > 0 } connectionString)
+            {
+                var credential = EntraCredential(configuration[AuthenticationStringSetting]);
+                azureMonitor = options =>
+                {
+                    options.ConnectionString = connectionString;
+                    options.Credential = credential;
+                };
+            }
+
+            var otlp = configuration[OtlpEndpointSetting] is { Length: > 0 } endpoint ? new Uri(endpoint) : null;
+            return new Exporters(azureMonitor, otlp, configuration.GetValue<bool>(ConsoleSetting));
+        }
     }
 }
