@@ -126,7 +126,7 @@ public sealed class DriftWindow
         {
             foreach (var (name, window) in numeric)
             {
-                window.Add(record.Inputs.TryGetValue(name, out var value) ? Number(value) : null, row);
+                window.Add(record.Inputs.TryGetValue(name, out var value) ? LoggedInputs.AsNumber(value) : null, row);
             }
 
             foreach (var (name, window) in categorical)
@@ -235,17 +235,6 @@ public sealed class DriftWindow
             ? XxHash3.HashToUInt64(key[..written])
             : XxHash3.HashToUInt64(Encoding.UTF8.GetBytes($"{requestId}:{row}"));
     }
-
-    private static double? Number(object? value) => value switch
-    {
-        null => null,
-        double d => d,
-        float f => f,
-        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetDouble(),
-        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e when double.TryParse(e.GetString(), CultureInfo.InvariantCulture, out var parsed) => parsed,
-        string text when double.TryParse(text, CultureInfo.InvariantCulture, out var parsed) => parsed,
-        _ => null,
-    };
 
     /// <summary>One numeric column: counts in the baseline's bins, missing and out-of-range counts; its values go to column <paramref name="column"/> of sampled rows.</summary>
     private sealed class NumericWindow(IReadOnlyList<double> edges, RangeSpec? range, int column)

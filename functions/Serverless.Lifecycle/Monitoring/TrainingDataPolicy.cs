@@ -103,8 +103,8 @@ public sealed class TrainingDataPolicy(DatasetStore datasets, PredictionLogReade
         null => "",
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         float f => f.ToString("R", CultureInfo.InvariantCulture),
-        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetRawText(),
-        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e => e.GetString() ?? "",
+        // Read back from the log, numbers are doubles and strings strings (LoggedInputs); only
+        // booleans, objects and arrays stay JSON, and no feature has such values.
         System.Text.Json.JsonElement => "",
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };

@@ -47,10 +47,16 @@ internal sealed class LoggedInputs(InputSchema schema, double[] numbers, object?
     public object? this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"No input named '{key}'.");
 
     /// <summary>The value at <paramref name="index"/> as a number: the number, a numeric string parsed, or null.</summary>
-    public double? NumberAt(int index) =>
-        !double.IsNaN(numbers[index]) ? numbers[index]
-        : others?[index] is string text && double.TryParse(text, CultureInfo.InvariantCulture, out var parsed) ? parsed
-        : null;
+    public double? NumberAt(int index) => !double.IsNaN(numbers[index]) ? numbers[index] : AsNumber(others?[index]);
+
+    /// <summary>An input value as a number: a number (as serving logs it, or as the log reads it back), a numeric string parsed, or null.</summary>
+    public static double? AsNumber(object? value) => value switch
+    {
+        double d => d,
+        float f => f,
+        string text when double.TryParse(text, CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => null,
+    };
 
     public object? ValueAt(int index) => !double.IsNaN(numbers[index]) ? numbers[index] : others?[index];
 
