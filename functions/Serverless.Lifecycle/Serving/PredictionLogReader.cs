@@ -118,6 +118,10 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
     /// from <paramref name="stream"/> a buffer at a time. A line that is not a record stops the
     /// read with an error naming <paramref name="source"/> and the line.
     /// </summary>
+    /// <remarks>
+    /// Lines are split here, on the raw bytes: System.Text.Json reads one document per call, and
+    /// StreamReader.ReadLine would decode every line into a string only for it to be encoded back.
+    /// </remarks>
     public static async IAsyncEnumerable<PredictionRecord> ParseAsync(Stream stream, string source, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -65,8 +65,8 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
             throw;
         }
 
-        Scored(lease.Model.Version.Model, lease.Model.Version.Version, alias, route, predictions.Count, started, served: true);
-        log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, alias, route, batch, predictions, clock.GetElapsedTime(started).TotalMilliseconds));
+        var latency = Scored(lease.Model.Version.Model, lease.Model.Version.Version, alias, route, predictions.Count, started, served: true);
+        log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, alias, route, batch, predictions, latency));
         if (rollout is { Strategy: RolloutStrategies.Shadow } && InShare(requestId, rollout.Share))
         {
             // Off the response path: the caller has the champion's answer without waiting for this.
@@ -110,8 +110,8 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
             var own = SameFeatures(lease.Model.Spec, championSpec) ? batch
                 : parse(lease.Model.Spec).Batch ?? throw new InvalidDataException("The request does not match the challenger's schema.");
             var predictions = lease.Model.Onnx.Predict(own);
-            Scored(lease.Model.Version.Model, lease.Model.Version.Version, ChallengerAlias, route, predictions.Count, started, served);
-            log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, ChallengerAlias, route, own, predictions, clock.GetElapsedTime(started).TotalMilliseconds, served));
+            var latency = Scored(lease.Model.Version.Model, lease.Model.Version.Version, ChallengerAlias, route, predictions.Count, started, served);
+            log.Write(PredictionRecord.For(requestId, clock.GetUtcNow(), lease.Model, ChallengerAlias, route, own, predictions, latency, served));
             return served ? new ScoredRequest(lease.Model, predictions, ChallengerAlias) : null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -123,12 +123,15 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
         }
     }
 
-    private void Scored(string model, int version, string? alias, string route, int rows, long started, bool served)
+    /// <summary>Counts a scored request and returns its latency in milliseconds: the metric and the logged record carry the same figure.</summary>
+    private double Scored(string model, int version, string? alias, string route, int rows, long started, bool served)
     {
+        var latency = clock.GetElapsedTime(started).TotalMilliseconds;
         var tags = Telemetry.PredictionTags(model, version, alias, route);
-        Telemetry.PredictionDuration.Record(clock.GetElapsedTime(started).TotalMilliseconds, tags);
+        Telemetry.PredictionDuration.Record(latency, tags);
         tags.Add(TelemetryNames.Tags.Served, served);
         Telemetry.Predictions.Add(rows, tags);
+        return latency;
     }
 
     /// <summary>Counts a request that got no prediction; false, so it can sit in an exception filter.</summary>
