@@ -38,13 +38,22 @@ dotnet test Serverless.sln -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$work/results" "$@"
 status=$?
 
-# One summary over every test project, from the TRX files, as the last line.
+# The failed tests with their messages (the console log scrolls them away), then one summary over
+# every test project, from the TRX files, as the last line.
 node -e '
-const fs=require("fs"),path=require("path");let passed=0,failed=0,skipped=0,total=0;
+const fs=require("fs"),path=require("path");let passed=0,failed=0,skipped=0,total=0;const failures=[];
+const unescape=s=>s.replace(/&lt;/g,"<").replace(/&gt;/g,">").replace(/&quot;/g,"\"").replace(/&apos;/g,"\x27").replace(/&amp;/g,"&");
 for(const f of fs.readdirSync(process.argv[1]).filter(f=>f.endsWith(".trx"))){
-  const m=/<Counters total="(\d+)" executed="(\d+)" passed="(\d+)" failed="(\d+)"[^>]*notExecuted="(\d+)"/.exec(fs.readFileSync(path.join(process.argv[1],f),"utf8"));
+  const trx=fs.readFileSync(path.join(process.argv[1],f),"utf8");
+  const m=/<Counters total="(\d+)" executed="(\d+)" passed="(\d+)" failed="(\d+)"[^>]*notExecuted="(\d+)"/.exec(trx);
   if(m){total+=+m[1];passed+=+m[3];failed+=+m[4];skipped+=+m[5];}
+  for(const r of trx.matchAll(/<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>([\s\S]*?)<\/UnitTestResult>/g)){
+    const message=/<Message>([\s\S]*?)<\/Message>/.exec(r[2]);
+    const stack=/<StackTrace>([\s\S]*?)<\/StackTrace>/.exec(r[2]);
+    failures.push(`FAILED ${unescape(r[1])}\n${message?unescape(message[1]):""}\n${stack?unescape(stack[1]).split("\n").slice(0,8).join("\n"):""}`);
+  }
 }
+for(const f of failures)console.log(f+"\n");
 if(total===0){console.log("No test ran.");process.exit(1)}
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);' "$work/results" || status=1
 exit $status

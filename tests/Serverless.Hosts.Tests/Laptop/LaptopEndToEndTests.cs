@@ -95,10 +95,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         using var storage = Azurite.CreateStorage();
         await storage.Blob(new Lifecycle.Storage.BlobPath("batch-input", $"{name}/today.csv")).UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(50, seed: 3)), overwrite: true);
         var summary = storage.Blob(new Lifecycle.Storage.BlobPath("batch-output", $"{name}/today.summary.json"));
-        for (var attempt = 0; attempt < 60 && !(await summary.ExistsAsync()).Value; attempt++)
-        {
-            await Task.Delay(500);
-        }
+        await Eventually.WaitAsync(async () => (await summary.ExistsAsync()).Value, exists => exists);
 
         var scored = JsonNode.Parse((await summary.DownloadContentAsync()).Value.Content.ToString())!;
         Assert.True(scored["error"] is null, scored.ToJsonString());
@@ -152,22 +149,24 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     {
         using var storage = Azurite.CreateStorage();
         var container = storage.Container("predictions");
-        var records = new List<JsonNode>();
-        for (var attempt = 0; attempt < 60 && records.Count < expected; attempt++)
-        {
-            await Task.Delay(500);
-            records.Clear();
-            if (!(await container.ExistsAsync()).Value)
+        var records = await Eventually.WaitAsync(
+            async () =>
             {
-                continue;
-            }
+                var found = new List<JsonNode>();
+                if (!(await container.ExistsAsync()).Value)
+                {
+                    return found;
+                }
 
-            await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, model + "/", CancellationToken.None))
-            {
-                var text = (await container.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString();
-                records.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).Where(r => (string)r["requestId"]! == requestId));
-            }
-        }
+                await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, model + "/", CancellationToken.None))
+                {
+                    var text = (await container.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString();
+                    found.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).Where(r => (string)r["requestId"]! == requestId));
+                }
+
+                return found;
+            },
+            found => found.Count >= expected);
 
         Assert.Equal(expected, records.Count);
         return records;
@@ -335,13 +334,9 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal((2, 1), ((int)moved["from"]!, (int)moved["to"]!));
 
         // Serving follows once its alias cache (5 s by default) expires.
-        var version = 0;
-        for (var attempt = 0; attempt < 40 && version != 1; attempt++)
-        {
-            await Task.Delay(500);
-            var predict = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}}]}"""));
-            version = (int)(await predict.Content.ReadFromJsonAsync<JsonObject>())!["version"]!;
-        }
+        var version = await Eventually.WaitAsync(
+            async () => (int)(await (await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}}]}"""))).Content.ReadFromJsonAsync<JsonObject>())!["version"]!,
+            served => served == 1);
 
         Assert.Equal(1, version);
         var audit = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/audit"))!["events"]!.AsArray();

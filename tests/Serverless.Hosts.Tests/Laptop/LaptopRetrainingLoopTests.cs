@@ -49,21 +49,12 @@ public sealed class LaptopRetrainingLoopTests(MonitoringLaptopHostProcess host) 
     /// <summary>Polls the monitoring route until a pass newer than <paramref name="after"/> matches.</summary>
     private async Task<JsonNode> WaitForPassAsync(string name, DateTimeOffset after, Func<JsonNode, bool> matches)
     {
-        JsonNode? last = null;
-        for (var attempt = 0; attempt < 120; attempt++)
-        {
-            var passes = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/monitoring"))!["passes"]!.AsArray();
-            last = passes.FirstOrDefault(p => DateTimeOffset.Parse((string)p!["at"]!, System.Globalization.CultureInfo.InvariantCulture) > after);
-            if (last is not null && matches(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(500);
-        }
-
-        Assert.Fail($"No matching monitoring pass; the last was {last?.ToJsonString()}\n{host.Log}");
-        return null!;
+        var last = await Eventually.WaitAsync(
+            async () => (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/monitoring"))!["passes"]!.AsArray()
+                .FirstOrDefault(p => DateTimeOffset.Parse((string)p!["at"]!, System.Globalization.CultureInfo.InvariantCulture) > after),
+            pass => pass is not null && matches(pass));
+        Assert.True(last is not null && matches(last), $"No matching monitoring pass; the last was {last?.ToJsonString()}\n{host.Log}");
+        return last!;
     }
 
     [Fact]
@@ -96,13 +87,9 @@ public sealed class LaptopRetrainingLoopTests(MonitoringLaptopHostProcess host) 
         Assert.Contains("monthly_charges", (string)version["card"]!["lineage"]!["reason"]!, StringComparison.Ordinal);
 
         // Serving follows within the alias cache (5 s).
-        var served = 0;
-        for (var attempt = 0; attempt < 30 && served != 2; attempt++)
-        {
-            await Task.Delay(500);
-            var predict = await host.Http.PostAsync($"/api/models/{name}/predict", Json("""{"instances":[{"tenure_months":2,"monthly_charges":105,"support_calls":5,"contract":"month-to-month","internet_service":"fiber","payment_method":"electronic-check"}]}"""));
-            served = (int)(await predict.Content.ReadFromJsonAsync<JsonObject>())!["version"]!;
-        }
+        var served = await Eventually.WaitAsync(
+            async () => (int)(await (await host.Http.PostAsync($"/api/models/{name}/predict", Json("""{"instances":[{"tenure_months":2,"monthly_charges":105,"support_calls":5,"contract":"month-to-month","internet_service":"fiber","payment_method":"electronic-check"}]}"""))).Content.ReadFromJsonAsync<JsonObject>())!["version"]!,
+            version => version == 2);
 
         Assert.Equal(2, served);
     }
@@ -118,10 +105,7 @@ public sealed class LaptopRetrainingLoopTests(MonitoringLaptopHostProcess host) 
 
         // The run id the host gives a dataset: its path and ETag, as for an upload.
         var runId = $"{name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"datasets/{name}/nightly/export.csv|{etag}")))[..24]}";
-        for (var attempt = 0; attempt < 60 && (await host.Http.GetAsync($"/api/runs/{runId}")).StatusCode == HttpStatusCode.NotFound; attempt++)
-        {
-            await Task.Delay(500);
-        }
+        await Eventually.WaitAsync(async () => (await host.Http.GetAsync($"/api/runs/{runId}")).StatusCode, status => status != HttpStatusCode.NotFound);
 
         var run = await host.WaitForRunAsync($"/api/runs/{runId}", TimeSpan.FromMinutes(3));
 

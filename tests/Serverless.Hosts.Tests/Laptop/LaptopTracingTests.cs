@@ -40,17 +40,9 @@ public sealed partial class LaptopTracingTests(TracingLaptopHostProcess host) : 
         var runId = (string)run["runId"]!;
 
         // The trainer's spans are flushed when it exits; the host logs its output line by line.
-        List<Span> spans = [];
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            spans = Spans(host.Log);
-            if (spans.Exists(s => s.Name == TelemetryNames.Spans.Train && s.Text.Contains(runId, StringComparison.Ordinal)))
-            {
-                break;
-            }
-
-            await Task.Delay(200);
-        }
+        var spans = await Eventually.WaitAsync(
+            () => Task.FromResult(Spans(host.Log)),
+            found => found.Exists(s => s.Name == TelemetryNames.Spans.Train && s.Text.Contains(runId, StringComparison.Ordinal)));
 
         var start = Assert.Single(spans, s => s.Name == TelemetryNames.Spans.StartTrainingJob && s.Text.Contains(runId, StringComparison.Ordinal));
         var train = Assert.Single(spans, s => s.Name == TelemetryNames.Spans.Train && s.Text.Contains(runId, StringComparison.Ordinal));

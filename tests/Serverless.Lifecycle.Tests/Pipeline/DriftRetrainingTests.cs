@@ -40,23 +40,20 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         fixture.Services.GetRequiredService<PredictionLog>().Write(records);
 
         var reader = fixture.Services.GetRequiredService<PredictionLogReader>();
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var logged = 0;
-            await foreach (var record in reader.ReadAsync(spec.Name, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)))
+        var written = await Eventually.WaitAsync(
+            async () =>
             {
-                logged += record.RequestId.StartsWith($"{spec.Name}-{seed}-", StringComparison.Ordinal) ? 1 : 0;
-            }
+                var logged = 0;
+                await foreach (var record in reader.ReadAsync(spec.Name, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)))
+                {
+                    logged += record.RequestId.StartsWith($"{spec.Name}-{seed}-", StringComparison.Ordinal) ? 1 : 0;
+                }
 
-            if (logged == records.Count)
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("The prediction log did not write the traffic.");
+                return logged;
+            },
+            logged => logged == records.Count,
+            interval: TimeSpan.FromMilliseconds(100));
+        Assert.True(written == records.Count, $"The prediction log wrote {written} of the {records.Count} records.");
     }
 
     private DriftMonitor Monitor => fixture.Services.GetRequiredService<DriftMonitor>();

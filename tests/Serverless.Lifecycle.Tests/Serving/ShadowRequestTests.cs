@@ -62,16 +62,10 @@ public sealed class ShadowRequestTests : IAsyncLifetime
 
         Assert.Equal(StatusCodes.Status200OK, (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK);
         var reader = new PredictionLogReader(storage);
-        var records = new List<PredictionRecord>();
-        for (var attempt = 0; attempt < 50 && records.Count < 2; attempt++)
-        {
-            await Task.Delay(100);
-            records.Clear();
-            await foreach (var record in reader.ReadAsync(model, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)))
-            {
-                records.Add(record);
-            }
-        }
+        var records = await Eventually.WaitAsync(
+            async () => await reader.ReadAsync(model, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)).ToListAsync(),
+            found => found.Count >= 2,
+            interval: TimeSpan.FromMilliseconds(100));
 
         await log.StopAsync(CancellationToken.None);
         server.Dispose();
