@@ -193,13 +193,15 @@ public sealed class MonitoringLaptopHostProcess : LaptopHostProcess
 
 /// <summary>
 /// A laptop host that exports its spans to the console (and so does the trainer it starts, which
-/// inherits the setting), with the trainer's output in the host's log.
+/// inherits the setting), with the trainer's output in the host's log as single-line entries.
 /// </summary>
 public sealed class TracingLaptopHostProcess : LaptopHostProcess
 {
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["Telemetry__Console"] = "true",
+        ["Logging__Console__FormatterName"] = "simple",
+        ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         ["Logging__LogLevel__Serverless.Lifecycle.Training"] = "Information",
     };
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Serverless.Lifecycle.Observability;
 using Serverless.Tests;
@@ -12,22 +13,51 @@ public sealed partial class LaptopTracingTests(TracingLaptopHostProcess host) : 
 {
     private sealed record Span(string TraceId, string SpanId, string? ParentSpanId, string Name, string Text);
 
-    /// <summary>The spans the console exporter printed, one block per span (lines may carry a logger prefix).</summary>
+    /// <summary>
+    /// The spans the console exporters printed. The host's console carries two streams: its own
+    /// exporter's span blocks, and the trainer's output, which the host logs one line at a time as
+    /// single-line log entries. The two interleave line by line (a trainer span can land in the middle
+    /// of a host span), so they are separated before the blocks are read.
+    /// </summary>
     private static List<Span> Spans(string log)
     {
-        var spans = new List<Span>();
-        var blocks = Regex.Split(log, @"(?=^.*Activity\.TraceId:)", RegexOptions.Multiline);
-        foreach (var block in blocks)
+        var hostOutput = new StringBuilder();
+        var trainerOutput = new StringBuilder();
+        foreach (var line in log.Split('\n'))
         {
-            string? Field(string name) => Regex.Match(block, $@"Activity\.{name}:\s+(?<value>[^\r\n]+)") is { Success: true } m ? m.Groups["value"].Value.Trim() : null;
-            if (Field("TraceId") is { } trace && Field("SpanId") is { } span && Field("DisplayName") is { } name)
+            if (TrainerLine().Match(line) is { Success: true } trainer)
             {
-                spans.Add(new Span(trace, span, Field("ParentSpanId"), name, block));
+                trainerOutput.AppendLine(trainer.Groups["line"].Value);
+            }
+            else if (!LogEntry().IsMatch(line))
+            {
+                hostOutput.AppendLine(line);
             }
         }
 
-        return spans;
+        return [.. Blocks(hostOutput.ToString()), .. Blocks(trainerOutput.ToString())];
     }
+
+    /// <summary>One span per block of exporter output, from its <c>Activity.TraceId</c> line to the next.</summary>
+    private static IEnumerable<Span> Blocks(string output)
+    {
+        foreach (var block in Regex.Split(output, @"(?=^Activity\.TraceId:)", RegexOptions.Multiline))
+        {
+            string? Field(string name) => Regex.Match(block, $@"^Activity\.{name}:\s+(?<value>[^\r\n]+)", RegexOptions.Multiline) is { Success: true } m ? m.Groups["value"].Value.Trim() : null;
+            if (Field("TraceId") is { } trace && Field("SpanId") is { } span && Field("DisplayName") is { } name)
+            {
+                yield return new Span(trace, span, Field("ParentSpanId"), name, block);
+            }
+        }
+    }
+
+    /// <summary>A single-line log entry: <c>info: Category[EventId] message</c>.</summary>
+    [GeneratedRegex(@"^(trce|dbug|info|warn|fail|crit): ")]
+    private static partial Regex LogEntry();
+
+    /// <summary>A line of the trainer's standard output, as the host logs it.</summary>
+    [GeneratedRegex(@"^info: \S+\[\d+\] Trainer [^\s:]+: (?<line>[^\r]*)")]
+    private static partial Regex TrainerLine();
 
     [Fact]
     public async Task AnUpload_TheOrchestration_ItsActivities_AndTheTrainer_ShareOneTrace()
