@@ -33,8 +33,12 @@ public static class MonitoringActions
 /// <summary>What monitoring decided after one window, and why; <see cref="RunId"/> when it started a run.</summary>
 public sealed record MonitoringDecision(string Action, string Reason, string? RunId = null);
 
-/// <summary>One monitoring pass as stored and listed: the report's verdict, the decision, and where the full report is.</summary>
-public sealed record MonitoringEntry(string Model, int Version, DateTimeOffset At, string Status, double DriftedShare, string Summary, MonitoringDecision Decision, string ReportPath, LiveQuality? Quality = null);
+/// <summary>
+/// One monitoring pass as stored and listed: the report's verdict, the decision, and where the full
+/// report is; <see cref="UnreadableLines"/> counts the log lines the pass could not read and left out.
+/// </summary>
+public sealed record MonitoringEntry(
+    string Model, int Version, DateTimeOffset At, string Status, double DriftedShare, string Summary, MonitoringDecision Decision, string ReportPath, LiveQuality? Quality = null, int UnreadableLines = 0);
 
 /// <summary>
 /// One monitoring pass for a model: the window of logged predictions against the champion's
@@ -71,9 +75,10 @@ public sealed class DriftMonitor(
         var to = clock.GetUtcNow();
         var from = to.AddMinutes(-spec.Drift.WindowMinutes);
         IReadOnlyList<PredictionRecord>? latest = null;
+        var unreadable = new UnreadableLines();
         if (spec.Drift.WindowPredictions is { } count)
         {
-            latest = await log.ReadLatestAsync(model, count, to, TimeSpan.FromDays(7), cancellationToken);
+            latest = await log.ReadLatestAsync(model, count, to, TimeSpan.FromDays(7), unreadable, cancellationToken);
             from = latest.Count > 0 ? latest[0].Time : to;
         }
 
@@ -81,7 +86,7 @@ public sealed class DriftMonitor(
         var truth = await feedback.LabelsAsync(model, from, cancellationToken);
         var labelled = new List<(PredictionRecord, string)>();
         var window = new DriftWindow(spec, baseline);
-        await foreach (var record in latest?.ToAsyncEnumerable() ?? log.ReadAsync(model, from, to, cancellationToken))
+        await foreach (var record in latest?.ToAsyncEnumerable() ?? log.ReadAsync(model, from, to, unreadable, cancellationToken))
         {
             window.Add(record);
             if (record.Version == champion.Version && record.Served && record.Error is null && truth.TryGetValue((record.RequestId, record.Row), out var label))
@@ -94,8 +99,10 @@ public sealed class DriftMonitor(
         var quality = LiveQuality.Compute(spec, champion.Version, card.TestMetrics, labelled);
         var decision = await DecideAsync(spec, report, quality, pipeline, cancellationToken);
         var path = new BlobPath(StorageNames.MonitoringContainer, string.Create(CultureInfo.InvariantCulture, $"{model}/{to.UtcDateTime:yyyy/MM/dd/HHmmssfff}.json"));
-        await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, quality, decision }, SpecJson.Options), overwrite: true, cancellationToken);
-        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, report.Summary, decision, path.ToString(), quality);
+        var unreadableLines = unreadable.Count == 0 ? null : new { count = unreadable.Count, first = unreadable.First };
+        await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, quality, decision, unreadableLines }, SpecJson.Options), overwrite: true, cancellationToken);
+        var summary = unreadable.Count == 0 ? report.Summary : $"{report.Summary} {unreadable.Summary}";
+        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, summary, decision, path.ToString(), quality, unreadable.Count);
         await Table.UpsertEntityAsync(
             new TableEntity(model, RowKeys.NewestFirst(to))
             {

@@ -56,6 +56,7 @@ public sealed class TrainingDataPolicy(DatasetStore datasets, PredictionLogReade
         // rows are appended in its column order; memory does not grow with the dataset.
         await using var combined = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         long added = 0;
+        var unreadable = new UnreadableLines();
         await using (var source = await storage.Blob(BlobPath.Parse(newest.Path)).OpenReadAsync(cancellationToken: cancellationToken))
         using (var reader = new StreamReader(source, Encoding.UTF8))
         await using (var writer = new StreamWriter(combined, new UTF8Encoding(false), leaveOpen: true))
@@ -79,7 +80,7 @@ public sealed class TrainingDataPolicy(DatasetStore datasets, PredictionLogReade
                 await writer.WriteLineAsync();
             }
 
-            await foreach (var record in log.ReadAsync(spec.Name, since, now, cancellationToken))
+            await foreach (var record in log.ReadAsync(spec.Name, since, now, unreadable, cancellationToken))
             {
                 if (!record.Served || record.Error is not null || !truth.TryGetValue((record.RequestId, record.Row), out var label))
                 {
@@ -95,7 +96,8 @@ public sealed class TrainingDataPolicy(DatasetStore datasets, PredictionLogReade
 
         combined.Position = 0;
         var version = await datasets.UploadAsync(spec.Name, combined, cancellationToken);
-        return (version, string.Create(CultureInfo.InvariantCulture, $"on {version.Path}: {newest.Path} plus {added} production row(s) with feedback since {since:yyyy-MM-dd HH:mm} UTC"));
+        var skipped = unreadable.Count == 0 ? "" : $" ({unreadable.Summary.TrimEnd('.')})";
+        return (version, string.Create(CultureInfo.InvariantCulture, $"on {version.Path}: {newest.Path} plus {added} production row(s) with feedback since {since:yyyy-MM-dd HH:mm} UTC{skipped}"));
     }
 
     private static string Format(object? value) => value switch

@@ -8,7 +8,8 @@ namespace Serverless.Lifecycle.Rollouts;
 /// <summary>
 /// Judges one rollout step from what serving logged: the challenger's failure rate and p99
 /// latency, and, where feedback exists for enough of both versions' predictions, its live
-/// quality against the champion's on the same window.
+/// quality against the champion's on the same window. Log lines it could not read are left out
+/// and named in the check's reason.
 /// </summary>
 public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feedback)
 {
@@ -18,7 +19,8 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
         ArgumentNullException.ThrowIfNull(state);
         var rollout = spec.Rollout;
         var records = new List<PredictionRecord>();
-        await foreach (var record in log.ReadAsync(spec.Name, from, to, cancellationToken))
+        var unreadable = new UnreadableLines();
+        await foreach (var record in log.ReadAsync(spec.Name, from, to, unreadable, cancellationToken))
         {
             if (record.Version == state.Challenger || record.Version == state.Champion)
             {
@@ -47,7 +49,7 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
 
         RolloutCheck Check(bool passed, bool insufficient, string reason) => new(
             state.Step, state.Share, from, to, challengerRequests, errors, challengerP99, champion.Select(r => r.RequestId).Distinct(StringComparer.Ordinal).LongCount(), championP99,
-            metric, challengerQuality, championQuality, challengerLabelled, championLabelled, passed, insufficient, reason);
+            metric, challengerQuality, championQuality, challengerLabelled, championLabelled, passed, insufficient, unreadable.Count == 0 ? reason : $"{reason} {unreadable.Summary}");
 
         if (challengerRequests < rollout.MinRequests)
         {

@@ -12,7 +12,9 @@ namespace Serverless.Lifecycle.Serving;
 /// Reads the prediction log back for a time window: the hourly folders the window touches,
 /// every record whose time falls in it. Rollout checks and monitoring read through it. Blobs are
 /// streamed a line at a time and several are read at once (downloads overlap, and parsing uses
-/// every core); memory holds a few batches of records, never a whole blob.
+/// every core); memory holds a few batches of records, never a whole blob. A line that is not a
+/// record is skipped and counted in the caller's <see cref="UnreadableLines"/>, so one damaged blob
+/// does not stop monitoring or a rollout from reading the rest.
 /// </summary>
 public sealed class PredictionLogReader(LifecycleStorage storage)
 {
@@ -21,15 +23,16 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
 
     private const int BatchRecords = 1024;
 
-    /// <summary>The window's records, in no particular order across blobs.</summary>
+    /// <summary>The window's records, in no particular order across blobs; lines that are not records are counted in <paramref name="unreadable"/>.</summary>
     public async IAsyncEnumerable<PredictionRecord> ReadAsync(
-        string model, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        string model, DateTimeOffset from, DateTimeOffset to, UnreadableLines unreadable, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(unreadable);
         await storage.EnsureCreatedAsync(cancellationToken);
         var container = storage.Container(StorageNames.PredictionsContainer);
         var blobs = Blobs(container, model, from, to, cancellationToken);
-        await foreach (var record in ParseAllAsync(blobs, async (name, ct) => await container.GetBlobClient(name).OpenReadAsync(cancellationToken: ct), cancellationToken))
+        await foreach (var record in ParseAllAsync(blobs, async (name, ct) => await container.GetBlobClient(name).OpenReadAsync(cancellationToken: ct), unreadable, cancellationToken))
         {
             if (record.Time >= from && record.Time <= to)
             {
@@ -53,10 +56,11 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
     /// <summary>
     /// The records of every source, <see cref="Parallelism"/> sources parsed at once and handed
     /// over in batches through a bounded channel, so memory stays bounded however many there are.
-    /// An error in any source ends the read with that error.
+    /// An error in any source (a bad line too, when <paramref name="unreadable"/> is null) ends the
+    /// read with that error.
     /// </summary>
     public static async IAsyncEnumerable<PredictionRecord> ParseAllAsync(
-        IAsyncEnumerable<string> sources, Func<string, CancellationToken, Task<Stream>> open, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        IAsyncEnumerable<string> sources, Func<string, CancellationToken, Task<Stream>> open, UnreadableLines? unreadable = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(open);
@@ -71,7 +75,7 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
                     {
                         await using var stream = await open(source, ct);
                         var batch = new List<PredictionRecord>(BatchRecords);
-                        await foreach (var record in ParseAsync(stream, source, ct))
+                        await foreach (var record in ParseAsync(stream, source, unreadable, ct))
                         {
                             batch.Add(record);
                             if (batch.Count == BatchRecords)
@@ -115,14 +119,15 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
 
     /// <summary>
     /// The records of one log blob (JSON lines, as <see cref="PredictionLog"/> writes them), read
-    /// from <paramref name="stream"/> a buffer at a time. A line that is not a record stops the
-    /// read with an error naming <paramref name="source"/> and the line.
+    /// from <paramref name="stream"/> a buffer at a time. A line that is not a record is counted in
+    /// <paramref name="unreadable"/> and skipped; without one, it stops the read with an error
+    /// naming <paramref name="source"/> and the line.
     /// </summary>
     /// <remarks>
     /// Lines are split here, on the raw bytes: System.Text.Json reads one document per call, and
     /// StreamReader.ReadLine would decode every line into a string only for it to be encoded back.
     /// </remarks>
-    public static async IAsyncEnumerable<PredictionRecord> ParseAsync(Stream stream, string source, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public static async IAsyncEnumerable<PredictionRecord> ParseAsync(Stream stream, string source, UnreadableLines? unreadable = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
@@ -137,7 +142,7 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
                 while ((length = buffer.AsSpan(start, end - start).IndexOf((byte)'\n')) >= 0 || (read == 0 && (length = end - start) > 0))
                 {
                     line++;
-                    var record = Parse(buffer.AsSpan(start, length), source, line);
+                    var record = Parse(buffer.AsSpan(start, length), source, line, unreadable);
                     start = Math.Min(start + length + 1, end);
                     if (record is not null)
                     {
@@ -168,7 +173,7 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
         }
     }
 
-    private static PredictionRecord? Parse(ReadOnlySpan<byte> line, string source, int number)
+    private static PredictionRecord? Parse(ReadOnlySpan<byte> line, string source, int number, UnreadableLines? unreadable)
     {
         if (line.Trim((byte)'\r').IsEmpty)
         {
@@ -181,7 +186,14 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"Line {number} of the prediction log {source} is not a prediction record: {e.Message}", e);
+            var problem = $"line {number} of the prediction log {source} is not a prediction record: {e.Message}";
+            if (unreadable is null)
+            {
+                throw new InvalidDataException(char.ToUpperInvariant(problem[0]) + problem[1..], e);
+            }
+
+            unreadable.Add(problem);
+            return null;
         }
     }
 
@@ -189,14 +201,14 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
     /// The newest <paramref name="count"/> served predictions, reading back an hour at a time for at
     /// most <paramref name="lookback"/>; oldest first. Memory holds at most those records.
     /// </summary>
-    public async Task<IReadOnlyList<PredictionRecord>> ReadLatestAsync(string model, int count, DateTimeOffset now, TimeSpan lookback, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<PredictionRecord>> ReadLatestAsync(string model, int count, DateTimeOffset now, TimeSpan lookback, UnreadableLines unreadable, CancellationToken cancellationToken = default)
     {
         var newest = new PriorityQueue<PredictionRecord, DateTimeOffset>();
         var hourEnd = now;
         var hourStart = PredictionLog.HourOf(now);
         while (hourEnd > now - lookback)
         {
-            await foreach (var record in ReadAsync(model, hourStart, hourEnd, cancellationToken))
+            await foreach (var record in ReadAsync(model, hourStart, hourEnd, unreadable, cancellationToken))
             {
                 if (!record.Served || record.Error is not null)
                 {
@@ -226,5 +238,29 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
         }
 
         return records;
+    }
+}
+
+/// <summary>
+/// The lines of the prediction log a read skipped because they are not records: how many, and the
+/// first one named (blob and line). Safe to add to from the parallel readers.
+/// </summary>
+public sealed class UnreadableLines
+{
+    private int count;
+    private string? first;
+
+    public int Count => Volatile.Read(ref count);
+
+    /// <summary>The first skipped line: which blob, which line, and why.</summary>
+    public string? First => Volatile.Read(ref first);
+
+    /// <summary>A sentence for a report, empty when every line was read.</summary>
+    public string Summary => Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{Count} line(s) of the prediction log could not be read and were left out; the first: {First}.");
+
+    internal void Add(string problem)
+    {
+        Interlocked.CompareExchange(ref first, problem, null);
+        Interlocked.Increment(ref count);
     }
 }

@@ -44,7 +44,7 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
             async () =>
             {
                 var logged = 0;
-                await foreach (var record in reader.ReadAsync(spec.Name, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)))
+                await foreach (var record in reader.ReadAsync(spec.Name, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1), new UnreadableLines()))
                 {
                     logged += record.RequestId.StartsWith($"{spec.Name}-{seed}-", StringComparison.Ordinal) ? 1 : 0;
                 }
@@ -70,6 +70,28 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Assert.Equal((DriftStatuses.NoDrift, MonitoringActions.None), (entry.Status, entry.Decision.Action));
         Assert.Null(entry.Decision.RunId);
         Assert.Single(await Monitor.ListAsync(spec.Name, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ADamagedLogBlob_IsLeftOutAndNamed_AndTheRestOfTheWindowIsMonitored()
+    {
+        var spec = Monitored("damaged");
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        await LogTrafficAsync(spec, 600, seed: 43, drifted: false);
+
+        // A blob in the window whose second line was cut short: one good record, one that is not.
+        var now = DateTimeOffset.UtcNow;
+        var good = System.Text.Json.JsonSerializer.Serialize(
+            new PredictionRecord("damaged-good", 0, now, spec.Name, 1, "champion", "predict", new Dictionary<string, object?> { ["tenure_months"] = 12.0 }, "false", 0.2, null, 1), PredictionLog.JsonOptions);
+        var blob = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}/{now.UtcDateTime:yyyy/MM/dd/HH}/damaged.jsonl");
+        await fixture.Services.GetRequiredService<Lifecycle.Storage.LifecycleStorage>().Blob(new Lifecycle.Storage.BlobPath("predictions", blob))
+            .UploadAsync(BinaryData.FromString(good + "\n" + good[..40] + "\n"), overwrite: true);
+
+        var entry = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+
+        Assert.Equal((DriftStatuses.NoDrift, MonitoringActions.None, 1), (entry.Status, entry.Decision.Action, entry.UnreadableLines));
+        Assert.Contains($"line 2 of the prediction log {blob}", entry.Summary, StringComparison.Ordinal);
+        Assert.Equal(1, Assert.Single(await Monitor.ListAsync(spec.Name, 10, CancellationToken.None)).UnreadableLines);
     }
 
     [Fact]
@@ -138,7 +160,7 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
 
         // Ground truth that contradicts every logged prediction: live accuracy 0.
         var wrong = new List<Feedback>();
-        await foreach (var record in fixture.Services.GetRequiredService<PredictionLogReader>().ReadAsync(spec.Name, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow))
+        await foreach (var record in fixture.Services.GetRequiredService<PredictionLogReader>().ReadAsync(spec.Name, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow, new UnreadableLines()))
         {
             wrong.Add(new Feedback(record.RequestId, record.Row, record.Label == "1" ? "0" : "1", DateTimeOffset.UtcNow));
         }

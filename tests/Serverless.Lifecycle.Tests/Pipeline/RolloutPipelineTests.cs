@@ -106,7 +106,7 @@ public sealed class RolloutPipelineTests(PipelineHostFixture fixture) : IClassFi
         Assert.True(run.Status == "succeeded", $"{run.Status}: {run.Error}");
         Assert.Equal(["champion"], answeredBy.Keys);
         var logged = new List<PredictionRecord>();
-        await foreach (var record in fixture.Services.GetRequiredService<PredictionLogReader>().ReadAsync(spec.Name, started, DateTimeOffset.UtcNow))
+        await foreach (var record in fixture.Services.GetRequiredService<PredictionLogReader>().ReadAsync(spec.Name, started, DateTimeOffset.UtcNow, new UnreadableLines()))
         {
             logged.Add(record);
         }

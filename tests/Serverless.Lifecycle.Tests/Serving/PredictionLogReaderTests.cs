@@ -108,6 +108,25 @@ public sealed class PredictionLogReaderTests
     }
 
     [Fact]
+    public async Task WithATally_BadLinesInAnySourceAreSkippedAndCounted_AndTheRestIsRead()
+    {
+        var sources = Enumerable.Range(0, 20).ToDictionary(i => $"blob-{i}", i => Lines(Enumerable.Range(0, 300).Select(r => Record($"s{i}", r))));
+        sources["blob-3"] += "not json\n" + Lines([Record("after", 0)]);
+        sources["blob-11"] = "{\"requestId\": \n" + sources["blob-11"];
+        Task<Stream> Open(string name, CancellationToken _) => Task.FromResult<Stream>(new MemoryStream(Encoding.UTF8.GetBytes(sources[name])));
+        var unreadable = new UnreadableLines();
+
+        var read = await PredictionLogReader.ParseAllAsync(sources.Keys.ToAsyncEnumerable(), Open, unreadable).ToListAsync();
+
+        Assert.Equal(20 * 300 + 1, read.Count);
+        Assert.Contains(read, r => r.RequestId == "after");
+        Assert.Equal(2, unreadable.Count);
+        Assert.Matches(@"^line (301 of the prediction log blob-3|1 of the prediction log blob-11) is not a prediction record", unreadable.First);
+        Assert.StartsWith("2 line(s) of the prediction log could not be read and were left out; the first: line ", unreadable.Summary, StringComparison.Ordinal);
+        Assert.Equal("", new UnreadableLines().Summary);
+    }
+
+    [Fact]
     public async Task ParseAll_StoppedEarly_StopsItsReaders()
     {
         var opened = 0;

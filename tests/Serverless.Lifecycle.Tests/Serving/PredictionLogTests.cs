@@ -104,13 +104,13 @@ public sealed class PredictionLogTests : IDisposable
         await log.StartAsync(CancellationToken.None);
         await log.StopAsync(CancellationToken.None);
 
-        var latest = await new PredictionLogReader(storage).ReadLatestAsync(model, 5, start.AddHours(1), TimeSpan.FromDays(1));
+        var latest = await new PredictionLogReader(storage).ReadLatestAsync(model, 5, start.AddHours(1), TimeSpan.FromDays(1), new UnreadableLines());
 
         // Rows 23 to 27 (10:13 to 10:17): the newest five served ones; 28 failed and 29 was a shadow.
         Assert.Equal([23, 24, 25, 26, 27], latest.Select(r => r.Row));
 
         // Twenty reach back across the hour into 09:58.
-        var acrossHours = await new PredictionLogReader(storage).ReadLatestAsync(model, 20, start.AddHours(1), TimeSpan.FromDays(1));
+        var acrossHours = await new PredictionLogReader(storage).ReadLatestAsync(model, 20, start.AddHours(1), TimeSpan.FromDays(1), new UnreadableLines());
         Assert.Equal(Enumerable.Range(8, 20), acrossHours.Select(r => r.Row));
         Assert.Contains(acrossHours, r => r.Time.Hour == 9);
     }

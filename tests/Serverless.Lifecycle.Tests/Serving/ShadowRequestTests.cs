@@ -63,7 +63,7 @@ public sealed class ShadowRequestTests : IAsyncLifetime
         Assert.Equal(StatusCodes.Status200OK, (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK);
         var reader = new PredictionLogReader(storage);
         var records = await Eventually.WaitAsync(
-            async () => await reader.ReadAsync(model, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1)).ToListAsync(),
+            async () => await reader.ReadAsync(model, now.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1), new UnreadableLines()).ToListAsync(),
             found => found.Count >= 2,
             interval: TimeSpan.FromMilliseconds(100));
 
