@@ -182,7 +182,12 @@ public sealed class PredictionLogReader(LifecycleStorage storage)
 
         try
         {
-            return JsonSerializer.Deserialize<PredictionRecord>(line, PredictionLog.JsonOptions);
+            var record = JsonSerializer.Deserialize<PredictionRecord>(line, PredictionLog.JsonOptions) ?? throw new JsonException("The line is null.");
+
+            // Valid JSON can still lack what every record has; the rest of the fields may be absent (null).
+            return record is { RequestId: not null, Model: not null, Route: not null, Inputs: not null }
+                ? record
+                : throw new JsonException("A record needs requestId, model, route and inputs.");
         }
         catch (JsonException e)
         {

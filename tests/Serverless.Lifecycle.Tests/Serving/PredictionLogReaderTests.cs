@@ -113,6 +113,10 @@ public sealed class PredictionLogReaderTests
         var sources = Enumerable.Range(0, 20).ToDictionary(i => $"blob-{i}", i => Lines(Enumerable.Range(0, 300).Select(r => Record($"s{i}", r))));
         sources["blob-3"] += "not json\n" + Lines([Record("after", 0)]);
         sources["blob-11"] = "{\"requestId\": \n" + sources["blob-11"];
+
+        // Valid JSON that is still not a record: null, an empty object, a record without its model, a null request id.
+        var record = JsonSerializer.Serialize(Record("x", 0), PredictionLog.JsonOptions);
+        sources["blob-12"] += "null\n{}\n" + record.Replace("\"model\":\"m\",", "", StringComparison.Ordinal) + "\n" + record.Replace("\"requestId\":\"x\"", "\"requestId\":null", StringComparison.Ordinal) + "\n";
         Task<Stream> Open(string name, CancellationToken _) => Task.FromResult<Stream>(new MemoryStream(Encoding.UTF8.GetBytes(sources[name])));
         var unreadable = new UnreadableLines();
 
@@ -120,9 +124,9 @@ public sealed class PredictionLogReaderTests
 
         Assert.Equal(20 * 300 + 1, read.Count);
         Assert.Contains(read, r => r.RequestId == "after");
-        Assert.Equal(2, unreadable.Count);
-        Assert.Matches(@"^line (301 of the prediction log blob-3|1 of the prediction log blob-11) is not a prediction record", unreadable.First);
-        Assert.StartsWith("2 line(s) of the prediction log could not be read and were left out; the first: line ", unreadable.Summary, StringComparison.Ordinal);
+        Assert.Equal(6, unreadable.Count);
+        Assert.Matches(@"^line (301 of the prediction log blob-3|1 of the prediction log blob-11|30[1-4] of the prediction log blob-12) is not a prediction record", unreadable.First);
+        Assert.StartsWith("6 line(s) of the prediction log could not be read and were left out; the first: line ", unreadable.Summary, StringComparison.Ordinal);
         Assert.Equal("", new UnreadableLines().Summary);
     }
 
