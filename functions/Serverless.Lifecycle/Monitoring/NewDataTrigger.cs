@@ -58,39 +58,28 @@ public sealed partial class NewDataTrigger(DatasetStore datasets, ModelRegistry 
 /// <summary>
 /// Laptop mode's stand-in for the Event Grid blob trigger on <c>datasets/</c>: polls for blobs that
 /// appear while it runs (those present at start are not new) and hands each to <see cref="NewDataTrigger"/>.
+/// A blob whose trigger fails is tried again on the next polls, as Event Grid redelivers an event
+/// (the run id makes a repeat start nothing twice), and given up after <see cref="MaxAttempts"/>
+/// with an error naming it; a failure never stops the watcher.
 /// </summary>
 public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrigger trigger, IPipelineClient pipeline, IOptions<MonitoringOptions> options, TimeProvider clock, ILogger<DatasetWatcher> logger) : BackgroundService
 {
     /// <summary>A blob this recent may be an upload whose dataset record is still being written; it is looked at on a later poll.</summary>
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
+    /// <summary>Tries per blob before the watcher gives it up.</summary>
+    public const int MaxAttempts = 5;
+
+    private readonly Dictionary<string, int> failures = new(StringComparer.Ordinal);
+    private HashSet<string>? seen;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        HashSet<string>? seen = null;
         while (options.Value.Enabled && !stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await storage.EnsureCreatedAsync(stoppingToken);
-                var current = new List<(string Name, DateTimeOffset? Modified)>();
-                await foreach (var blob in storage.Container(StorageNames.DatasetsContainer).GetBlobsAsync(BlobTraits.None, BlobStates.None, null, stoppingToken))
-                {
-                    current.Add((blob.Name, blob.Properties.LastModified));
-                }
-
-                if (seen is null)
-                {
-                    seen = [.. current.Select(c => c.Name)];
-                }
-                else
-                {
-                    var settled = clock.GetUtcNow() - Settle;
-                    foreach (var (name, _) in current.Where(c => !seen.Contains(c.Name) && c.Modified <= settled && options.Value.Covers(c.Name.Split('/')[0])))
-                    {
-                        seen.Add(name);
-                        await trigger.OnBlobAsync(name, pipeline, stoppingToken);
-                    }
-                }
+                await PollAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
             {
@@ -101,6 +90,53 @@ public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrig
         }
     }
 
+    /// <summary>One look at <c>datasets/</c>: the first records what is there; later ones trigger each new, settled blob of a covered model.</summary>
+    public async Task PollAsync(CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var current = new List<(string Name, DateTimeOffset? Modified)>();
+        await foreach (var blob in storage.Container(StorageNames.DatasetsContainer).GetBlobsAsync(BlobTraits.None, BlobStates.None, null, cancellationToken))
+        {
+            current.Add((blob.Name, blob.Properties.LastModified));
+        }
+
+        if (seen is null)
+        {
+            seen = [.. current.Select(c => c.Name)];
+            return;
+        }
+
+        var settled = clock.GetUtcNow() - Settle;
+        foreach (var (name, _) in current.Where(c => !seen.Contains(c.Name) && c.Modified <= settled && options.Value.Covers(c.Name.Split('/')[0])))
+        {
+            try
+            {
+                await trigger.OnBlobAsync(name, pipeline, cancellationToken);
+                seen.Add(name);
+                failures.Remove(name);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                var attempts = failures[name] = failures.GetValueOrDefault(name) + 1;
+                if (attempts < MaxAttempts)
+                {
+                    LogTriggerFailed(ex, name, attempts, MaxAttempts);
+                    continue;
+                }
+
+                seen.Add(name);
+                failures.Remove(name);
+                LogGaveUp(ex, name, attempts);
+            }
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for new datasets; trying again on the next poll.")]
     private partial void LogPollFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "datasets/{Blob} could not start its run (attempt {Attempt} of {MaxAttempts}); trying again on the next poll.")]
+    private partial void LogTriggerFailed(Exception exception, string blob, int attempt, int maxAttempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "datasets/{Blob} could not start its run after {Attempts} attempts and is given up; upload it again, or start a run on the model's runs route.")]
+    private partial void LogGaveUp(Exception exception, string blob, int attempts);
 }
