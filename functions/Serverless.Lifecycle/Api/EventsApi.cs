@@ -87,8 +87,9 @@ public sealed class EventsApi(NewDataTrigger newData)
                 }
             }
         }
-        catch (Exception ex) when (ex is JsonException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is JsonException or ArgumentException or FormatException or InvalidOperationException)
         {
+            // InvalidOperationException: the SDKs' parsers meeting a JSON value of the wrong kind (an id that is a number).
             return ApiResults.BadRequest("body", $"Not Event Grid or CloudEvents events: {ex.Message}");
         }
 
@@ -104,24 +105,40 @@ public sealed class EventsApi(NewDataTrigger newData)
         return ApiResults.Json(new { accepted = paths.Count, ignored, runs });
     });
 
-    /// <summary>The blob name under <c>datasets/</c> an event is about, or null for events that are not about new data.</summary>
+    /// <summary>
+    /// The blob name under <c>datasets/</c> an event is about, or null for events that are not about
+    /// new data. A name that is not <c>{model}/{file}</c> (empty segments, <c>.</c> or <c>..</c>, which
+    /// could reach outside the model's folder) is refused.
+    /// </summary>
     private static string? DatasetPath(string type, string? subject, BinaryData? data)
     {
         if (type == BlobCreatedType && subject?.StartsWith(DatasetsSubject, StringComparison.Ordinal) == true)
         {
-            return subject[DatasetsSubject.Length..];
+            return DatasetBlobName(subject[DatasetsSubject.Length..], "subject");
         }
 
-        if (type == DataReadyType && data is not null)
+        if (type == DataReadyType)
         {
-            using var document = JsonDocument.Parse(data.ToMemory());
-            if (document.RootElement.TryGetProperty("path", out var path) && path.GetString() is { } text && text.StartsWith("datasets/", StringComparison.Ordinal))
+            using var document = data is null ? null : JsonDocument.Parse(data.ToMemory());
+            if (document?.RootElement is not { ValueKind: JsonValueKind.Object } root
+                || !root.TryGetProperty("path", out var path) || path.ValueKind != JsonValueKind.String)
             {
-                return text["datasets/".Length..];
+                throw new FormatException($"A {DataReadyType} event's data must be an object with a string 'path', such as {{\"path\": \"datasets/{{model}}/{{file}}\"}}.");
             }
+
+            var text = path.GetString()!;
+            return text.StartsWith("datasets/", StringComparison.Ordinal) ? DatasetBlobName(text["datasets/".Length..], "data.path") : null;
         }
 
         return null;
+    }
+
+    private static string DatasetBlobName(string name, string field)
+    {
+        var segments = name.Split('/');
+        return segments.Length >= 2 && segments.All(s => s.Length > 0 && s is not "." and not ".." && !s.Contains('\\', StringComparison.Ordinal))
+            ? name
+            : throw new FormatException($"The event's {field} names 'datasets/{name}'; a dataset is a file under datasets/{{model}}/, without empty, '.' or '..' segments.");
     }
 
     /// <summary>CloudEvents carry "specversion"; Event Grid events carry "eventType".</summary>

@@ -42,8 +42,9 @@ public sealed partial class NewDataTrigger(DatasetStore datasets, ModelRegistry 
                 return null;
             }
         }
-        catch (EmptyDatasetException)
+        catch (Exception ex) when (ex is EmptyDatasetException or Azure.RequestFailedException { Status: 404 })
         {
+            // Empty, or gone (deleted since, or an event about a blob that never was): nothing to train on.
             LogIgnored(blobName);
             return null;
         }
@@ -51,7 +52,7 @@ public sealed partial class NewDataTrigger(DatasetStore datasets, ModelRegistry 
         return await triggers.TriggerAsync(model, Trigger, $"new dataset {dataset.Path}", dataset, RunsApi.UploadRunId(dataset), pipeline, cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "datasets/{Blob} is not under a registered model's folder (or is empty); no run was started.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "datasets/{Blob} is not under a registered model's folder, is empty or does not exist; no run was started.")]
     private partial void LogIgnored(string blob);
 }
 

@@ -275,6 +275,41 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal("newData", (string)run["trigger"]!);
     }
 
+    private const string BlobCreatedAt = """[{"id":"b","topic":"t","eventType":"Microsoft.Storage.BlobCreated","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{},"subject":"/blobServices/default/containers/datasets/blobs/""";
+
+    /// <summary>Events that are not well-formed get a 400 that says what is wrong; none reaches storage or starts anything.</summary>
+    [Theory]
+    [InlineData("application/json", "[1,2]", "Not Event Grid or CloudEvents events")]
+    [InlineData("application/json", """[{"id":"1","topic":"t","subject":5,"eventType":"x","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{}}]""", "Not Event Grid or CloudEvents events")]
+    [InlineData("application/cloudevents+json", """{"specversion":"1.0","id":5,"source":"/x","type":"t"}""", "Not Event Grid or CloudEvents events")]
+    [InlineData("application/cloudevents+json", """{"specversion":"1.0","id":"1","source":"/x","type":"Serverless.Lifecycle.DataReady","data":"datasets/m/a.csv"}""", "must be an object with a string 'path'")]
+    [InlineData("application/cloudevents+json", """{"specversion":"1.0","id":"1","source":"/x","type":"Serverless.Lifecycle.DataReady","data":{"path":5}}""", "must be an object with a string 'path'")]
+    [InlineData("application/cloudevents+json", """{"specversion":"1.0","id":"1","source":"/x","type":"Serverless.Lifecycle.DataReady","data":{"path":"datasets/"}}""", "names 'datasets/'")]
+    [InlineData("application/cloudevents+json", """{"specversion":"1.0","id":"1","source":"/x","type":"Serverless.Lifecycle.DataReady","data":{"path":"datasets/m/../../runs/x/profile.json"}}""", "without empty, '.' or '..' segments")]
+    [InlineData("application/json", BlobCreatedAt + """m/../../runs/x/profile.json"}]""", "The event's subject names 'datasets/m/../../runs/x/profile.json'")]
+    [InlineData("application/json", BlobCreatedAt + """m/"}]""", "The event's subject names 'datasets/m/'")]
+    public async Task EventGridWebhook_MalformedEvents_AreRefusedNamingTheProblem(string contentType, string body, string expected)
+    {
+        var response = await host.Http.PostAsync("/api/events", new StringContent(body, Encoding.UTF8, contentType));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EventGridWebhook_EventForABlobThatDoesNotExist_IsAcknowledgedAndStartsNothing()
+    {
+        var name = Azurite.UniqueModelName("ghost");
+        await host.RegisterSampleAsync(name);
+
+        var response = await host.Http.PostAsync("/api/events", Json(BlobCreatedAt + name + "/never-written.csv\"}]"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, 0), ((int)body["accepted"]!, body["runs"]!.AsArray().Count));
+        Assert.Empty((await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions"))!["versions"]!.AsArray());
+    }
+
     [Fact]
     public async Task ParquetUpload_TrainsAndServes()
     {
