@@ -146,6 +146,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             var root = document!.RootElement;
             if (root.ValueKind != System.Text.Json.JsonValueKind.Object
                 || !root.TryGetProperty("version", out var versionElement)
+                || versionElement.ValueKind != System.Text.Json.JsonValueKind.Number
                 || !versionElement.TryGetInt32(out var version)
                 || version < 1)
             {
@@ -154,7 +155,12 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
 
             if (ReservedAliases.IsReserved(alias))
             {
-                return ApiResults.BadRequest("alias", $"'{alias}' is reserved ('latest' and v<digits> are resolved, not set).");
+                return ApiResults.BadRequest("alias", $"'{alias}' is reserved ('latest', <digits> and v<digits> are resolved, not set).");
+            }
+
+            if (!ReservedAliases.IsWellFormed(alias))
+            {
+                return ApiResults.BadRequest("alias", $"'{alias}' is not an alias name: use 1 to 63 letters, digits, '-', '_' or '.'.");
             }
 
             var reason = root.TryGetProperty("reason", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null;

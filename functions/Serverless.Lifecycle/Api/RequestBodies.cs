@@ -23,8 +23,9 @@ public static class RequestBodies
         await ReadBytesAsync(request, maxBytes, cancellationToken) is { } bytes ? Encoding.UTF8.GetString(bytes.Span) : null;
 
     /// <summary>
-    /// Reads the body's bytes; null when it is larger than <paramref name="maxBytes"/> (known from
-    /// Content-Length before anything is read, or while reading when the length is not given).
+    /// Reads the body's bytes, after a UTF-8 BOM if there is one (the bodies are JSON or text); null
+    /// when it is larger than <paramref name="maxBytes"/> (known from Content-Length before anything
+    /// is read, or while reading when the length is not given).
     /// </summary>
     public static async Task<ReadOnlyMemory<byte>?> ReadBytesAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
@@ -45,7 +46,8 @@ public static class RequestBodies
                 {
                     // Full at the limit: anything more makes the body too large.
                     var probe = new byte[1];
-                    return await request.Body.ReadAsync(probe, cancellationToken) == 0 ? buffer.AsMemory(0, filled) : null;
+                    // Typed: with a bare null the conditional is a Memory<byte>, and "too large" would read as an empty body.
+                    return await request.Body.ReadAsync(probe, cancellationToken) == 0 ? WithoutBom(buffer.AsMemory(0, filled)) : (ReadOnlyMemory<byte>?)null;
                 }
 
                 Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), maxBytes));
@@ -54,12 +56,15 @@ public static class RequestBodies
             var read = await request.Body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
             if (read == 0)
             {
-                return buffer.AsMemory(0, filled);
+                return WithoutBom(buffer.AsMemory(0, filled));
             }
 
             filled += read;
         }
     }
+
+    private static ReadOnlyMemory<byte> WithoutBom(ReadOnlyMemory<byte> body) =>
+        body.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? body[3..] : body;
 
     /// <summary>Parses a JSON body; the error names what is wrong and where.</summary>
     public static async Task<(JsonDocument? Document, IResult? Error)> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -83,8 +88,8 @@ public static class RequestBodies
 
         try
         {
-            // The document reads the body's bytes in place (no copy as a string), after a UTF-8 BOM if there is one.
-            return (JsonDocument.Parse(text.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? text[3..] : text), null);
+            // The document reads the body's bytes in place (no copy as a string).
+            return (JsonDocument.Parse(text), null);
         }
         catch (JsonException ex)
         {

@@ -9,6 +9,15 @@ public static class ReservedAliases
     public const string Champion = "champion";
     public const string Latest = "latest";
 
+    /// <summary>'latest', and what model references read as a version number: <c>3</c> and <c>v3</c>.</summary>
     public static bool IsReserved(string alias) =>
-        alias == Latest || (alias.Length > 1 && alias[0] == 'v' && alias[1..].All(char.IsAsciiDigit));
+        alias == Latest || ModelReference.IsVersion(alias);
+
+    /// <summary>
+    /// Letters, digits, '-', '_' and '.', 1 to 63 of them: a name that is safe in a route, after
+    /// '@' in a model reference, and as part of a table key (which refuses '/', '', '#', '?' and
+    /// control characters).
+    /// </summary>
+    public static bool IsWellFormed(string alias) =>
+        alias.Length is > 0 and <= 63 && alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 }

@@ -212,6 +212,11 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
             throw new ArgumentException($"'{alias}' is a reserved name and cannot be set as an alias.", nameof(alias));
         }
 
+        if (!ReservedAliases.IsWellFormed(alias))
+        {
+            throw new ArgumentException($"'{alias}' is not an alias name: use 1 to 63 letters, digits, '-', '_' or '.'.", nameof(alias));
+        }
+
         var target = await GetVersionAsync(model, version, cancellationToken);
         if (target.Status != ModelVersionStatus.Ready)
         {

@@ -310,6 +310,39 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Empty((await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions"))!["versions"]!.AsArray());
     }
 
+    [Theory]
+    [InlineData("staging", """{"version":"1"}""", "version")]
+    [InlineData("3", """{"version":1}""", "reserved")]
+    [InlineData("v3", """{"version":1}""", "reserved")]
+    [InlineData("a%23b", """{"version":1}""", "'a#b' is not an alias name")]
+    [InlineData("a%5Cb", """{"version":1}""", "is not an alias name")]
+    public async Task SetAlias_BadNameOrVersion_IsRefusedNamingIt(string alias, string body, string expected)
+    {
+        var response = await host.Http.PutAsync($"/api/models/any-model/aliases/{alias}", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JsonBodies_ChunkedOverTheLimitGet413_AndALeadingBomIsAccepted()
+    {
+        var name = Azurite.UniqueModelName("bom");
+        var spec = (await SampleSpecAsync(name)).ToJsonString();
+
+        // No Content-Length: the limit is found while reading.
+        var large = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(spec[..^1] + ",\"description\":\"" + new string('x', Lifecycle.Api.RequestBodies.MaxJsonBytes) + "\"}")));
+        large.Headers.ContentType = new("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Put, $"/api/models/{name}") { Content = large };
+        request.Headers.TransferEncodingChunked = true;
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await host.Http.SendAsync(request)).StatusCode);
+
+        var withBom = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(spec)]);
+        withBom.Headers.ContentType = new("application/json");
+        var put = await host.Http.PutAsync($"/api/models/{name}", withBom);
+        Assert.True(put.StatusCode == HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task ParquetUpload_TrainsAndServes()
     {
