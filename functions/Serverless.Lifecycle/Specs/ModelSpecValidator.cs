@@ -10,6 +10,9 @@ namespace Serverless.Lifecycle.Specs;
 /// </summary>
 public static partial class ModelSpecValidator
 {
+    /// <summary>The longest drift window and cooldown a spec may give: a year.</summary>
+    public const int MaxWindowMinutes = 366 * 24 * 60;
+
     /// <summary>Metrics each task produces, and whether the metric is a share in [0, 1].</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, bool>> MetricsByTask =
         new Dictionary<string, IReadOnlyDictionary<string, bool>>(StringComparer.Ordinal)
@@ -353,6 +356,12 @@ public static partial class ModelSpecValidator
         foreach (var (name, dimension) in search.Space)
         {
             var path = $"$.trainer.search.space.{name}";
+            if (dimension is null)
+            {
+                add(path, "A hyperparameter's range cannot be null: give values, or min and max.");
+                continue;
+            }
+
             if (known is not null && !known.Contains(name))
             {
                 add(path, $"Unknown hyperparameter; expected one of: {string.Join(", ", known)}.");
@@ -408,7 +417,7 @@ public static partial class ModelSpecValidator
         Thresholds("$.drift.thresholds", drift.Thresholds);
         foreach (var (feature, thresholds) in drift.Features ?? new Dictionary<string, IReadOnlyDictionary<string, double>>())
         {
-            if (!spec.Features.Any(f => f.Name == feature))
+            if (!(spec.Features ?? []).Any(f => f.Name == feature))
             {
                 add($"$.drift.features.{feature}", $"'{feature}' is not a feature of this model.");
             }
@@ -416,9 +425,10 @@ public static partial class ModelSpecValidator
             Thresholds($"$.drift.features.{feature}", thresholds);
         }
 
-        if (!(drift.WindowMinutes > 0))
+        // Bounded: the window and the cooldown are added to dates (a year is far beyond any use).
+        if (!(drift.WindowMinutes > 0 && drift.WindowMinutes <= MaxWindowMinutes))
         {
-            add("$.drift.windowMinutes", "The window must be longer than 0 minutes.");
+            add("$.drift.windowMinutes", $"The window must be longer than 0 minutes and at most {MaxWindowMinutes} (a year).");
         }
 
         if (drift.WindowPredictions is < 1)
@@ -441,9 +451,9 @@ public static partial class ModelSpecValidator
             add("$.drift.consecutiveWindows", "Expected at least 1.");
         }
 
-        if (!(drift.CooldownHours >= 0))
+        if (!(drift.CooldownHours >= 0 && drift.CooldownHours <= MaxWindowMinutes / 60))
         {
-            add("$.drift.cooldownHours", "Expected 0 or more hours.");
+            add("$.drift.cooldownHours", $"Expected 0 to {MaxWindowMinutes / 60} hours (a year).");
         }
     }
 
@@ -545,12 +555,18 @@ public static partial class ModelSpecValidator
         ValidateChanges(task, gate?.Changes ?? [], "$.evaluation.gate.changes", add);
         if (gate?.Slices is { } slices)
         {
-            for (var i = 0; i < slices.Features.Count; i++)
+            if (slices.Features is null)
             {
-                var feature = spec.Features.FirstOrDefault(f => f.Name == slices.Features[i]);
+                add("$.evaluation.gate.slices.features", "Required: the categorical features to cut slices by.");
+            }
+
+            var sliceFeatures = slices.Features ?? [];
+            for (var i = 0; i < sliceFeatures.Count; i++)
+            {
+                var feature = (spec.Features ?? []).FirstOrDefault(f => f.Name == sliceFeatures[i]);
                 if (feature is null || feature.IsNumeric)
                 {
-                    add($"$.evaluation.gate.slices.features[{i}]", $"'{slices.Features[i]}' is not a categorical feature of this spec; slices are cut by categorical values.");
+                    add($"$.evaluation.gate.slices.features[{i}]", $"'{sliceFeatures[i]}' is not a categorical feature of this spec; slices are cut by categorical values.");
                 }
             }
 
@@ -559,8 +575,8 @@ public static partial class ModelSpecValidator
                 add("$.evaluation.gate.slices.minRows", $"Must be at least 1; got {slices.MinRows}.");
             }
 
-            ValidateThresholds(task, slices.Thresholds, "$.evaluation.gate.slices.thresholds", add);
-            ValidateChanges(task, slices.Changes, "$.evaluation.gate.slices.changes", add);
+            ValidateThresholds(task, slices.Thresholds ?? [], "$.evaluation.gate.slices.thresholds", add);
+            ValidateChanges(task, slices.Changes ?? [], "$.evaluation.gate.slices.changes", add);
         }
 
         if (spec.Evaluation?.Approval is { } approval && !(approval.TimeoutHours is >= 0.001 and <= 720))

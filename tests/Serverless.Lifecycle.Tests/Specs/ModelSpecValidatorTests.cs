@@ -116,6 +116,43 @@ public sealed class ModelSpecValidatorTests
             paths);
     }
 
+    /// <summary>Nulls where objects or lists belong, and infinities, are problems with their paths (they were exceptions, a 500).</summary>
+    [Theory]
+    [InlineData("features", "null", "drift", """{"features":{"contract":{"chiSquare":0.01}}}""", "$.features")]
+    [InlineData("evaluation.gate", """{"slices":{"features":null}}""", null, null, "$.evaluation.gate.slices.features")]
+    [InlineData("evaluation.gate", """{"slices":{"features":["contract"],"thresholds":null,"changes":null}}""", null, null, null)]
+    [InlineData("trainer.search", """{"strategy":"random","trials":2,"space":{"numberOfLeaves":null}}""", null, null, "$.trainer.search.space.numberOfLeaves")]
+    [InlineData("drift", """{"windowMinutes":"Infinity"}""", null, null, "$.drift.windowMinutes")]
+    [InlineData("drift", """{"cooldownHours":"Infinity"}""", null, null, "$.drift.cooldownHours")]
+    [InlineData("drift", """{"windowMinutes":600000}""", null, null, "$.drift.windowMinutes")]
+    public void Parse_NullsAndInfinities_AreProblemsNotExceptions(string field, string value, string? otherField, string? otherValue, string? path)
+    {
+        var json = Sample();
+        void Set(string dotted, string text)
+        {
+            var parts = dotted.Split('.');
+            var parent = parts[..^1].Aggregate((JsonNode)json, (node, part) => node[part]!);
+            parent[parts[^1]] = JsonNode.Parse(text);
+        }
+
+        Set(field, value);
+        if (otherField is not null)
+        {
+            Set(otherField, otherValue!);
+        }
+
+        var problems = ProblemsOf(json);
+
+        if (path is null)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            Assert.Contains(problems, p => p.Path == path);
+        }
+    }
+
     [Fact]
     public void Parse_GateChangesAndSlicesWithProblems_ReportsEachByPath()
     {
