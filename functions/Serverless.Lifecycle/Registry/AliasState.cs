@@ -15,7 +15,7 @@ public static class ReservedAliases
 
     /// <summary>
     /// Letters, digits, '-', '_' and '.', 1 to 63 of them: a name that is safe in a route, after
-    /// '@' in a model reference, and as part of a table key (which refuses '/', '', '#', '?' and
+    /// '@' in a model reference, and as part of a table key (which refuses '/', '\', '#', '?' and
     /// control characters).
     /// </summary>
     public static bool IsWellFormed(string alias) =>
