@@ -54,7 +54,10 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
                 id = idElement.GetString();
             }
 
+            // The body's id is echoed as the protocol asks; the id the prediction is logged under (the
+            // same one when it is a valid request id) goes back in X-Request-Id, for feedback to refer to.
             var requestId = RequestIds.From(request, RequestIds.IsValid(id) ? id : null);
+            request.HttpContext.Response.Headers[RequestIds.Header] = requestId;
             var (scored, problem) = await predictions.ScoreAsync<string>(name, version ?? ReservedAliases.Champion, requestId, Route, started, spec =>
             {
                 var (batch, inputProblem) = ReadInputs(root, spec, options.Value.MaxBatchRows);

@@ -121,6 +121,14 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(("probability", "FP32", 2), ((string)output["name"]!, (string)output["datatype"]!, (int)output["shape"]![0]!));
         Assert.True((double)output["data"]![0]! > 0.5 && (double)output["data"]![1]! < 0.5, output.ToJsonString());
 
+        Assert.Equal("oip-1", infer.Headers.GetValues("X-Request-Id").Single());
+
+        // An id that is not a valid request id is echoed, and the id the prediction is logged under comes back in the header.
+        var odd = await http.PostAsync($"/api/v2/models/{name}/infer", Json($$"""{"id":"oip id with spaces","inputs":[{{Tensors}}]}"""));
+        Assert.Equal("oip id with spaces", (string)(await odd.Content.ReadFromJsonAsync<JsonObject>())!["id"]!);
+        var logged = odd.Headers.GetValues("X-Request-Id").Single();
+        Assert.Equal(2, (await LoggedAsync(name, logged, 2)).Count);
+
         var pinned = await http.PostAsync($"/api/v2/models/{name}/versions/1/infer", Json($$"""{"inputs":[{{Tensors}}]}"""));
         Assert.Equal(["label", "probability", "score"], (await pinned.Content.ReadFromJsonAsync<JsonObject>())!["outputs"]!.AsArray().Select(o => (string)o!["name"]!));
 
