@@ -125,7 +125,7 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
         var output = OutputPath(spec.Name, relative, model.Version.Version);
         await using var source = await storage.Blob(input).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken);
         using var text = new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        using var reader = Sep.New(',').Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
+        using var reader = OpenCsv(text);
         var header = reader.Header.ColNames.ToArray();
         var missing = spec.Features.Where(f => !header.Contains(f.Name)).Select(f => f.Name).ToList();
         if (missing.Count > 0)
@@ -135,22 +135,29 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
 
         var columns = spec.Features.Select(f => Array.IndexOf(header, f.Name)).ToArray();
         var predictionColumns = PredictionColumns(spec.Task, model.Onnx.Classes);
+        var clashing = header.Intersect(predictionColumns.Append(ErrorColumn), StringComparer.Ordinal).ToList();
+        if (clashing.Count > 0)
+        {
+            throw new InvalidDataException($"The file has column(s) {string.Join(", ", clashing)}, which the output adds; rename them so that nothing is overwritten.");
+        }
+
         await using var target = await storage.Blob(output).OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken);
         await using var writerText = new StreamWriter(target, new UTF8Encoding(false));
         using var writer = Sep.New(',').Writer(o => o with { Escape = true }).To(writerText);
         long rows = 0, rejected = 0;
         var rejections = new List<BatchRejection>();
-        var chunk = new List<(long Line, string[] Fields)>(ChunkRows);
+        var chunk = new List<(long Line, string[] Fields, int FieldCount)>(ChunkRows);
         foreach (var row in reader)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // A row with too few or too many fields keeps the ones the header has room for, so the output still shows it.
             var fields = new string[header.Length];
-            for (var c = 0; c < Math.Min(header.Length, row.ColCount); c++)
+            for (var c = 0; c < header.Length; c++)
             {
-                fields[c] = row[c].ToString();
+                fields[c] = c < row.ColCount ? row[c].ToString() : "";
             }
 
-            chunk.Add((row.LineNumberFrom, row.ColCount == header.Length ? fields : []));
+            chunk.Add((row.LineNumberFrom, fields, row.ColCount));
             if (chunk.Count == ChunkRows)
             {
                 (rows, rejected) = Add((rows, rejected), ScoreChunk(chunk));
@@ -164,7 +171,20 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
 
         static (long, long) Add((long Rows, long Rejected) total, (long Rows, long Rejected) chunk) => (total.Rows + chunk.Rows, total.Rejected + chunk.Rejected);
 
-        (long Rows, long Rejected) ScoreChunk(List<(long Line, string[] Fields)> pending)
+        static SepReader OpenCsv(TextReader text)
+        {
+            try
+            {
+                return Sep.New(',').Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
+            }
+            catch (ArgumentException ex)
+            {
+                // Sep refuses a header that names a column twice.
+                throw new InvalidDataException($"The file's header cannot be read: {ex.Message}", ex);
+            }
+        }
+
+        (long Rows, long Rejected) ScoreChunk(List<(long Line, string[] Fields, int FieldCount)> pending)
         {
             if (pending.Count == 0)
             {
@@ -178,9 +198,9 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
             for (var i = 0; i < pending.Count; i++)
             {
                 var fields = pending[i].Fields;
-                if (fields.Length == 0)
+                if (pending[i].FieldCount != header.Length)
                 {
-                    errors[i] = $"The row does not have the header's {header.Length} fields.";
+                    errors[i] = $"The row has {pending[i].FieldCount} field(s); the header has {header.Length}.";
                     continue;
                 }
 
@@ -222,7 +242,7 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
 #pragma warning restore CA2016
                 for (var c = 0; c < header.Length; c++)
                 {
-                    line[header[c]].Set(pending[i].Fields.Length == 0 ? "" : pending[i].Fields[c]);
+                    line[header[c]].Set(pending[i].Fields[c]);
                 }
 
                 var values = scored[i] is { } prediction ? PredictionValues(spec.Task, prediction) : new string[predictionColumns.Count];

@@ -81,6 +81,10 @@ public sealed class BatchScorerTests : IAsyncLifetime
         var probabilityColumn = scored[0].Split(',').ToList().IndexOf("predicted_probability");
         Assert.Equal(expected[0].Probability, float.Parse(scored[1].Split(',')[probabilityColumn], CultureInfo.InvariantCulture), 6);
         Assert.Equal("", scored[3].Split(',')[probabilityColumn]);
+
+        // The row with an extra field keeps the fields the header has room for, and says why it was not scored.
+        Assert.Contains($"has {header.Length + 1} field(s); the header has {header.Length}", summary.Rejections[1].Reason, StringComparison.Ordinal);
+        Assert.StartsWith(string.Join(',', lines[5].Split(',').Take(header.Length)) + ",", scored[5], StringComparison.Ordinal);
         var stored = System.Text.Json.JsonSerializer.Deserialize<BatchScoringSummary>(await DownloadAsync($"batch-output/{model}/daily/2026-11-26.summary.json"), SpecJson.Options)!;
         Assert.Equal((summary.Rows, summary.Rejected, summary.Version), (stored.Rows, stored.Rejected, stored.Version));
     }
@@ -116,5 +120,19 @@ public sealed class BatchScorerTests : IAsyncLifetime
         Assert.Null(early.Output);
         Assert.Contains("no column for feature(s) support_calls", missing.Error, StringComparison.Ordinal);
         Assert.Equal(0, missing.Scored);
+    }
+
+    [Fact]
+    public async Task AHeaderWithADuplicateOrAnOutputColumn_IsReportedInTheSummary_NotRetried()
+    {
+        await ChampionAsync();
+        var header = testCsv[..testCsv.IndexOf('\n', StringComparison.Ordinal)];
+
+        var duplicate = await Scorer().ScoreAsync(await UploadAsync("duplicate.csv", testCsv.Replace(header, header + ",contract", StringComparison.Ordinal)), CancellationToken.None);
+        var clash = await Scorer().ScoreAsync(await UploadAsync("clash.csv", testCsv.Replace(header, header.Replace("churned", "error", StringComparison.Ordinal), StringComparison.Ordinal)), CancellationToken.None);
+
+        Assert.Contains("header cannot be read", duplicate.Error, StringComparison.Ordinal);
+        Assert.Contains("column(s) error, which the output adds", clash.Error, StringComparison.Ordinal);
+        Assert.Equal((0L, 0L), (duplicate.Scored, clash.Scored));
     }
 }
