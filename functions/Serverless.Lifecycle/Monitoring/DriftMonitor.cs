@@ -202,7 +202,7 @@ public sealed class DriftMonitor(
         }
 
         var triggered = await triggers.TriggerAsync(spec.Name, trigger, reason, dataset, runId, pipeline, cancellationToken);
-        return triggered.Outcome == TriggerOutcomes.Started
+        return triggered.Outcome is TriggerOutcomes.Started or TriggerOutcomes.Duplicate
             ? new MonitoringDecision(MonitoringActions.Retrain, reason, triggered.RunId)
             : new MonitoringDecision(MonitoringActions.Coalesced, $"Coalesced into run {triggered.RunId}, which is already training: {reason}", triggered.RunId);
     }

@@ -17,6 +17,9 @@ public static class TriggerOutcomes
 {
     public const string Started = "started";
     public const string Coalesced = "coalesced";
+
+    /// <summary>The same trigger again (a redelivered event, a repeated pass): its run already exists; not recorded twice.</summary>
+    public const string Duplicate = "duplicate";
 }
 
 /// <summary>
@@ -64,8 +67,9 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
                 continue;
             }
 
-            await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken);
-            return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Started, runId), cancellationToken);
+            return await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken)
+                ? await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Started, runId), cancellationToken)
+                : new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Duplicate, runId);
         }
     }
 

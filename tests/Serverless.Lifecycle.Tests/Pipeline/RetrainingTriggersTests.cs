@@ -48,8 +48,10 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         var stranger = await trigger.OnBlobAsync("no-such-model/file.csv", fixture.Client, CancellationToken.None);
         var run = await fixture.WaitAsync(first!.RunId);
 
-        // A second delivery of the same blob: the same run, not a new one.
-        Assert.Equal(first.RunId, again!.RunId);
+        // A second delivery of the same blob: the same run, not a new one, and recorded once.
+        Assert.Equal((first.RunId, TriggerOutcomes.Started), (again!.RunId, first.Outcome));
+        Assert.Equal(TriggerOutcomes.Duplicate, again.Outcome);
+        Assert.Single(await fixture.Services.GetRequiredService<RetrainingTriggers>().ListAsync(spec.Name, CancellationToken.None));
         Assert.Null(stranger);
         Assert.Equal(("succeeded", NewDataTrigger.Trigger), (run.Status, run.Trigger));
         Assert.Equal($"datasets/{name}", run.Dataset!.Path);
