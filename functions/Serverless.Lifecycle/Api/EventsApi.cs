@@ -20,6 +20,7 @@ public sealed class EventsApi(NewDataTrigger newData)
 {
     public const string DataReadyType = "Serverless.Lifecycle.DataReady";
     private const string BlobCreatedType = "Microsoft.Storage.BlobCreated";
+    private const string ValidationType = "Microsoft.EventGrid.SubscriptionValidationEvent";
     private const string DatasetsSubject = "/blobServices/default/containers/datasets/blobs/";
 
     /// <summary>OPTIONS /events: the CloudEvents webhook handshake; allows the requesting origin.</summary>
@@ -41,6 +42,14 @@ public sealed class EventsApi(NewDataTrigger newData)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(pipeline);
+        if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            return Results.Problem(
+                detail: $"Content type '{request.ContentType}' is not supported; Event Grid sends application/json or application/cloudevents(-batch)+json.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported media type.");
+        }
+
         var body = await RequestBodies.ReadBytesAsync(request, RequestBodies.MaxJsonBytes, cancellationToken);
         if (body is not { } bytes)
         {
@@ -48,6 +57,11 @@ public sealed class EventsApi(NewDataTrigger newData)
         }
 
         var data = BinaryData.FromBytes(bytes);
+        if (bytes.Span.TrimStart(" \t\r\n"u8) is not [(byte)'{' or (byte)'[', ..])
+        {
+            return ApiResults.BadRequest("body", "Not Event Grid or CloudEvents events: expected an event object or an array of them.");
+        }
+
         var cloudEvents = request.ContentType?.Contains("cloudevents", StringComparison.OrdinalIgnoreCase) == true || LooksLikeCloudEvents(bytes.Span);
         var paths = new List<string>();
         var ignored = 0;
@@ -71,9 +85,11 @@ public sealed class EventsApi(NewDataTrigger newData)
             {
                 foreach (var e in EventGridEvent.ParseMany(data))
                 {
-                    if (e.TryGetSystemEventData(out var system) && system is SubscriptionValidationEventData validation)
+                    if (e.EventType == ValidationType)
                     {
-                        return ApiResults.Json(new { validationResponse = validation.ValidationCode });
+                        return e.TryGetSystemEventData(out var system) && system is SubscriptionValidationEventData { ValidationCode: { Length: > 0 } code }
+                            ? ApiResults.Json(new { validationResponse = code })
+                            : ApiResults.BadRequest("body", "The subscription validation event has no data.validationCode to answer with.");
                     }
 
                     if (DatasetPath(e.EventType, e.Subject, e.Data) is { } path)

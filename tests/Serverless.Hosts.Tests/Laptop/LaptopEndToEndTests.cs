@@ -296,12 +296,22 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     [InlineData("application/cloudevents+json", """{"specversion":"1.0","id":"1","source":"/x","type":"Serverless.Lifecycle.DataReady","data":{"path":"datasets/m/../../runs/x/profile.json"}}""", "without empty, '.' or '..' segments")]
     [InlineData("application/json", BlobCreatedAt + """m/../../runs/x/profile.json"}]""", "The event's subject names 'datasets/m/../../runs/x/profile.json'")]
     [InlineData("application/json", BlobCreatedAt + """m/"}]""", "The event's subject names 'datasets/m/'")]
+    [InlineData("application/json", "5", "expected an event object or an array of them")]
+    [InlineData("application/json", """[{"id":"1","topic":"t","subject":"s","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{}}]""", "no data.validationCode")]
     public async Task EventGridWebhook_MalformedEvents_AreRefusedNamingTheProblem(string contentType, string body, string expected)
     {
         var response = await host.Http.PostAsync("/api/events", new StringContent(body, Encoding.UTF8, contentType));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EventGridWebhook_ABodyThatIsNotJson_Gets415()
+    {
+        var response = await host.Http.PostAsync("/api/events", new StringContent("""{"id":"1"}""", Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 
     [Fact]
