@@ -21,7 +21,24 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
     public const string Platform = "onnxruntime_onnx";
 
     private static readonly HashSet<string> NumericTypes = new(StringComparer.Ordinal) { "FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64" };
-    private static readonly HashSet<string> IntegerTypes = new(StringComparer.Ordinal) { "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64" };
+    /// <summary>The protocol's integer datatypes and the values each can hold.</summary>
+    private static readonly Dictionary<string, (decimal Min, decimal Max)> IntegerTypes = new(StringComparer.Ordinal)
+    {
+        ["INT8"] = (sbyte.MinValue, sbyte.MaxValue),
+        ["INT16"] = (short.MinValue, short.MaxValue),
+        ["INT32"] = (int.MinValue, int.MaxValue),
+        ["INT64"] = (long.MinValue, long.MaxValue),
+        ["UINT8"] = (byte.MinValue, byte.MaxValue),
+        ["UINT16"] = (ushort.MinValue, ushort.MaxValue),
+        ["UINT32"] = (uint.MinValue, uint.MaxValue),
+        ["UINT64"] = (ulong.MinValue, ulong.MaxValue),
+    };
+
+    /// <summary>A JSON integer (no fraction or exponent) within the datatype's range.</summary>
+    private static bool Fits(JsonElement value, (decimal Min, decimal Max) range) =>
+        value.ValueKind == JsonValueKind.Number
+        && value.GetRawText().AsSpan().IndexOfAny('.', 'e', 'E') < 0
+        && value.TryGetDecimal(out var number) && number >= range.Min && number <= range.Max;
 
     /// <summary>POST v2/models/{name}[/versions/{version}]/infer.</summary>
     public Task<IResult> InferAsync(HttpRequest request, string name, string? version, CancellationToken cancellationToken) => HandleAsync(async () =>
@@ -246,9 +263,9 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
             }
 
             rows = (int)Math.Min(dims[0], int.MaxValue);
-            if (IntegerTypes.Contains(type) && values.FirstOrDefault(v => v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out _)) is { ValueKind: not JsonValueKind.Undefined } notInteger)
+            if (IntegerTypes.TryGetValue(type, out var range) && values.FirstOrDefault(v => !Fits(v, range)) is { ValueKind: not JsonValueKind.Undefined } notInteger)
             {
-                return (null, $"{where} is {type} but holds {notInteger.GetRawText()}.");
+                return (null, $"{where} is {type} but holds {notInteger.GetRawText()}, which is not an integer from {range.Min} to {range.Max}.");
             }
 
             tensors[name] = (tensor, values);
