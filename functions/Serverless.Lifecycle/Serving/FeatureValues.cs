@@ -79,10 +79,20 @@ public static class FeatureValues
         return null;
     }
 
+    /// <summary>
+    /// The longest category value served: far beyond any real category, short enough that one request
+    /// cannot put megabytes into the prediction log (every input is logged).
+    /// </summary>
+    public const int MaxCategoryLength = 1024;
+
     private static string? SetCategory(FeatureBatch batch, FeatureSpec feature, int row, string category, ServingSpec policy)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(policy);
+        if (category.Length > MaxCategoryLength)
+        {
+            return $"The category is {category.Length} characters long; at most {MaxCategoryLength} are accepted.";
+        }
         if (category.Length > 0 && policy.UnseenCategories == InputPolicies.Reject && feature.Categories is { } categories && !categories.Contains(category, StringComparer.Ordinal))
         {
             return $"'{category}' is not one of the categories {string.Join(", ", categories)}, and serving.unseenCategories is reject.";

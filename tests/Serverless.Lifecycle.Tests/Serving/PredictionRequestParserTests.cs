@@ -48,6 +48,18 @@ public sealed class PredictionRequestParserTests
         Assert.Equal(field, Assert.Single(result.Errors).Key);
     }
 
+    [Fact]
+    public void Parse_ACategoryLongerThanTheLimit_IsRefused_AndOneAtTheLimitPasses()
+    {
+        var atLimit = Parse($$"""{"instances":[{{Good.Replace("\"month-to-month\"", $"\"{new string('m', FeatureValues.MaxCategoryLength)}\"", StringComparison.Ordinal)}}]}""");
+        var over = Parse($$"""{"instances":[{{Good.Replace("\"month-to-month\"", $"\"{new string('m', FeatureValues.MaxCategoryLength + 1)}\"", StringComparison.Ordinal)}}]}""");
+
+        Assert.True(atLimit.IsValid);
+        var error = Assert.Single(over.Errors);
+        Assert.Equal("instances[0].contract", error.Key);
+        Assert.Contains($"at most {FeatureValues.MaxCategoryLength}", Assert.Single(error.Value), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"instances":[]}""", "empty")]
     [InlineData("""{"rows":[]}""", "Required")]
