@@ -1,21 +1,36 @@
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Functions;
 
 /// <summary>Batch scoring: a file uploaded under <c>batch-input/{model}/</c> is scored by the model's champion.</summary>
-public sealed class BatchFunctions(BatchScorer scorer)
+public sealed partial class BatchFunctions(BatchScorer scorer)
 {
     /// <summary>
     /// An Event Grid blob trigger (the kind Flex Consumption supports): the subscription on the
     /// storage account's system topic delivers BlobCreated events for <c>batch-input</c>. A
-    /// duplicate delivery finds the summary written for the same ETag and does nothing.
+    /// duplicate delivery finds the summary written for the same ETag and does nothing. A file
+    /// outside a model's folder is logged and left alone (failing would only retry it).
     /// </summary>
     [Function("ScoreBatch")]
-    public Task ScoreBatch(
+    public async Task ScoreBatch(
         [BlobTrigger(StorageNames.BatchInputContainer + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
-        FunctionContext context) =>
-        scorer.ScoreAsync(blob.Name, context.CancellationToken);
+        FunctionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!BatchScorer.IsUnderAModel(blob.Name))
+        {
+            LogNotUnderAModel(context.GetLogger<BatchFunctions>(), blob.Name);
+            return;
+        }
+
+        await scorer.ScoreAsync(blob.Name, context.CancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "batch-input/{Blob} is not under a model's folder (batch-input/{{model}}/...); it is not scored.")]
+    private static partial void LogNotUnderAModel(ILogger logger, string blob);
 }

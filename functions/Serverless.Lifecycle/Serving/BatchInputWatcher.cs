@@ -40,7 +40,7 @@ public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchSco
                         continue;
                     }
 
-                    if (blob.Name.IndexOf('/', StringComparison.Ordinal) is <= 0 || blob.Name.EndsWith('/'))
+                    if (!BatchScorer.IsUnderAModel(blob.Name))
                     {
                         // Not under batch-input/{model}/: no model to score with, and no retry will change that.
                         LogNotUnderAModel(blob.Name);

@@ -51,6 +51,14 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
     public static BlobPath OutputPath(string model, string relativeName, int version) =>
         new(StorageNames.BatchOutputContainer, string.Create(CultureInfo.InvariantCulture, $"{model}/{Path.ChangeExtension(relativeName, null)}.v{version}.csv"));
 
+    /// <summary>Whether a blob of <c>batch-input</c> is a file under a model's folder, the only kind that can be scored.</summary>
+    public static bool IsUnderAModel(string blobName)
+    {
+        ArgumentNullException.ThrowIfNull(blobName);
+        var slash = blobName.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && slash < blobName.Length - 1 && !blobName.EndsWith('/');
+    }
+
     /// <summary>Scores <c>batch-input/{model}/{relativeName}</c>; returns its summary (also written next to the output).</summary>
     public async Task<BatchScoringSummary> ScoreAsync(string blobName, CancellationToken cancellationToken)
     {
@@ -59,7 +67,7 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
         var input = new BlobPath(StorageNames.BatchInputContainer, blobName);
         var slash = blobName.IndexOf('/', StringComparison.Ordinal);
         var started = clock.GetUtcNow();
-        if (slash <= 0 || slash == blobName.Length - 1)
+        if (!IsUnderAModel(blobName))
         {
             throw new ArgumentException($"Batch input '{blobName}' is not under batch-input/{{model}}/.", nameof(blobName));
         }

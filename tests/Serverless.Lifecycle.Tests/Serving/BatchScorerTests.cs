@@ -122,6 +122,16 @@ public sealed class BatchScorerTests : IAsyncLifetime
         Assert.Equal(0, missing.Scored);
     }
 
+    [Theory]
+    [InlineData("churn/today.csv", true)]
+    [InlineData("churn/daily/today.csv", true)]
+    [InlineData("today.csv", false)]
+    [InlineData("/today.csv", false)]
+    [InlineData("churn/", false)]
+    [InlineData("churn/daily/", false)]
+    public void OnlyAFileUnderAModelsFolder_CanBeScored(string blobName, bool scorable) =>
+        Assert.Equal(scorable, BatchScorer.IsUnderAModel(blobName));
+
     [Fact]
     public async Task AHeaderWithADuplicateOrAnOutputColumn_IsReportedInTheSummary_NotRetried()
     {
