@@ -222,9 +222,11 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         HttpRequest request, string name, string version, string verb, Func<string, int, string, string?, CancellationToken, Task<ModelVersion>> retire, CancellationToken cancellationToken) =>
         ApiResults.HandleAsync(async () =>
         {
-            if (!int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+            // 3 or v3, as the other version routes take it.
+            if (!ModelReference.IsVersion(version)
+                || !int.TryParse(version.TrimStart('v'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
             {
-                return ApiResults.BadRequest("version", $"'{version}' is not a version number.");
+                return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3... or v1, v2, v3...).");
             }
 
             var (reason, error) = await RequestBodies.ReadReasonAsync(request, $"{verb} through the API", cancellationToken);

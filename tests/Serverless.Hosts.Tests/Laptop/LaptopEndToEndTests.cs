@@ -430,7 +430,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(("rollback", "v2 misbehaves in production", 2, 1), ((string)last["action"]!, (string)last["reason"]!, (int)last["from"]!, (int)last["to"]!));
         Assert.Contains(audit, e => (string)e!["action"]! == "version-registered" && (int)e["to"]! == 2);
 
-        var archived = await http.PostAsync($"/api/models/{name}/versions/2/archive", Json("""{"reason":"rolled back"}"""));
+        var archived = await http.PostAsync($"/api/models/{name}/versions/v2/archive", Json("""{"reason":"rolled back"}"""));
         Assert.Equal(HttpStatusCode.OK, archived.StatusCode);
         Assert.Equal("archived", (string)(await archived.Content.ReadFromJsonAsync<JsonObject>())!["status"]!);
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync($"/api/models/{name}/versions/two/archive", null)).StatusCode);
