@@ -32,8 +32,9 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
         this.loggerFactory = loggerFactory;
         options = laptop.Value;
         logger = loggerFactory.CreateLogger<DurableTaskFrameworkHost>();
-        var connection = storage.Value.ConnectionString
-            ?? throw new InvalidOperationException($"Laptop mode needs {StorageOptions.SectionName}:ConnectionString (Azurite).");
+        var connection = storage.Value.ConnectionString is { } given && !string.IsNullOrWhiteSpace(given)
+            ? given
+            : throw new InvalidOperationException($"Laptop mode needs {StorageOptions.SectionName}:ConnectionString (Azurite).");
         orchestrationService = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             StorageAccountClientProvider = new StorageAccountClientProvider(connection),

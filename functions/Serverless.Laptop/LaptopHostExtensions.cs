@@ -18,6 +18,13 @@ public static class LaptopHostExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var urls = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? DefaultUrl;
         EnsureLoopback(urls);
+
+        // Kestrel's own endpoint settings override the urls: they must be loopback too.
+        foreach (var endpoint in builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren())
+        {
+            EnsureLoopback(endpoint["Url"] ?? "", $"Kestrel:Endpoints:{endpoint.Key}:Url");
+        }
+
         builder.WebHost.UseUrls(urls);
         var maxUpload = builder.Configuration.GetSection(LaptopOptions.SectionName).Get<LaptopOptions>()?.MaxUploadBytes ?? new LaptopOptions().MaxUploadBytes;
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxUpload);
@@ -44,15 +51,30 @@ public static class LaptopHostExtensions
         return builder;
     }
 
-    /// <summary>Laptop mode has no keys: it refuses to listen anywhere but on loopback.</summary>
-    public static void EnsureLoopback(string urls)
+    /// <summary>
+    /// Laptop mode has no keys: it refuses to listen anywhere but on loopback. <paramref name="setting"/>
+    /// names where the addresses came from, for the message.
+    /// </summary>
+    public static void EnsureLoopback(string urls, string setting = "urls")
     {
         ArgumentNullException.ThrowIfNull(urls);
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var list = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (list.Length == 0)
         {
+            throw new InvalidOperationException($"{setting} names no address to listen on; laptop mode listens on {DefaultUrl} by default.");
+        }
+
+        foreach (var url in list)
+        {
+            if (!Uri.TryCreate(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var parsed)
+                || parsed.Scheme is not ("http" or "https") || parsed.Host.Length == 0)
+            {
+                throw new InvalidOperationException($"{setting}: '{url}' is not an http(s) URL such as {DefaultUrl}.");
+            }
+
             if (!IsLoopback(url))
             {
-                throw new InvalidOperationException($"Laptop mode listens on loopback only (it has no authentication); '{url}' is not a loopback address.");
+                throw new InvalidOperationException($"Laptop mode listens on loopback only (it has no authentication); '{url}' in {setting} is not a loopback address.");
             }
         }
     }

@@ -87,4 +87,15 @@ public sealed class RouteParityTests
         var ex = Assert.Throws<InvalidOperationException>(() => LaptopHostExtensions.EnsureLoopback("http://127.0.0.1:7071;http://0.0.0.0:8080"));
         Assert.Contains("0.0.0.0:8080", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(";", "names no address")]
+    [InlineData("http://127.0.0.1:abc", "'http://127.0.0.1:abc' is not an http(s) URL")]
+    [InlineData("ftp://127.0.0.1:21", "is not an http(s) URL")]
+    public void LaptopHost_RefusesAnEmptyOrMalformedAddressList_NamingTheSetting(string urls, string expected)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => LaptopHostExtensions.EnsureLoopback(urls, "Kestrel:Endpoints:Http:Url"));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Kestrel:Endpoints:Http:Url", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -28,5 +28,24 @@ public sealed class StorageOptions : IValidatableObject
                 $"Set {SectionName}:ConnectionString (local) or both {SectionName}:BlobServiceUri and {SectionName}:TableServiceUri (managed identity).",
                 [nameof(ConnectionString), nameof(BlobServiceUri), nameof(TableServiceUri)]);
         }
+
+        if (!string.IsNullOrWhiteSpace(ConnectionString) && ConnectionStringProblem(ConnectionString) is { } problem)
+        {
+            yield return new ValidationResult($"{SectionName}:ConnectionString is not a storage connection string: {problem}", [nameof(ConnectionString)]);
+        }
+    }
+
+    /// <summary>Why the SDK cannot read <paramref name="connectionString"/>, or null; parsing it opens no connection.</summary>
+    private static string? ConnectionStringProblem(string connectionString)
+    {
+        try
+        {
+            _ = new Azure.Storage.Blobs.BlobServiceClient(connectionString);
+            return null;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return ex.Message;
+        }
     }
 }

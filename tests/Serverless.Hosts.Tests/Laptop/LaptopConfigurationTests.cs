@@ -3,14 +3,16 @@ using Serverless.Tests;
 
 namespace Serverless.Hosts.Tests.Laptop;
 
-/// <summary>Bad training configuration stops the laptop host at start with a message that names the setting.</summary>
+/// <summary>Bad configuration stops the laptop host at start with a message that names the setting.</summary>
 public sealed class LaptopConfigurationTests
 {
     [Theory]
     [InlineData("Training__Dispatcher", "kubernetes", "Training:Dispatcher is 'kubernetes'")]
     [InlineData("Training__StatusCheckInterval", "00:00:00", "StatusCheckInterval")]
     [InlineData("Training__CallbackBaseUrl", "http://example.com", "Training:CallbackBaseUrl must be an absolute https URL")]
-    public async Task Start_InvalidTrainingSetting_ExitsNamingIt(string key, string value, string expected)
+    [InlineData("Kestrel__Endpoints__Http__Url", "http://0.0.0.0:7393", "'http://0.0.0.0:7393' in Kestrel:Endpoints:Http:Url is not a loopback address")]
+    [InlineData("Storage__ConnectionString", "garbage", "Storage:ConnectionString is not a storage connection string")]
+    public async Task Start_InvalidSetting_ExitsNamingIt(string key, string value, string expected)
     {
         var host = RepoPaths.ProjectOutput(Path.Combine("functions", "Serverless.Laptop"), "Serverless.Laptop.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
