@@ -28,7 +28,8 @@ public static class LifecycleServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<MonitoringOptions>().BindConfiguration(MonitoringOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MonitoringOptions>().BindConfiguration(MonitoringOptions.SectionName)
+            .Configure<Microsoft.Extensions.Configuration.IConfiguration>(MonitoringOptions.AddPlainPrefixes).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BatchScoringOptions>().BindConfiguration(BatchScoringOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PredictionLogOptions>().BindConfiguration(PredictionLogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
@@ -54,7 +55,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<OpenInferenceApi>();
         services.AddSingleton<BatchScorer>();
         services.AddSingleton<RetrainingTriggers>();
-        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
+        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ILifecycleEvents>(sp => sp.GetRequiredService<IOptions<EventsOptions>>().Value.TopicEndpoint is null
             ? new NoLifecycleEvents()
             : ActivatorUtilities.CreateInstance<EventGridLifecycleEvents>(sp));
@@ -85,6 +86,10 @@ public static class LifecycleServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddTrainingDispatcher(this IServiceCollection services)
     {
+        // in-process is for test hosts that register their own dispatcher: refused at start here, not at the first run.
+        services.AddOptions<TrainingOptions>().Validate(
+            o => o.Dispatcher != TrainingDispatchers.InProcess,
+            $"{TrainingOptions.SectionName}:{nameof(TrainingOptions.Dispatcher)} '{TrainingDispatchers.InProcess}' is for test hosts; use {TrainingDispatchers.LocalProcess} or {TrainingDispatchers.ContainerAppsJob}.");
         services.AddSingleton<LocalProcessTrainingDispatcher>();
         services.AddSingleton<ContainerAppsJobDispatcher>();
         services.AddSingleton<ITrainingDispatcher>(sp => sp.GetRequiredService<IOptions<TrainingOptions>>().Value.Dispatcher switch

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Serverless.Lifecycle.Observability;
 
-public sealed class EventsOptions
+public sealed class EventsOptions : System.ComponentModel.DataAnnotations.IValidatableObject
 {
     public const string SectionName = "Events";
 
@@ -16,6 +16,15 @@ public sealed class EventsOptions
 
     /// <summary>The user-assigned managed identity to publish with; the default credential chain when empty.</summary>
     public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>The topic is reached with a managed identity's token, which Azure.Core sends only over https.</summary>
+    public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
+    {
+        if (TopicEndpoint is { } endpoint && (!endpoint.IsAbsoluteUri || endpoint.Scheme != Uri.UriSchemeHttps))
+        {
+            yield return new($"{SectionName}:TopicEndpoint must be an absolute https URL (an Event Grid topic endpoint); got '{endpoint.OriginalString}'.", [nameof(TopicEndpoint)]);
+        }
+    }
 }
 
 /// <summary>CloudEvents the product emits for other systems: one per monitoring window and retraining trigger.</summary>

@@ -12,6 +12,10 @@ public sealed class LaptopConfigurationTests
     [InlineData("Training__CallbackBaseUrl", "http://example.com", "Training:CallbackBaseUrl must be an absolute https URL")]
     [InlineData("Kestrel__Endpoints__Http__Url", "http://0.0.0.0:7393", "'http://0.0.0.0:7393' in Kestrel:Endpoints:Http:Url is not a loopback address")]
     [InlineData("Storage__ConnectionString", "garbage", "Storage:ConnectionString is not a storage connection string")]
+    [InlineData("Training__Dispatcher", "in-process", "'in-process' is for test hosts")]
+    [InlineData("Monitoring__ModelPrefixes", "churn-,", "Monitoring:ModelPrefixes has an empty prefix")]
+    [InlineData("Events__TopicEndpoint", "notaurl", "Events:TopicEndpoint must be an absolute https URL")]
+    [InlineData("Events__TopicEndpoint", "http://example.com/api/events", "Events:TopicEndpoint must be an absolute https URL")]
     public async Task Start_InvalidSetting_ExitsNamingIt(string key, string value, string expected)
     {
         var host = RepoPaths.ProjectOutput(Path.Combine("functions", "Serverless.Laptop"), "Serverless.Laptop.dll");
