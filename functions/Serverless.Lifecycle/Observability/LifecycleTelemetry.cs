@@ -113,7 +113,10 @@ public static class LifecycleTelemetry
             .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
         if (!parts.TryGetValue("Authorization", out var authorization))
         {
-            return null;
+            // Something was set, but not what asks for Entra: falling back to the key would be refused by a resource without local auth.
+            return string.IsNullOrWhiteSpace(authenticationString)
+                ? null
+                : throw new InvalidOperationException($"{AuthenticationStringSetting} has no Authorization=AAD; expected Authorization=AAD, with ClientId=<client id> for a user-assigned identity.");
         }
 
         if (!authorization.Equals("AAD", StringComparison.OrdinalIgnoreCase))
@@ -125,6 +128,12 @@ public static class LifecycleTelemetry
             ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
             : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
     }
+
+    /// <summary>The OTLP endpoint, which must be an absolute http(s) URL (without a scheme the exporter sends nothing, silently).</summary>
+    public static Uri OtlpEndpoint(string endpoint) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0
+            ? uri
+            : throw new InvalidOperationException($"{OtlpEndpointSetting} is '{endpoint}'; expected an absolute http(s) URL such as http://localhost:4317.");
 
     /// <summary>The exporters the configuration asks for, read once for both kinds of host.</summary>
     private sealed record Exporters(Action<AzureMonitorExporterOptions>? AzureMonitor, Uri? Otlp, bool Console)
@@ -145,7 +154,7 @@ public static class LifecycleTelemetry
                 };
             }
 
-            var otlp = configuration[OtlpEndpointSetting] is { Length: > 0 } endpoint ? new Uri(endpoint) : null;
+            var otlp = configuration[OtlpEndpointSetting] is { Length: > 0 } endpoint ? OtlpEndpoint(endpoint) : null;
             return new Exporters(azureMonitor, otlp, configuration.GetValue<bool>(ConsoleSetting));
         }
     }

@@ -121,12 +121,32 @@ public sealed class TelemetryTests
         }
     }
 
-    [Fact]
-    public void EntraCredential_OtherAuthorization_IsRefusedByName()
+    [Theory]
+    [InlineData("Authorization=Key")]
+    [InlineData("ClientId=abc")]
+    public void EntraCredential_OtherOrNoAuthorization_IsRefusedByName(string authentication)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => LifecycleTelemetry.EntraCredential("Authorization=Key"));
+        var error = Assert.Throws<InvalidOperationException>(() => LifecycleTelemetry.EntraCredential(authentication));
 
         Assert.Contains(LifecycleTelemetry.AuthenticationStringSetting, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:4317", true)]
+    [InlineData("https://collector.example.com", true)]
+    [InlineData("localhost:4317", false)]
+    [InlineData("notaurl", false)]
+    [InlineData("ftp://collector", false)]
+    public void OtlpEndpoint_MustBeAnAbsoluteHttpUrl(string endpoint, bool accepted)
+    {
+        if (accepted)
+        {
+            Assert.Equal(new Uri(endpoint), LifecycleTelemetry.OtlpEndpoint(endpoint));
+        }
+        else
+        {
+            Assert.Contains(LifecycleTelemetry.OtlpEndpointSetting, Assert.Throws<InvalidOperationException>(() => LifecycleTelemetry.OtlpEndpoint(endpoint)).Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
