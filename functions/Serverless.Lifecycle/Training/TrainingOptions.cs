@@ -52,6 +52,14 @@ public sealed class TrainingOptions : IValidatableObject
                 [nameof(Dispatcher)]);
         }
 
+        // Unset, the first run says so; set to a file that is not there, the host says so at start.
+        if (Dispatcher == TrainingDispatchers.LocalProcess && !string.IsNullOrWhiteSpace(TrainerPath) && !File.Exists(TrainerPath))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(TrainerPath)} must name the built gpu-trainer program; '{TrainerPath}' does not exist.",
+                [nameof(TrainerPath)]);
+        }
+
         if (Dispatcher == TrainingDispatchers.ContainerAppsJob)
         {
             foreach (var problem in ContainerAppsJob.Validate())

@@ -13,6 +13,7 @@ public sealed class LaptopConfigurationTests
     [InlineData("Kestrel__Endpoints__Http__Url", "http://0.0.0.0:7393", "'http://0.0.0.0:7393' in Kestrel:Endpoints:Http:Url is not a loopback address")]
     [InlineData("Storage__ConnectionString", "garbage", "Storage:ConnectionString is not a storage connection string")]
     [InlineData("Training__Dispatcher", "in-process", "'in-process' is for test hosts")]
+    [InlineData("Training__TrainerPath", "/nonexistent/trainer.dll", "'/nonexistent/trainer.dll' does not exist")]
     [InlineData("Monitoring__ModelPrefixes", "churn-,", "Monitoring:ModelPrefixes has an empty prefix")]
     [InlineData("Events__TopicEndpoint", "notaurl", "Events:TopicEndpoint must be an absolute https URL")]
     [InlineData("Events__TopicEndpoint", "http://example.com/api/events", "Events:TopicEndpoint must be an absolute https URL")]
