@@ -129,6 +129,22 @@ public static class LifecycleTelemetry
             : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
     }
 
+    /// <summary>
+    /// An Application Insights connection string is <c>key=value</c> pairs with an
+    /// <c>InstrumentationKey</c>; anything else is refused here with the setting named (the
+    /// exporter's own message does not say which connection string it means).
+    /// </summary>
+    public static void CheckConnectionString(string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        var pairs = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (pairs.Length == 0 || pairs.Any(p => !p.Contains('=', StringComparison.Ordinal))
+            || !pairs.Any(p => p.StartsWith("InstrumentationKey=", StringComparison.OrdinalIgnoreCase) && p.Length > "InstrumentationKey=".Length))
+        {
+            throw new InvalidOperationException($"{ConnectionStringSetting} is not an Application Insights connection string; expected InstrumentationKey=…;IngestionEndpoint=… as the resource shows it.");
+        }
+    }
+
     /// <summary>The OTLP endpoint, which must be an absolute http(s) URL (without a scheme the exporter sends nothing, silently).</summary>
     public static Uri OtlpEndpoint(string endpoint) =>
         Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0
@@ -146,6 +162,7 @@ public static class LifecycleTelemetry
             Action<AzureMonitorExporterOptions>? azureMonitor = null;
             if (configuration[ConnectionStringSetting] is { Length: > 0 } connectionString)
             {
+                CheckConnectionString(connectionString);
                 var credential = EntraCredential(configuration[AuthenticationStringSetting]);
                 azureMonitor = options =>
                 {

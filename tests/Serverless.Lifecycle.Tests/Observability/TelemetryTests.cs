@@ -132,6 +132,22 @@ public sealed class TelemetryTests
     }
 
     [Theory]
+    [InlineData("InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/", true)]
+    [InlineData("garbage", false)]
+    [InlineData("IngestionEndpoint=https://example.com/", false)]
+    [InlineData("InstrumentationKey=", false)]
+    public void ApplicationInsightsConnectionString_NeedsAnInstrumentationKey(string connectionString, bool accepted)
+    {
+        var error = Record.Exception(() => LifecycleTelemetry.CheckConnectionString(connectionString));
+
+        Assert.Equal(accepted, error is null);
+        if (error is not null)
+        {
+            Assert.Contains(LifecycleTelemetry.ConnectionStringSetting, error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData("http://localhost:4317", true)]
     [InlineData("https://collector.example.com", true)]
     [InlineData("localhost:4317", false)]
