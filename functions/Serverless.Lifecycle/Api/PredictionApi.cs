@@ -28,6 +28,11 @@ public sealed class PredictionApi(PredictionService predictions, ModelRegistry r
     private Task<IResult> ScoreAsync(HttpRequest request, string modelName, string reference, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (ModelReference.IsVersion(reference) && !ModelReference.TryParseVersion(reference, out _))
+        {
+            return ApiResults.BadRequest("version", $"'{reference}' is not a version number; versions are numbered from 1.");
+        }
+
         var started = clock.GetTimestamp();
         var (document, error) = await RequestBodies.ReadJsonAsync(request, cancellationToken);
         if (error is not null)

@@ -100,7 +100,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
     public Task<IResult> GetVersionAsync(string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         // A number, v<number>, latest, or an alias (champion, staging...).
-        if (string.IsNullOrWhiteSpace(version) || (version.All(char.IsAsciiDigit) && (!int.TryParse(version, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)))
+        if (string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _)))
         {
             return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
         }
@@ -223,8 +223,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         ApiResults.HandleAsync(async () =>
         {
             // 3 or v3, as the other version routes take it.
-            if (!ModelReference.IsVersion(version)
-                || !int.TryParse(version.TrimStart('v'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) || number < 1)
+            if (!ModelReference.TryParseVersion(version, out var number))
             {
                 return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3... or v1, v2, v3...).");
             }

@@ -15,6 +15,15 @@ public static class ModelReference
             : (reference[..at], reference[(at + 1)..]);
     }
 
+    /// <summary>The number of a version reference (<c>3</c> or <c>v3</c>) that can exist: 1 or more, within an int.</summary>
+    public static bool TryParseVersion(string reference, out int number)
+    {
+        number = 0;
+        return IsVersion(reference)
+            && int.TryParse(reference.TrimStart('v'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number)
+            && number >= 1;
+    }
+
     /// <summary>True for a version number (<c>3</c>) or <c>v3</c>; false for an alias or <c>latest</c>.</summary>
     public static bool IsVersion(string reference)
     {

@@ -436,6 +436,17 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync($"/api/models/{name}/versions/two/archive", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/api/models/{name}/versions/9/archive", null)).StatusCode);
 
+        // Version 0 cannot exist: every route says so the same way.
+        foreach (var zero in new[] { $"/api/models/{name}/versions/0/predict", $"/api/models/{name}@0/predict", $"/api/models/{name}@v0/predict" })
+        {
+            var response = await http.PostAsync(zero, Json($$"""{"instances":[{{HighRisk}}]}"""));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("versions are numbered from 1", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"/api/models/{name}/versions/0")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync($"/api/models/{name}/versions/v0/archive", null)).StatusCode);
+
         // References: name@alias and name@version in predict; a number, v<n>, latest or an alias in the version route.
         Assert.Equal(1, (int)(await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/champion"))!["version"]!);
         Assert.Equal(1, (int)(await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/latest"))!["version"]!);
