@@ -123,14 +123,17 @@ public sealed class EventsApi(NewDataTrigger newData)
 
     /// <summary>
     /// The blob name under <c>datasets/</c> an event is about, or null for events that are not about
-    /// new data. A name that is not <c>{model}/{file}</c> (empty segments, <c>.</c> or <c>..</c>, which
-    /// could reach outside the model's folder) is refused.
+    /// new data (a BlobCreated for a blob that is not a model's dataset among them). A DataReady path
+    /// that is not <c>datasets/{model}/{file}</c> is refused.
     /// </summary>
     private static string? DatasetPath(string type, string? subject, BinaryData? data)
     {
         if (type == BlobCreatedType && subject?.StartsWith(DatasetsSubject, StringComparison.Ordinal) == true)
         {
-            return DatasetBlobName(subject[DatasetsSubject.Length..], "subject");
+            // Storage writes these for any blob (a file at the root, a tool's folder marker): what is not a
+            // model's dataset is ignored, as a 400 would fail the delivery and every event batched with it.
+            var name = subject[DatasetsSubject.Length..];
+            return IsDatasetBlobName(name) ? name : null;
         }
 
         if (type == DataReadyType)
@@ -143,19 +146,24 @@ public sealed class EventsApi(NewDataTrigger newData)
             }
 
             var text = path.GetString()!;
-            return text.StartsWith("datasets/", StringComparison.Ordinal) ? DatasetBlobName(text["datasets/".Length..], "data.path") : null;
+            return text.StartsWith("datasets/", StringComparison.Ordinal) ? DatasetBlobName(text["datasets/".Length..]) : null;
         }
 
         return null;
     }
 
-    private static string DatasetBlobName(string name, string field)
+    /// <summary>A file under <c>{model}/</c>, without empty, <c>.</c> or <c>..</c> segments (which could reach outside the model's folder).</summary>
+    private static bool IsDatasetBlobName(string name)
     {
         var segments = name.Split('/');
-        return segments.Length >= 2 && segments.All(s => s.Length > 0 && s is not "." and not ".." && !s.Contains('\\', StringComparison.Ordinal))
-            ? name
-            : throw new FormatException($"The event's {field} names 'datasets/{name}'; a dataset is a file under datasets/{{model}}/, without empty, '.' or '..' segments.");
+        return segments.Length >= 2 && segments.All(s => s.Length > 0 && s is not "." and not ".." && !s.Contains('\\', StringComparison.Ordinal));
     }
+
+    /// <summary>A DataReady event's path, which its sender wrote: a bad one is refused.</summary>
+    private static string DatasetBlobName(string name) =>
+        IsDatasetBlobName(name)
+            ? name
+            : throw new FormatException($"The event's data.path names 'datasets/{name}'; a dataset is a file under datasets/{{model}}/, without empty, '.' or '..' segments.");
 
     /// <summary>CloudEvents carry "specversion"; Event Grid events carry "eventType".</summary>
     private static bool LooksLikeCloudEvents(ReadOnlySpan<byte> body) => body.IndexOf("\"specversion\""u8) >= 0;

@@ -31,7 +31,7 @@ public sealed class MonitoringOptions : IValidatableObject
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configuration);
-        if (configuration[$"{SectionName}:{nameof(ModelPrefixes)}"] is { } plain)
+        if (configuration[$"{SectionName}:{nameof(ModelPrefixes)}"] is { } plain && !string.IsNullOrWhiteSpace(plain))
         {
             foreach (var prefix in plain.Split(',', StringSplitOptions.TrimEntries))
             {

@@ -82,8 +82,9 @@ public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrig
             {
                 await PollAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Storage away (the SDK's retries spent), or anything else: the next poll tries again; the host stays up.
                 LogPollFailed(ex);
             }
 
@@ -116,7 +117,7 @@ public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrig
                 seen.Add(name);
                 failures.Remove(name);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 var attempts = failures[name] = failures.GetValueOrDefault(name) + 1;
                 if (attempts < MaxAttempts)
@@ -138,6 +139,6 @@ public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrig
     [LoggerMessage(Level = LogLevel.Warning, Message = "datasets/{Blob} could not start its run (attempt {Attempt} of {MaxAttempts}); trying again on the next poll.")]
     private partial void LogTriggerFailed(Exception exception, string blob, int attempt, int maxAttempts);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "datasets/{Blob} could not start its run after {Attempts} attempts and is given up; upload it again, or start a run on the model's runs route.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "datasets/{Blob} could not start its run after {Attempts} attempts and is given up; upload it under a new name or through the upload route, or start a run on the model's runs route.")]
     private partial void LogGaveUp(Exception exception, string blob, int attempts);
 }

@@ -261,7 +261,7 @@ public sealed class UnreadableLines
     public string? First => Volatile.Read(ref first);
 
     /// <summary>A sentence for a report, empty when every line was read.</summary>
-    public string Summary => Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{Count} line(s) of the prediction log could not be read and were left out; the first: {First}.");
+    public string Summary => Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{Count} line(s) of the prediction log could not be read and were left out; the first: {First?.TrimEnd('.')}.");
 
     internal void Add(string problem)
     {

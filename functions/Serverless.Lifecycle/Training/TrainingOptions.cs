@@ -52,8 +52,10 @@ public sealed class TrainingOptions : IValidatableObject
                 [nameof(Dispatcher)]);
         }
 
-        // Unset, the first run says so; set to a file that is not there, the host says so at start.
-        if (Dispatcher == TrainingDispatchers.LocalProcess && !string.IsNullOrWhiteSpace(TrainerPath) && !File.Exists(TrainerPath))
+        // Unset, the first run says so; an absolute path to a file that is not there, the host says so at
+        // start. A relative path is left to the run: it is read against the process's current folder,
+        // which func start and the worker may not share with the one the host starts in.
+        if (Dispatcher == TrainingDispatchers.LocalProcess && !string.IsNullOrWhiteSpace(TrainerPath) && Path.IsPathRooted(TrainerPath) && !File.Exists(TrainerPath))
         {
             yield return new ValidationResult(
                 $"{SectionName}:{nameof(TrainerPath)} must name the built gpu-trainer program; '{TrainerPath}' does not exist.",

@@ -28,4 +28,13 @@ public sealed class MonitoringOptionsTests
         Assert.True(plain.Covers("fraud-eu"));
         Assert.False(plain.Covers("credit"));
     }
+
+    [Fact]
+    public void ModelPrefixes_SetEmpty_MeanNone_SoEveryModelIsCovered()
+    {
+        var empty = Bound(new() { ["Monitoring:ModelPrefixes"] = "" });
+
+        Assert.Empty(empty.ModelPrefixes);
+        Assert.True(empty.Covers("churn"));
+    }
 }
