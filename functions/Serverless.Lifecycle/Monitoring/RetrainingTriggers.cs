@@ -67,9 +67,17 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
                 continue;
             }
 
-            return await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken)
-                ? await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Started, runId), cancellationToken)
-                : new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Duplicate, runId);
+            var started = new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Started, runId);
+            if (await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken))
+            {
+                return await RecordAsync(started, cancellationToken);
+            }
+
+            // The run exists: a repeat, unless an earlier attempt started it and failed before recording it.
+            // Rare (a redelivery), so the model's trigger history is read here rather than kept indexed.
+            return (await ListAsync(model, cancellationToken)).Any(r => r.RunId == runId && r.Outcome == TriggerOutcomes.Started)
+                ? started with { Outcome = TriggerOutcomes.Duplicate }
+                : await RecordAsync(started, cancellationToken);
         }
     }
 

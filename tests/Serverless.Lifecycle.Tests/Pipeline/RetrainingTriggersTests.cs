@@ -58,6 +58,25 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 23)))), run.Dataset.Sha256);
     }
 
+    [Fact]
+    public async Task ARunStartedButNotRecorded_IsRecordedByTheRetry_ThenRepeatsAreDuplicates()
+    {
+        // An earlier attempt started the run, then failed before recording the trigger.
+        var spec = PipelineHostFixture.SampleSpec("unrecorded");
+        var upload = await fixture.StartRunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 26));
+        await fixture.WaitAsync(upload.RunId);
+        var runId = $"{spec.Name}-drift-retry";
+        Assert.True(await fixture.Client.StartRunAsync(new TrainingRunRequest(runId, spec, upload.Dataset, RunTriggers.Drift, "drift"), CancellationToken.None));
+        var triggers = fixture.Services.GetRequiredService<RetrainingTriggers>();
+
+        var retry = await triggers.TriggerAsync(spec.Name, RunTriggers.Drift, "drift", upload.Dataset, runId, fixture.Client, CancellationToken.None);
+        var repeat = await triggers.TriggerAsync(spec.Name, RunTriggers.Drift, "drift", upload.Dataset, runId, fixture.Client, CancellationToken.None);
+        await fixture.WaitAsync(runId);
+
+        Assert.Equal((TriggerOutcomes.Started, TriggerOutcomes.Duplicate), (retry.Outcome, repeat.Outcome));
+        Assert.Equal(runId, Assert.Single(await triggers.ListAsync(spec.Name, CancellationToken.None)).RunId);
+    }
+
     /// <summary>A pipeline whose run starts fail the first <c>failures</c> times, as a task hub that is briefly unreachable.</summary>
     private sealed class FlakyPipeline(IPipelineClient inner, int failures) : IPipelineClient
     {
