@@ -44,16 +44,13 @@ public sealed class EventsApi(NewDataTrigger newData)
         ArgumentNullException.ThrowIfNull(pipeline);
         if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
         {
-            return Results.Problem(
-                detail: $"Content type '{request.ContentType}' is not supported; Event Grid sends application/json or application/cloudevents(-batch)+json.",
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "Unsupported media type.");
+            return RequestBodies.UnsupportedMediaType($"Content type '{request.ContentType}' is not supported; Event Grid sends application/json or application/cloudevents(-batch)+json.");
         }
 
         var body = await RequestBodies.ReadBytesAsync(request, RequestBodies.MaxJsonBytes, cancellationToken);
         if (body is not { } bytes)
         {
-            return Results.Problem(detail: $"The body is larger than {RequestBodies.MaxJsonBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large.");
+            return RequestBodies.TooLarge($"The body is larger than {RequestBodies.MaxJsonBytes} bytes.");
         }
 
         var data = BinaryData.FromBytes(bytes);

@@ -66,24 +66,26 @@ public static class RequestBodies
     private static ReadOnlyMemory<byte> WithoutBom(ReadOnlyMemory<byte> body) =>
         body.Span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? body[3..] : body;
 
+    /// <summary>The 415 a route answers for a content type it does not take; <paramref name="detail"/> says what to send.</summary>
+    public static IResult UnsupportedMediaType(string detail) =>
+        Results.Problem(detail: detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.");
+
+    /// <summary>The 413 a route answers for a body over its limit.</summary>
+    public static IResult TooLarge(string detail) =>
+        Results.Problem(detail: detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large.");
+
     /// <summary>Parses a JSON body; the error names what is wrong and where.</summary>
     public static async Task<(JsonDocument? Document, IResult? Error)> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!IsJson(request))
         {
-            return (null, Results.Problem(
-                detail: $"Content type '{request.ContentType}' is not supported; send application/json.",
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "Unsupported media type."));
+            return (null, UnsupportedMediaType($"Content type '{request.ContentType}' is not supported; send application/json."));
         }
 
         var body = await ReadBytesAsync(request, MaxJsonBytes, cancellationToken);
         if (body is not { } text)
         {
-            return (null, Results.Problem(
-                detail: $"The body is larger than {MaxJsonBytes} bytes.",
-                statusCode: StatusCodes.Status413PayloadTooLarge,
-                title: "Payload too large."));
+            return (null, TooLarge($"The body is larger than {MaxJsonBytes} bytes."));
         }
 
         try

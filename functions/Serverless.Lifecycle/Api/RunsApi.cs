@@ -22,10 +22,7 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
         ArgumentNullException.ThrowIfNull(pipeline);
         if (DatasetFormats.FromContentType(request.ContentType) is not { } format)
         {
-            return Results.Problem(
-                detail: $"Content type '{request.ContentType}' is not supported; send the dataset as text/csv or application/vnd.apache.parquet.",
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "Unsupported media type.");
+            return RequestBodies.UnsupportedMediaType($"Content type '{request.ContentType}' is not supported; send the dataset as text/csv or application/vnd.apache.parquet.");
         }
 
         if (request.ContentLength == 0)
