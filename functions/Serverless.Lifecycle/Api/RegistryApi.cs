@@ -15,13 +15,13 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         ArgumentNullException.ThrowIfNull(request);
         if (!RequestBodies.IsJson(request))
         {
-            return Results.Problem(detail: "Send the spec as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.");
+            return RequestBodies.UnsupportedMediaType("Send the spec as application/json.");
         }
 
         var json = await RequestBodies.ReadTextAsync(request, RequestBodies.MaxJsonBytes, cancellationToken);
         if (json is null)
         {
-            return Results.Problem(detail: "The spec is larger than 4 MiB.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large.");
+            return RequestBodies.TooLarge("The spec is larger than 4 MiB.");
         }
 
         var (spec, problems) = ModelSpecValidator.Parse(json);
@@ -153,14 +153,9 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
                 return ApiResults.BadRequest("version", "Required: the version number the alias should point at, for example {\"version\": 3}.");
             }
 
-            if (ReservedAliases.IsReserved(alias))
+            if (ReservedAliases.Problem(alias) is { } aliasProblem)
             {
-                return ApiResults.BadRequest("alias", $"'{alias}' is reserved ('latest', <digits> and v<digits> are resolved, not set).");
-            }
-
-            if (!ReservedAliases.IsWellFormed(alias))
-            {
-                return ApiResults.BadRequest("alias", $"'{alias}' is not an alias name: use 1 to 63 letters, digits, '-', '_' or '.'.");
+                return ApiResults.BadRequest("alias", aliasProblem);
             }
 
             var reason = root.TryGetProperty("reason", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null;

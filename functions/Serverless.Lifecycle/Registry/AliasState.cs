@@ -20,4 +20,10 @@ public static class ReservedAliases
     /// </summary>
     public static bool IsWellFormed(string alias) =>
         alias.Length is > 0 and <= 63 && alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>Why <paramref name="alias"/> cannot be set (reserved or not well formed), or null: one rule for the route and the registry.</summary>
+    public static string? Problem(string alias) =>
+        IsReserved(alias) ? $"'{alias}' is reserved ('latest', <digits> and v<digits> are resolved, not set)."
+        : !IsWellFormed(alias) ? $"'{alias}' is not an alias name: use 1 to 63 letters, digits, '-', '_' or '.'."
+        : null;
 }

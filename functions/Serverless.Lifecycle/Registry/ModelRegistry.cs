@@ -207,14 +207,9 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         string model, string alias, int version, string? expectedETag, string actor, string? reason, CancellationToken cancellationToken, string action = AuditActions.AliasMoved)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(alias);
-        if (ReservedAliases.IsReserved(alias))
+        if (ReservedAliases.Problem(alias) is { } problem)
         {
-            throw new ArgumentException($"'{alias}' is a reserved name and cannot be set as an alias.", nameof(alias));
-        }
-
-        if (!ReservedAliases.IsWellFormed(alias))
-        {
-            throw new ArgumentException($"'{alias}' is not an alias name: use 1 to 63 letters, digits, '-', '_' or '.'.", nameof(alias));
+            throw new ArgumentException(problem, nameof(alias));
         }
 
         var target = await GetVersionAsync(model, version, cancellationToken);
