@@ -66,8 +66,7 @@ public static class LaptopHostExtensions
 
         foreach (var url in list)
         {
-            if (!Uri.TryCreate(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var parsed)
-                || parsed.Scheme is not ("http" or "https") || parsed.Host.Length == 0)
+            if (Listening(url) is not { Scheme: "http" or "https", Host.Length: > 0 })
             {
                 throw new InvalidOperationException($"{setting}: '{url}' is not an http(s) URL such as {DefaultUrl}.");
             }
@@ -83,12 +82,11 @@ public static class LaptopHostExtensions
     public static bool IsLoopback(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        var normalized = url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal);
-        if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri))
-        {
-            return false;
-        }
-
-        return uri.Host == "localhost" || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+        return Listening(url) is { } uri
+            && (uri.Host == "localhost" || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address)));
     }
+
+    /// <summary>A listening address as a URI, with Kestrel's wildcards (<c>*</c>, <c>+</c>) read as every address; null when it is not one.</summary>
+    private static Uri? Listening(string url) =>
+        Uri.TryCreate(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null;
 }
