@@ -1,13 +1,12 @@
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Functions;
 
 /// <summary>Batch scoring: a file uploaded under <c>batch-input/{model}/</c> is scored by the model's champion.</summary>
-public sealed partial class BatchFunctions(BatchScorer scorer)
+public sealed class BatchFunctions(BatchScorer scorer)
 {
     /// <summary>
     /// An Event Grid blob trigger (the kind Flex Consumption supports): the subscription on the
@@ -24,13 +23,10 @@ public sealed partial class BatchFunctions(BatchScorer scorer)
         ArgumentNullException.ThrowIfNull(context);
         if (!BatchScorer.IsUnderAModel(blob.Name))
         {
-            LogNotUnderAModel(context.GetLogger<BatchFunctions>(), blob.Name);
+            BatchScorer.LogNotUnderAModel(context.GetLogger<BatchFunctions>(), blob.Name);
             return;
         }
 
         await scorer.ScoreAsync(blob.Name, context.CancellationToken);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "batch-input/{Blob} is not under a model's folder (batch-input/{{model}}/...); it is not scored.")]
-    private static partial void LogNotUnderAModel(ILogger logger, string blob);
 }

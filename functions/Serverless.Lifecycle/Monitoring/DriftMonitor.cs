@@ -101,8 +101,7 @@ public sealed class DriftMonitor(
         var path = new BlobPath(StorageNames.MonitoringContainer, string.Create(CultureInfo.InvariantCulture, $"{model}/{to.UtcDateTime:yyyy/MM/dd/HHmmssfff}.json"));
         var unreadableLines = unreadable.Count == 0 ? null : new { count = unreadable.Count, first = unreadable.First };
         await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, quality, decision, unreadableLines }, SpecJson.Options), overwrite: true, cancellationToken);
-        var summary = unreadable.Count == 0 ? report.Summary : $"{report.Summary} {unreadable.Summary}";
-        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, summary, decision, path.ToString(), quality, unreadable.Count);
+        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, unreadable.AppendTo(report.Summary), decision, path.ToString(), quality, unreadable.Count);
         await Table.UpsertEntityAsync(
             new TableEntity(model, RowKeys.NewestFirst(to))
             {

@@ -49,7 +49,7 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
 
         RolloutCheck Check(bool passed, bool insufficient, string reason) => new(
             state.Step, state.Share, from, to, challengerRequests, errors, challengerP99, champion.Select(r => r.RequestId).Distinct(StringComparer.Ordinal).LongCount(), championP99,
-            metric, challengerQuality, championQuality, challengerLabelled, championLabelled, passed, insufficient, unreadable.Count == 0 ? reason : $"{reason} {unreadable.Summary}");
+            metric, challengerQuality, championQuality, challengerLabelled, championLabelled, passed, insufficient, unreadable.AppendTo(reason));
 
         if (challengerRequests < rollout.MinRequests)
         {

@@ -43,7 +43,7 @@ public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchSco
                     if (!BatchScorer.IsUnderAModel(blob.Name))
                     {
                         // Not under batch-input/{model}/: no model to score with, and no retry will change that.
-                        LogNotUnderAModel(blob.Name);
+                        BatchScorer.LogNotUnderAModel(logger, blob.Name);
                         done[blob.Name] = etag;
                         continue;
                     }
@@ -74,9 +74,6 @@ public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchSco
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Batch {Blob} could not be scored; it is tried again on the next poll.")]
     private partial void LogFailed(Exception exception, string blob);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "batch-input/{Blob} is not under a model's folder (batch-input/{{model}}/...); it is not scored.")]
-    private partial void LogNotUnderAModel(string blob);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list batch-input; trying again on the next poll.")]
     private partial void LogPollFailed(Exception exception);

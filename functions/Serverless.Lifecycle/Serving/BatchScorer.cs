@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
 using nietras.SeparatedValues;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
@@ -35,7 +36,7 @@ public sealed record BatchRejection(long Line, string Reason);
 /// chunk by chunk, so memory does not grow with the file. A second delivery of the same upload
 /// (same ETag) finds its summary and does nothing.
 /// </summary>
-public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, TimeProvider clock)
+public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer server, TimeProvider clock)
 {
     /// <summary>Rows scored per ONNX Runtime call.</summary>
     public const int ChunkRows = 1000;
@@ -58,6 +59,10 @@ public sealed class BatchScorer(LifecycleStorage storage, ModelServer server, Ti
         var slash = blobName.IndexOf('/', StringComparison.Ordinal);
         return slash > 0 && slash < blobName.Length - 1 && !blobName.EndsWith('/');
     }
+
+    /// <summary>What the hosts log for a file that <see cref="IsUnderAModel"/> refuses: it is left alone, as no retry would change it.</summary>
+    [LoggerMessage(Level = LogLevel.Warning, Message = "batch-input/{Blob} is not under a model's folder (batch-input/{{model}}/...); it is not scored.")]
+    public static partial void LogNotUnderAModel(ILogger logger, string blob);
 
     /// <summary>Scores <c>batch-input/{model}/{relativeName}</c>; returns its summary (also written next to the output).</summary>
     public async Task<BatchScoringSummary> ScoreAsync(string blobName, CancellationToken cancellationToken)

@@ -263,6 +263,9 @@ public sealed class UnreadableLines
     /// <summary>A sentence for a report, empty when every line was read.</summary>
     public string Summary => Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"{Count} line(s) of the prediction log could not be read and were left out; the first: {First?.TrimEnd('.')}.");
 
+    /// <summary><paramref name="text"/> with the <see cref="Summary"/> after it, when lines were left out.</summary>
+    public string AppendTo(string text) => Count == 0 ? text : $"{text} {Summary}";
+
     internal void Add(string problem)
     {
         Interlocked.CompareExchange(ref first, problem, null);
