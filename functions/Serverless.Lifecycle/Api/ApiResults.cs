@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Api;
 
@@ -21,6 +22,33 @@ public static class ApiResults
 
     public static IResult Conflict(string detail, IDictionary<string, object?>? extensions = null) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict.", extensions: extensions);
+
+    /// <summary>
+    /// 503 with <c>Retry-After</c>: the product is healthy but cannot answer this now (storage is
+    /// unreachable, or the version's files cannot be served).
+    /// </summary>
+    public static IResult Unavailable(string detail, int retryAfterSeconds, IDictionary<string, object?>? extensions = null) =>
+        new WithHeader(
+            Results.Problem(detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable.", extensions: extensions),
+            "Retry-After",
+            retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Seconds a client should wait before trying again when storage is unreachable.</summary>
+    public const int StorageRetryAfterSeconds = 5;
+
+    /// <summary>
+    /// The 503 for a failure of the product's own state rather than of the request: storage
+    /// unreachable (also when the SDK's retries are spent, which surfaces as <see cref="AggregateException"/>)
+    /// or a version that cannot be served. Null for any other exception. Shared by every API's handler.
+    /// </summary>
+    public static (int RetryAfterSeconds, string Detail, IDictionary<string, object?>? Extensions)? Unavailability(Exception exception) => exception switch
+    {
+        ModelVersionUnservableException ex => (StorageRetryAfterSeconds * 12, ex.Message, new Dictionary<string, object?> { ["model"] = ex.Model, ["version"] = ex.Version, ["reason"] = ex.Reason }),
+        StorageUnavailableException ex => (StorageRetryAfterSeconds, ex.Message, null),
+        not OperationCanceledException when StorageFaults.IsTransient(exception) =>
+            (StorageRetryAfterSeconds, $"Storage is unreachable ({StorageFaults.Describe(exception)}); nothing was changed by this request unless it says otherwise. Try again shortly.", null),
+        _ => null,
+    };
 
     /// <summary>Runs an endpoint and turns the registry's domain exceptions into problem details.</summary>
     public static async Task<IResult> HandleAsync(Func<Task<IResult>> endpoint)
@@ -49,6 +77,21 @@ public static class ApiResults
         catch (AliasConflictException ex)
         {
             return Conflict(ex.Message, new Dictionary<string, object?> { ["currentVersion"] = ex.CurrentVersion, ["currentETag"] = ex.CurrentETag });
+        }
+        catch (Exception ex) when (Unavailability(ex) is { } unavailable)
+        {
+            return Unavailable(unavailable.Detail, unavailable.RetryAfterSeconds, unavailable.Extensions);
+        }
+    }
+
+    /// <summary>A result with one response header added.</summary>
+    private sealed class WithHeader(IResult inner, string name, string value) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            ArgumentNullException.ThrowIfNull(httpContext);
+            httpContext.Response.Headers[name] = value;
+            return inner.ExecuteAsync(httpContext);
         }
     }
 }

@@ -183,6 +183,10 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
         {
             return Error(StatusCodes.Status409Conflict, ex.Message);
         }
+        catch (Exception ex) when (ApiResults.Unavailability(ex) is { } unavailable)
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, unavailable.Detail);
+        }
     }
 
     /// <summary>One tensor per feature, all with the same number of rows; the first problem found is the error.</summary>

@@ -91,6 +91,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
                 v.CreatedAt,
                 v.Sha256,
                 v.Metrics,
+                v.ServingProblem,
                 aliases = aliases.Where(a => a.Version == v.Version).Select(a => a.Alias).ToArray(),
             }),
         });
@@ -125,6 +126,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             entry.CreatedAt,
             entry.Sha256,
             entry.Metrics,
+            entry.ServingProblem,
             aliases = aliases.Where(a => a.Version == number).Select(a => a.Alias).ToArray(),
             card,
             baseline,

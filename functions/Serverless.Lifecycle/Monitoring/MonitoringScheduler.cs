@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Monitoring;
 
@@ -98,15 +99,28 @@ public sealed partial class MonitoringPass(ModelRegistry registry, DriftMonitor 
     private partial void LogFailed(Exception exception, string model);
 }
 
-/// <summary>Laptop mode's stand-in for the monitoring timer trigger.</summary>
-public sealed class MonitoringScheduler(MonitoringPass pass, IPipelineClient pipeline, IOptions<MonitoringOptions> options, TimeProvider clock) : BackgroundService
+/// <summary>
+/// Laptop mode's stand-in for the monitoring timer trigger. A pass that fails (storage away, or
+/// anything else) is logged and the next one runs on time: nothing escapes to stop the host.
+/// </summary>
+public sealed partial class MonitoringScheduler(MonitoringPass pass, IPipelineClient pipeline, IOptions<MonitoringOptions> options, TimeProvider clock, ILogger<MonitoringScheduler> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (options.Value.Enabled && !stoppingToken.IsCancellationRequested)
         {
             await Task.Delay(options.Value.Interval, clock, stoppingToken);
-            await pass.RunAsync(pipeline, stoppingToken);
+            try
+            {
+                await pass.RunAsync(pipeline, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogPassFailed(ex, StorageFaults.Describe(ex));
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The monitoring pass failed ({Reason}); the next pass runs on schedule.")]
+    private partial void LogPassFailed(Exception exception, string reason);
 }

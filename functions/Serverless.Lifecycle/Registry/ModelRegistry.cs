@@ -158,6 +158,39 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         return ready;
     }
 
+    /// <summary>
+    /// Records why serving cannot load a version (or, with null, that it loads again). The row is
+    /// rewritten as read with only that column changed, conditional on its ETag, so it never undoes a
+    /// concurrent status change; a lost race is left to the next load that notices.
+    /// </summary>
+    public async Task RecordServingProblemAsync(string model, int version, string? problem, CancellationToken cancellationToken)
+    {
+        var current = await Versions.GetEntityIfExistsAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
+        if (!current.HasValue || current.Value!.GetString("ServingProblem") == problem)
+        {
+            return;
+        }
+
+        try
+        {
+            var entity = current.Value;
+            if (problem is null)
+            {
+                entity.Remove("ServingProblem");
+            }
+            else
+            {
+                entity["ServingProblem"] = problem;
+            }
+
+            await Versions.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            // The row changed meanwhile; the next load records what it finds.
+        }
+    }
+
     /// <summary>All versions of a model, newest first.</summary>
     public async Task<IReadOnlyList<ModelVersion>> ListVersionsAsync(string model, CancellationToken cancellationToken)
     {
@@ -432,6 +465,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         ["Sha256"] = version.Sha256,
         ["CreatedAt"] = version.CreatedAt,
         ["Metrics"] = JsonSerializer.Serialize(version.Metrics, SpecJson.Options),
+        ["ServingProblem"] = version.ServingProblem,
     };
 
     private static ModelVersion FromEntity(TableEntity entity) => new(
@@ -443,7 +477,10 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         entity.GetString("CardPath"),
         entity.GetString("Sha256"),
         entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
-        JsonSerializer.Deserialize<Dictionary<string, double>>(entity.GetString("Metrics") ?? "{}", SpecJson.Options) ?? []);
+        JsonSerializer.Deserialize<Dictionary<string, double>>(entity.GetString("Metrics") ?? "{}", SpecJson.Options) ?? [])
+    {
+        ServingProblem = entity.GetString("ServingProblem"),
+    };
 
     private static AliasState ToAlias(TableEntity entity) => new(
         entity.PartitionKey,

@@ -28,4 +28,11 @@ public sealed record ModelVersion(
     string CardPath,
     string? Sha256,
     DateTimeOffset CreatedAt,
-    IReadOnlyDictionary<string, double> Metrics);
+    IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>
+    /// Why serving could not load this version (its file failed its SHA-256 check, or will not load),
+    /// as the last host that tried recorded it; null when it loads. Cleared by the next successful load.
+    /// </summary>
+    public string? ServingProblem { get; init; }
+}

@@ -22,12 +22,17 @@ public sealed class BatchScoringOptions
 /// </summary>
 public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchScorer scorer, IOptions<BatchScoringOptions> options, TimeProvider clock, ILogger<BatchInputWatcher> logger) : BackgroundService
 {
+    // While storage is away, polls back off from the poll interval to at most this.
+    private static readonly TimeSpan MaxPollBackoff = TimeSpan.FromMinutes(1);
+
     private readonly Dictionary<string, string> done = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var failedPolls = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var wait = options.Value.PollInterval;
             try
             {
                 await storage.EnsureCreatedAsync(stoppingToken);
@@ -59,13 +64,18 @@ public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchSco
                         LogFailed(ex, blob.Name);
                     }
                 }
+
+                failedPolls = 0;
             }
-            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                LogPollFailed(ex);
+                // Storage away (the SDK's retries spent surface as AggregateException), or anything
+                // else: never let it escape, or the host stops. Back off while it lasts.
+                wait = StorageFaults.Backoff(failedPolls++, options.Value.PollInterval, MaxPollBackoff);
+                LogPollFailed(ex, StorageFaults.Describe(ex), wait.TotalSeconds);
             }
 
-            await Task.Delay(options.Value.PollInterval, clock, stoppingToken);
+            await Task.Delay(wait, clock, stoppingToken);
         }
     }
 
@@ -75,6 +85,6 @@ public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchSco
     [LoggerMessage(Level = LogLevel.Error, Message = "Batch {Blob} could not be scored; it is tried again on the next poll.")]
     private partial void LogFailed(Exception exception, string blob);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list batch-input; trying again on the next poll.")]
-    private partial void LogPollFailed(Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for batch files ({Reason}); trying again in {Seconds:0} s.")]
+    private partial void LogPollFailed(Exception exception, string reason, double seconds);
 }

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Serving;
 
@@ -17,9 +20,23 @@ public sealed class ModelLease : IDisposable
     private readonly ModelServer.Session session;
     private int released;
 
-    internal ModelLease(ModelServer.Session session) => this.session = session;
+    internal ModelLease(ModelServer.Session session, bool stale, string? standingInFor)
+    {
+        this.session = session;
+        Stale = stale;
+        StandingInFor = standingInFor;
+    }
 
     public LoadedModel Model => session.Model;
+
+    /// <summary>True when the reference was resolved from what this host read before storage became unreachable.</summary>
+    public bool Stale { get; }
+
+    /// <summary>
+    /// Why the reference's own version is not the one answering, when it cannot be served (its file
+    /// failed its hash check or will not load) and the version served before keeps answering instead.
+    /// </summary>
+    public string? StandingInFor { get; }
 
     public void Dispose()
     {
@@ -33,47 +50,84 @@ public sealed class ModelLease : IDisposable
 /// <summary>
 /// Resolves model references and holds one loaded session per (model, version), created on
 /// first use, warmed up, and shared by all requests. Alias resolutions are cached for a few
-/// seconds. A session is retired when no cached reference points at it any more (its last
-/// alias moved, and version pins went unused for a while); it is disposed once its in-flight
-/// requests have released their leases, so an alias move fails no request.
+/// seconds, and kept answering for <see cref="ServingOptions.MaxStaleSeconds"/> while storage is
+/// unreachable (see <see cref="ResolutionCache{TKey, TValue}"/>). A session is retired when no
+/// reference points at it any more (its last alias moved, and version pins went unused for a
+/// while); it is disposed once its in-flight requests have released their leases, so an alias
+/// move fails no request.
+/// <para>
+/// A version whose files fail their SHA-256 check or will not load is unservable: the failure is
+/// remembered for <see cref="ServingOptions.UnservableRetrySeconds"/> (no download storm), recorded
+/// on the version in the registry, and answered as <see cref="ModelVersionUnservableException"/>;
+/// a reference that moved to it keeps being answered by the version it served before, while that
+/// one is still loaded, until someone moves the reference again.
+/// </para>
 /// </summary>
-public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artifacts, IOptions<ServingOptions> options, TimeProvider clock) : IDisposable
+public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactStore artifacts, IOptions<ServingOptions> options, TimeProvider clock, ILogger<ModelServer>? logger = null) : IDisposable
 {
+    // A load that failed because storage was away is tried again this soon; a bad file waits UnservableRetrySeconds.
+    private static readonly TimeSpan TransientLoadRetry = TimeSpan.FromSeconds(5);
+
+    private readonly ILogger log = logger ?? NullLogger<ModelServer>.Instance;
     private readonly ConcurrentDictionary<(string Model, int Version), Lazy<Task<Session>>> sessions = new();
-    private readonly ConcurrentDictionary<(string Model, string Reference), (ModelVersion Version, DateTimeOffset Expires)> references = new();
+    private readonly ConcurrentDictionary<(string Model, int Version), LoadFailure> failures = new();
+    private readonly ConcurrentDictionary<(string Model, string Reference), ModelVersion> served = new();
+    private readonly ResolutionCache<(string Model, string Reference), ModelVersion> references = new(options.Value, clock);
     private readonly Lock retireLock = new();
 
     /// <summary>The versions with a live session, for diagnostics and tests.</summary>
     public IReadOnlyList<(string Model, int Version)> Loaded =>
         sessions.Where(s => s.Value.IsValueCreated && s.Value.Value.IsCompletedSuccessfully).Select(s => s.Key).Order().ToList();
 
+    /// <summary>Versions remembered as unservable, with the reason, for readiness and diagnostics.</summary>
+    public IReadOnlyList<(string Model, int Version, string Reason)> Unservable =>
+        failures.Where(f => !f.Value.Transient && f.Value.Until > clock.GetUtcNow()).Select(f => (f.Key.Model, f.Key.Version, f.Value.Reason)).Order().ToList();
+
+    /// <summary>Since when, and why, storage has failed the serving path's reads; null while it answers.</summary>
+    public (DateTimeOffset Since, string Reason)? StorageFailing => references.Failing;
+
     /// <summary>Resolves <paramref name="reference"/> (alias or version) and leases its loaded model; dispose the lease after scoring.</summary>
+    /// <exception cref="StorageUnavailableException">Storage is unreachable and nothing read before may answer.</exception>
+    /// <exception cref="ModelVersionUnservableException">The version's files cannot be loaded, and no earlier version is standing in.</exception>
     public async Task<ModelLease> AcquireAsync(string model, string reference, CancellationToken cancellationToken)
     {
+        var key = (model, reference);
         while (true)
         {
-            var version = await ResolveAsync(model, reference, cancellationToken);
-            var key = (model, version.Version);
-            var lazy = sessions.GetOrAdd(key, k => new Lazy<Task<Session>>(() => LoadAsync(version)));
+            var now = clock.GetUtcNow();
+            var resolution = await references.GetAsync(key, ct => ResolveReadyAsync(model, reference, ct), cancellationToken);
+            var version = resolution.Value;
             Session session;
+            Lazy<Task<Session>> entry;
             try
             {
-                session = await lazy.Value.WaitAsync(cancellationToken);
+                (session, entry) = await SessionAsync(version, cancellationToken);
             }
-            catch (Exception) when (lazy.Value.IsFaulted)
+            catch (Exception ex) when (ex is ModelVersionUnservableException or StorageUnavailableException
+                && served.TryGetValue(key, out var before) && before.Version != version.Version && TryLease(before) is { } standIn)
             {
-                // A failed load is not cached: the next request tries again.
-                sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy));
-                throw;
+                return new ModelLease(standIn, resolution.Stale, ex.Message);
             }
 
-            if (session.TryAcquire())
+            if (!session.TryAcquire())
             {
-                return new ModelLease(session);
+                // Retired and disposed between the lookup and the lease: resolve again.
+                sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>((model, version.Version), entry));
+                continue;
             }
 
-            // Retired and disposed between the lookup and the lease: resolve again.
-            sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy));
+            var changed = !served.TryGetValue(key, out var last) || last.Version != version.Version;
+            if (changed)
+            {
+                served[key] = version;
+            }
+
+            if (changed || resolution.Refreshed)
+            {
+                RetireUnreferenced(now);
+            }
+
+            return new ModelLease(session, resolution.Stale, null);
         }
     }
 
@@ -90,45 +144,76 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
         sessions.Clear();
     }
 
-    private async Task<ModelVersion> ResolveAsync(string model, string reference, CancellationToken cancellationToken)
+    private async Task<ModelVersion> ResolveReadyAsync(string model, string reference, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        if (references.TryGetValue((model, reference), out var cached) && cached.Expires > now)
-        {
-            return cached.Version;
-        }
-
         var version = await registry.ResolveAsync(model, reference, cancellationToken);
         if (version.Status is ModelVersionStatus.Archived or ModelVersionStatus.Deleted)
         {
             throw new InvalidOperationException($"Version {version.Version} of '{model}' is {version.Status.ToString().ToLowerInvariant()} and is not served.");
         }
 
-        if (version.Status != ModelVersionStatus.Ready)
-        {
-            throw new ModelVersionNotFoundException(model, version.Version);
-        }
-
-        references[(model, reference)] = (version, now.AddSeconds(options.Value.AliasCacheSeconds));
-        RetireUnreferenced(now);
-        return version;
+        return version.Status == ModelVersionStatus.Ready ? version : throw new ModelVersionNotFoundException(model, version.Version);
     }
 
+    private Lazy<Task<Session>>? SessionEntry(ModelVersion version) => sessions.TryGetValue((version.Model, version.Version), out var lazy) ? lazy : null;
+
+    /// <summary>The version's session, loading it on first use; a failed load is remembered for a while.</summary>
+    private async Task<(Session Session, Lazy<Task<Session>> Entry)> SessionAsync(ModelVersion version, CancellationToken cancellationToken)
+    {
+        var key = (version.Model, version.Version);
+        if (failures.TryGetValue(key, out var failure) && failure.Until > clock.GetUtcNow())
+        {
+            throw failure.ToException(version);
+        }
+
+        var lazy = sessions.GetOrAdd(key, k => new Lazy<Task<Session>>(() => LoadAsync(version)));
+        try
+        {
+            return (await lazy.Value.WaitAsync(cancellationToken), lazy);
+        }
+        catch (Exception) when (lazy.Value.IsFaulted)
+        {
+            sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy));
+            var error = lazy.Value.Exception!.InnerException ?? lazy.Value.Exception;
+            var transient = StorageFaults.IsTransient(error);
+            var remembered = failures.AddOrUpdate(
+                key,
+                _ => LoadFailure.From(error, transient, clock.GetUtcNow() + (transient ? TransientLoadRetry : TimeSpan.FromSeconds(options.Value.UnservableRetrySeconds))),
+                (_, existing) => existing.Until > clock.GetUtcNow() ? existing
+                    : LoadFailure.From(error, transient, clock.GetUtcNow() + (transient ? TransientLoadRetry : TimeSpan.FromSeconds(options.Value.UnservableRetrySeconds))));
+            if (!transient && ReferenceEquals(remembered.Error, error))
+            {
+                LogUnservable(error, version.Model, version.Version, remembered.Reason, options.Value.UnservableRetrySeconds);
+                _ = RecordProblemAsync(version, remembered.Reason);
+            }
+
+            throw remembered.ToException(version);
+        }
+    }
+
+    /// <summary>A lease on a version that is already loaded, or null; used to stand in for an unservable one.</summary>
+    private Session? TryLease(ModelVersion version) =>
+        SessionEntry(version) is { IsValueCreated: true } lazy && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result.TryAcquire() ? lazy.Value.Result : null;
+
     /// <summary>
-    /// Forgets references unused for <see cref="ServingOptions.IdleSessionSeconds"/> past their
-    /// expiry, then retires every session no remaining reference points at.
+    /// Forgets references unused for <see cref="ServingOptions.IdleSessionSeconds"/> past their cache
+    /// time, then retires every session that neither a remaining reference resolves to nor was the
+    /// last one a remaining reference served (the stand-in for an unservable version).
     /// </summary>
     private void RetireUnreferenced(DateTimeOffset now)
     {
         lock (retireLock)
         {
-            var idle = TimeSpan.FromSeconds(options.Value.IdleSessionSeconds);
-            foreach (var stale in references.Where(r => r.Value.Expires + idle < now).ToList())
+            references.ForgetUnusedSince(now - TimeSpan.FromSeconds(options.Value.AliasCacheSeconds + options.Value.IdleSessionSeconds));
+            var live = references.Entries.Select(r => r.Key).ToHashSet();
+            foreach (var gone in served.Keys.Where(k => !live.Contains(k)).ToList())
             {
-                references.TryRemove(stale);
+                served.TryRemove(gone, out _);
             }
 
-            var referenced = references.Values.Select(r => (r.Version.Model, r.Version.Version)).ToHashSet();
+            var referenced = references.Entries.Select(r => (r.Value.Model, r.Value.Version))
+                .Concat(served.Values.Select(v => (v.Model, v.Version)))
+                .ToHashSet();
             foreach (var (key, lazy) in sessions.Where(s => !referenced.Contains(s.Key) && s.Value.IsValueCreated && s.Value.Value.IsCompletedSuccessfully).ToList())
             {
                 if (sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy)))
@@ -144,16 +229,68 @@ public sealed class ModelServer(ModelRegistry registry, ModelArtifactStore artif
         var card = await artifacts.ReadCardAsync(version, CancellationToken.None);
         var bytes = await artifacts.ReadModelAsync(version, CancellationToken.None);
         var onnx = new OnnxModel(bytes, card.Spec);
-
-        // Warm up: the first Run allocates and optimizes; pay for it here, not in a request.
-        var warmup = new FeatureBatch(card.Spec, 1);
-        foreach (var feature in card.Spec.Features.Where(f => !f.IsNumeric))
+        try
         {
-            warmup.SetCategorical(feature.Name, 0, "");
+            // Warm up: the first Run allocates and optimizes; pay for it here, not in a request.
+            var warmup = new FeatureBatch(card.Spec, 1);
+            foreach (var feature in card.Spec.Features.Where(f => !f.IsNumeric))
+            {
+                warmup.SetCategorical(feature.Name, 0, "");
+            }
+
+            onnx.Predict(warmup);
+        }
+        catch
+        {
+            onnx.Dispose();
+            throw;
         }
 
-        onnx.Predict(warmup);
+        if (version.ServingProblem is not null)
+        {
+            // The file was put right (restored from a blob version, say): the registry says so again.
+            _ = RecordProblemAsync(version, null);
+        }
+
         return new Session(new LoadedModel(version, card.Spec, onnx));
+    }
+
+    /// <summary>Writes (or clears) the version's serving problem in the registry; best effort, off the request path.</summary>
+    private async Task RecordProblemAsync(ModelVersion version, string? problem)
+    {
+        try
+        {
+            await registry.RecordServingProblemAsync(version.Model, version.Version, problem, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogProblemNotRecorded(ex, version.Model, version.Version);
+        }
+    }
+
+    [LoggerMessage(EventId = 4000, Level = LogLevel.Error, Message = "Version {ModelVersion} of {ModelName} cannot be served: {Reason}. Requests for it get 503 (or the version served before answers) for the next {RetrySeconds} s, then a load is tried again.")]
+    private partial void LogUnservable(Exception exception, string modelName, int modelVersion, string reason, int retrySeconds);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Could not record the serving state of version {ModelVersion} of {ModelName} in the registry.")]
+    private partial void LogProblemNotRecorded(Exception exception, string modelName, int modelVersion);
+
+    /// <summary>A failed load, remembered until <see cref="Until"/>.</summary>
+    private sealed record LoadFailure(Exception Error, string Reason, bool Transient, DateTimeOffset Until)
+    {
+        public static LoadFailure From(Exception error, bool transient, DateTimeOffset until) => new(error, Explain(error), transient, until);
+
+        public Exception ToException(ModelVersion version) => Transient
+            ? new StorageUnavailableException($"Storage is unreachable while loading version {version.Version} of '{version.Model}': {Reason}", Error)
+            : new ModelVersionUnservableException(version.Model, version.Version, Reason);
+
+        private static string Explain(Exception error) => error switch
+        {
+            ArtifactIntegrityException => "its ONNX file does not match the SHA-256 the registry recorded",
+            Azure.RequestFailedException { Status: 404 } => "a file of the version is missing from storage",
+            System.Text.Json.JsonException => "its card.json is not a valid model card",
+            Microsoft.ML.OnnxRuntime.OnnxRuntimeException => "ONNX Runtime cannot load its ONNX file: " + StorageFaults.Describe(error),
+            _ => StorageFaults.Describe(error),
+        };
     }
 
     /// <summary>One loaded version with its count of open leases.</summary>

@@ -27,7 +27,10 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private static readonly TimeSpan[] WriteRetries = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
+    // A failed write is tried again after 200 ms, then twice as long each time up to 10 s: soon
+    // enough to drain the buffer shortly after storage returns, rarely enough to cost nothing while it is away.
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(10);
 
     private readonly Channel<PredictionRecord> buffer = Channel.CreateBounded<PredictionRecord>(
         new BoundedChannelOptions(options.Value.BufferRecords) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
@@ -35,12 +38,19 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
     private long dropped;
     private long written;
     private long lastDropLog = long.MinValue;
+    private long failingSince;
 
     /// <summary>Records dropped since the start (buffer full, or storage refused them).</summary>
     public long Dropped => Interlocked.Read(ref dropped);
 
     /// <summary>Records written since the start.</summary>
     public long Written => Interlocked.Read(ref written);
+
+    /// <summary>Records waiting in the buffer for the writer.</summary>
+    public int Buffered => buffer.Reader.Count;
+
+    /// <summary>Since when writes have been failing (storage away); null while they succeed.</summary>
+    public DateTimeOffset? FailingSince => Interlocked.Read(ref failingSince) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>Hands records to the log without waiting; returns how many were dropped.</summary>
     public int Write(IEnumerable<PredictionRecord> records)
@@ -91,13 +101,13 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
                     // The flush interval is up.
                 }
 
-                await FlushAsync(batch, CancellationToken.None);
+                await FlushAsync(batch, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down: the batch in hand is written here, the rest of the buffer by StopAsync.
-            await FlushAsync(batch, CancellationToken.None);
+            await FlushAsync(batch, stoppingToken);
         }
     }
 
@@ -105,21 +115,31 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+
+        // The writer has stopped: from here on each group gets one try.
+        using var stopped = new CancellationTokenSource();
+        await stopped.CancelAsync();
         var rest = new List<PredictionRecord>();
         while (buffer.Reader.TryRead(out var record))
         {
             rest.Add(record);
             if (rest.Count == options.Value.MaxBatchRecords)
             {
-                await FlushAsync(rest, cancellationToken);
+                await FlushAsync(rest, stopped.Token);
             }
         }
 
-        await FlushAsync(rest, cancellationToken);
+        await FlushAsync(rest, stopped.Token);
     }
 
-    /// <summary>Writes one blob per model and hour, retrying storage a few times; what still fails is counted as dropped.</summary>
-    private async Task FlushAsync(List<PredictionRecord> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one blob per model and hour. While the host runs, a transient storage failure (storage
+    /// away, refused, timing out) is retried with backoff until storage answers: records keep arriving
+    /// in the buffer meanwhile, and past its bound they are dropped and counted, so an outage costs at
+    /// most what does not fit. When stopping, one last try each; what still fails is dropped and counted.
+    /// An answer that no retry can change (a 4xx about the request) drops the group at once.
+    /// </summary>
+    private async Task FlushAsync(List<PredictionRecord> batch, CancellationToken stoppingToken)
     {
         foreach (var group in batch.GroupBy(r => (r.Model, Hour: HourOf(r.Time))))
         {
@@ -130,31 +150,60 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
                 content.Append(JsonSerializer.Serialize(record, JsonOptions)).Append('\n');
             }
 
+            // One name for every attempt: a retry after a write that did land finds the blob there (409).
             var path = BlobPathFor(group.Key.Model, group.Key.Hour, clock.GetUtcNow());
             for (var attempt = 0; ; attempt++)
             {
                 try
                 {
-                    await storage.EnsureCreatedAsync(cancellationToken);
-                    await storage.Blob(path).UploadAsync(BinaryData.FromString(content.ToString()), overwrite: false, cancellationToken);
-                    Interlocked.Add(ref written, records.Count);
-                    Telemetry.PredictionLogWritten.Add(records.Count);
+                    await storage.EnsureCreatedAsync(CancellationToken.None);
+                    await storage.Blob(path).UploadAsync(BinaryData.FromString(content.ToString()), overwrite: false, CancellationToken.None);
+                    CountWritten(records.Count, attempt);
                     break;
                 }
-                catch (Exception ex) when (ex is Azure.RequestFailedException or IOException or HttpRequestException && attempt < WriteRetries.Length)
+                catch (Azure.RequestFailedException ex) when (ex.Status == 409 && attempt > 0)
                 {
-                    await Task.Delay(WriteRetries[attempt], clock, cancellationToken);
+                    // An earlier attempt landed, and only its answer was lost.
+                    CountWritten(records.Count, attempt);
+                    break;
                 }
-                catch (Exception ex) when (ex is Azure.RequestFailedException or IOException or HttpRequestException)
+                catch (Exception ex) when (StorageFaults.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
+                {
+                    if (attempt == 0)
+                    {
+                        Interlocked.CompareExchange(ref failingSince, clock.GetUtcNow().UtcTicks, 0);
+                        LogWriteRetrying(StorageFaults.Describe(ex), records.Count, path.ToString());
+                    }
+
+                    try
+                    {
+                        await Task.Delay(StorageFaults.Backoff(attempt, FirstRetry, LongestRetry), clock, stoppingToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Stopping: the next attempt is the last.
+                    }
+                }
+                catch (Exception ex)
                 {
                     LogWriteFailed(ex, records.Count, path.ToString());
-                    Drop(records.Count, "storage refused them");
+                    Drop(records.Count, stoppingToken.IsCancellationRequested ? "storage refused them while the host stopped" : "storage refused them");
                     break;
                 }
             }
         }
 
         batch.Clear();
+    }
+
+    private void CountWritten(int count, int attempts)
+    {
+        Interlocked.Add(ref written, count);
+        Telemetry.PredictionLogWritten.Add(count);
+        if (attempts > 0 && Interlocked.Exchange(ref failingSince, 0) != 0)
+        {
+            LogWriteRecovered(attempts);
+        }
     }
 
     /// <summary>The start of the UTC hour <paramref name="time"/> falls in: the log's folders are hours.</summary>
@@ -184,6 +233,12 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prediction log dropped {Count} record(s): {Why}; {Total} dropped since start.")]
     private partial void LogDropped(int count, string why, long total);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Prediction log could not write {Count} record(s) to {Path}.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Prediction log cannot reach storage ({Reason}); holding {Count} record(s) for {Path} and retrying with backoff; new records wait in the buffer.")]
+    private partial void LogWriteRetrying(string reason, int count, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Prediction log writes again after {Attempts} failed attempt(s).")]
+    private partial void LogWriteRecovered(int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Prediction log could not write {Count} record(s) to {Path}; they are dropped and counted.")]
     private partial void LogWriteFailed(Exception exception, int count, string path);
 }

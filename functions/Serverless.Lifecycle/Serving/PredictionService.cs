@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -7,6 +6,7 @@ using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Rollouts;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Serving;
 
@@ -25,7 +25,8 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
 {
     public const string ChallengerAlias = "challenger";
 
-    private readonly ConcurrentDictionary<string, (RolloutState? State, DateTimeOffset Expires)> active = new(StringComparer.Ordinal);
+    private readonly ResolutionCache<string, RolloutState?> active = new(options.Value, clock);
+    private long lastRolloutWarning;
 
     /// <summary>
     /// Scores a request for <paramref name="reference"/>; <paramref name="parse"/> reads the body
@@ -85,19 +86,30 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
         return (hash >> 11) * (1.0 / (1UL << 53)) < share;
     }
 
-    /// <summary>The model's running rollout, cached like alias resolutions; null when none runs.</summary>
+    /// <summary>
+    /// The model's running rollout, cached like alias resolutions; null when none runs. When storage
+    /// is unreachable and nothing fresh enough was read, the champion answers alone: a rollout only
+    /// ever takes a share of its traffic, and the champion's answer is always a valid one.
+    /// </summary>
     private async Task<RolloutState?> ActiveRolloutAsync(string model, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        if (active.TryGetValue(model, out var cached) && cached.Expires > now)
+        try
         {
-            return cached.State;
+            var state = await active.GetAsync(model, async ct => await rollouts.GetCurrentAsync(model, ct) is { Status: RolloutStatuses.Running } running ? running : null, cancellationToken);
+            return state.Value;
         }
+        catch (StorageUnavailableException ex)
+        {
+            // One warning per half minute, not one per request.
+            var now = clock.GetTimestamp();
+            var last = Interlocked.Read(ref lastRolloutWarning);
+            if ((last == 0 || clock.GetElapsedTime(last, now) > TimeSpan.FromSeconds(30)) && Interlocked.CompareExchange(ref lastRolloutWarning, now, last) == last)
+            {
+                LogRolloutUnknown(model, ex.Message);
+            }
 
-        var state = await rollouts.GetCurrentAsync(model, cancellationToken);
-        var running = state is { Status: RolloutStatuses.Running } ? state : null;
-        active[model] = (running, now.AddSeconds(options.Value.AliasCacheSeconds));
-        return running;
+            return null;
+        }
     }
 
     private async Task<ScoredRequest?> ChallengerAsync<TError>(
@@ -145,6 +157,9 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
 
     private static bool SameFeatures(ModelSpec a, ModelSpec b) =>
         a.Features.Count == b.Features.Count && a.Features.Zip(b.Features).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type) && a.Serving == b.Serving;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rollout of {Model} unknown ({Why}); the champion answers alone until storage answers.")]
+    private partial void LogRolloutUnknown(string model, string why);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Challenger version {Version} of {Model} failed request {RequestId}; the champion answered.")]
     private partial void LogChallengerFailed(Exception exception, string model, int version, string requestId);

@@ -17,6 +17,24 @@ public sealed class ServingOptions
     [Range(0, 86_400)]
     public int IdleSessionSeconds { get; set; } = 600;
 
+    /// <summary>
+    /// How long after its last successful read an alias resolution (or a running rollout) may keep
+    /// answering while storage is unreachable. Past it, requests for that reference get 503.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int MaxStaleSeconds { get; set; } = 300;
+
+    /// <summary>How long a request waits for storage to refresh an expired resolution before it is answered from the stale one.</summary>
+    [Range(1, 60)]
+    public int RefreshTimeoutSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// How long a version whose files fail their hash check or will not load is remembered as
+    /// unservable before a request tries to load it again (so a bad file causes no download storm).
+    /// </summary>
+    [Range(1, 3600)]
+    public int UnservableRetrySeconds { get; set; } = 60;
+
     /// <summary>Most instances one predict request may carry.</summary>
     [Range(1, 100_000)]
     public int MaxBatchRows { get; set; } = 1000;

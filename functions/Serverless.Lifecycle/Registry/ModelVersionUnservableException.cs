@@ -1,0 +1,12 @@
+namespace Serverless.Lifecycle.Registry;
+
+/// <summary>A version whose files cannot be served: they fail their SHA-256 check, are missing, or will not load. The API answers 503 naming it.</summary>
+public sealed class ModelVersionUnservableException(string model, int version, string reason)
+    : Exception($"Version {version} of '{model}' cannot be served: {reason}. Move its alias to another version (or roll back), or restore its files.")
+{
+    public string Model { get; } = model;
+
+    public int Version { get; } = version;
+
+    public string Reason { get; } = reason;
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using Serverless.Lifecycle.Storage;
+
+namespace Serverless.Lifecycle.Serving;
+
+/// <summary>What a <see cref="ResolutionCache{TKey, TValue}"/> answered, and whether it is past its freshness because storage is away.</summary>
+public readonly record struct Resolution<TValue>(TValue Value, bool Stale, bool Refreshed = false);
+
+/// <summary>
+/// The serving path's cache of registry reads (alias resolutions, running rollouts). A value is
+/// reused for <see cref="ServingOptions.AliasCacheSeconds"/>; then it is read again, within
+/// <see cref="ServingOptions.RefreshTimeoutSeconds"/>. When that read fails because storage is away,
+/// the last value keeps answering for up to <see cref="ServingOptions.MaxStaleSeconds"/> after it was
+/// read (marked stale, and not read again for a short backoff, so an outage costs requests no waiting);
+/// past that, or with nothing cached, the failure is a <see cref="StorageUnavailableException"/>.
+/// Written here rather than taken from a caching library: the stale-on-failure rule with a bound and the
+/// per-entry backoff are the point, and neither MemoryCache nor HybridCache serves a stale entry on failure.
+/// </summary>
+public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimeProvider clock)
+    where TKey : notnull
+{
+    private readonly ConcurrentDictionary<TKey, Entry> entries = new();
+
+    /// <summary>The cached values with when they were last used, for deciding which sessions to keep.</summary>
+    public IEnumerable<(TKey Key, TValue Value, DateTimeOffset LastUsed)> Entries => entries.Select(e => (e.Key, e.Value.Value, e.Value.LastUsed));
+
+    /// <summary>When storage last failed a read here, and why; null once a read succeeds again.</summary>
+    public (DateTimeOffset Since, string Reason)? Failing { get; private set; }
+
+    public async Task<Resolution<TValue>> GetAsync(TKey key, Func<CancellationToken, Task<TValue>> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var now = clock.GetUtcNow();
+        if (entries.TryGetValue(key, out var entry))
+        {
+            entry.LastUsed = now;
+            if (now < entry.ReadAt.AddSeconds(options.AliasCacheSeconds))
+            {
+                return new(entry.Value, Stale: false);
+            }
+
+            if (now <= entry.ReadAt.AddSeconds(options.MaxStaleSeconds))
+            {
+                if (now < entry.RetryAt)
+                {
+                    return new(entry.Value, Stale: true);
+                }
+
+                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                bounded.CancelAfter(TimeSpan.FromSeconds(options.RefreshTimeoutSeconds));
+                try
+                {
+                    return new(Store(key, await read(bounded.Token), now), Stale: false, Refreshed: true);
+                }
+                catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    entry.Failures++;
+                    entry.RetryAt = clock.GetUtcNow() + StorageFaults.Backoff(entry.Failures - 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(Math.Max(1, options.AliasCacheSeconds)));
+                    Failing ??= (now, StorageFaults.Describe(ex));
+                    return new(entry.Value, Stale: true);
+                }
+            }
+        }
+
+        // Nothing to fall back on. While storage is known to be failing, a request waits no longer
+        // than a refresh would, rather than through all of the SDK's retries.
+        using var cold = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (Failing is not null)
+        {
+            cold.CancelAfter(TimeSpan.FromSeconds(options.RefreshTimeoutSeconds));
+        }
+
+        try
+        {
+            return new(Store(key, await read(cold.Token), now), Stale: false, Refreshed: true);
+        }
+        catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            Failing ??= (now, StorageFaults.Describe(ex));
+            throw new StorageUnavailableException(entry is null
+                ? $"Storage is unreachable ({StorageFaults.Describe(ex)}), and this host has not read it before."
+                : $"Storage is unreachable ({StorageFaults.Describe(ex)}), and what this host read last is older than Serving:MaxStaleSeconds ({options.MaxStaleSeconds} s).", ex);
+        }
+    }
+
+    /// <summary>Forgets entries not used since <paramref name="before"/>.</summary>
+    public void ForgetUnusedSince(DateTimeOffset before)
+    {
+        foreach (var (key, entry) in entries)
+        {
+            if (entry.LastUsed < before)
+            {
+                entries.TryRemove(new KeyValuePair<TKey, Entry>(key, entry));
+            }
+        }
+    }
+
+    private TValue Store(TKey key, TValue value, DateTimeOffset now)
+    {
+        entries[key] = new Entry(value, now) { LastUsed = now };
+        Failing = null;
+        return value;
+    }
+
+    private sealed class Entry(TValue value, DateTimeOffset readAt)
+    {
+        public TValue Value { get; } = value;
+
+        public DateTimeOffset ReadAt { get; } = readAt;
+
+        public DateTimeOffset LastUsed { get; set; }
+
+        public DateTimeOffset RetryAt { get; set; }
+
+        public int Failures { get; set; }
+    }
+}
