@@ -8,8 +8,11 @@ namespace Serverless.Lifecycle.Evaluation;
 /// against the champion scored on the same test split, both overall and per slice, plus the
 /// serving checks the caller measured. Every check is recorded pass or fail with its reason. A
 /// metric that was not measured (missing or NaN, on either side) fails its check rather than being
-/// skipped, and a champion that could not be scored fails every change check, so the gate never
-/// passes by default. Without a champion (the first model of a name) change checks do not apply.
+/// skipped, and a champion that could not be scored on this split fails every change check, so the
+/// gate never passes by default. Without a champion (the first model of a name) change checks do not
+/// apply; nor do they when the champion is unservable (its own files fail their hash check or will
+/// not load): it cannot serve, so there is nothing to be better than, one check records why, and the
+/// value thresholds and serving checks alone decide, so a good candidate can replace it.
 /// </summary>
 public static class EvaluationGate
 {
@@ -23,9 +26,19 @@ public static class EvaluationGate
         ArgumentNullException.ThrowIfNull(serving);
         var checks = new List<GateCheck>();
         AddValueChecks(checks, gate.Thresholds, candidate.Metrics, GateScopes.Overall);
-        if (champion is not null)
+        var compared = champion;
+        if (champion is { Unservable: true })
         {
-            AddChangeChecks(checks, gate.Changes, candidate.Metrics, champion.Error is null ? champion.Metrics : null, champion, GateScopes.Overall);
+            checks.Add(new GateCheck(
+                "champion", null, "servable", 0, true,
+                $"champion v{champion.Version} cannot be served ({champion.Error}), so there is nothing to compare against: change checks do not apply, and the value thresholds decide",
+                GateScopes.Overall, GateCheckKinds.Change));
+            compared = null;
+        }
+
+        if (compared is not null)
+        {
+            AddChangeChecks(checks, gate.Changes, candidate.Metrics, compared.Error is null ? compared.Metrics : null, compared, GateScopes.Overall);
         }
 
         if (gate.Slices is { } slices)
@@ -33,10 +46,10 @@ public static class EvaluationGate
             foreach (var slice in candidate.Slices.Where(s => s.Rows >= slices.MinRows))
             {
                 AddValueChecks(checks, slices.Thresholds, slice.Metrics, slice.Scope);
-                if (champion is not null)
+                if (compared is not null)
                 {
-                    var baseline = champion.Error is null ? champion.Slices.FirstOrDefault(s => s.Scope == slice.Scope)?.Metrics : null;
-                    AddChangeChecks(checks, slices.Changes, slice.Metrics, baseline, champion, slice.Scope);
+                    var baseline = compared.Error is null ? compared.Slices.FirstOrDefault(s => s.Scope == slice.Scope)?.Metrics : null;
+                    AddChangeChecks(checks, slices.Changes, slice.Metrics, baseline, compared, slice.Scope);
                 }
             }
         }

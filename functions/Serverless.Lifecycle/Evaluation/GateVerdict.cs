@@ -44,4 +44,9 @@ public sealed record SliceMetrics(string Feature, string Value, int Rows, IReadO
 /// A model scored on the test split: overall and per-slice metrics. For the champion,
 /// <see cref="Version"/> names it, and <see cref="Error"/> says why it could not be scored.
 /// </summary>
-public sealed record EvaluatedModel(int? Version, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SliceMetrics> Slices, string? Error = null);
+/// <remarks>
+/// <see cref="Error"/> says why it could not be scored. <see cref="Unservable"/> says its own files are
+/// bad (they fail their SHA-256 check, are missing, or ONNX Runtime will not load them), so it cannot
+/// serve either; otherwise it could not be scored on this split (its inputs are not in this data).
+/// </remarks>
+public sealed record EvaluatedModel(int? Version, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SliceMetrics> Slices, string? Error = null, bool Unservable = false);

@@ -59,15 +59,39 @@ public sealed class ChangeGateTests
     }
 
     [Fact]
-    public void Decide_ChampionThatCouldNotBeScored_FailsEveryChangeCheckWithTheReason()
+    public void Decide_ChampionThatCouldNotBeScoredOnThisSplit_FailsEveryChangeCheckWithTheReason()
     {
         var gate = new GateSpec { Changes = [new ChangeThresholdSpec("auc", -1, null), new ChangeThresholdSpec("logLoss", null, -1)] };
-        var broken = new EvaluatedModel(2, new Dictionary<string, double>(), [], "ArtifactIntegrityException: SHA-256 differs");
+        var elsewhere = new EvaluatedModel(2, new Dictionary<string, double>(), [], "InvalidDataException: the data has no column 'tenure_months'");
 
-        var verdict = EvaluationGate.Decide(gate, Model(0.9, 0.3), broken, []);
+        var verdict = EvaluationGate.Decide(gate, Model(0.9, 0.3), elsewhere, []);
 
         Assert.False(verdict.Passed);
-        Assert.All(verdict.Checks, c => Assert.Contains("champion v2 could not be scored (ArtifactIntegrityException", c.Reason, StringComparison.Ordinal));
+        Assert.All(verdict.Checks, c => Assert.Contains("champion v2 could not be scored (InvalidDataException", c.Reason, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(0.9, true)]
+    [InlineData(0.6, false)]
+    public void Decide_UnservableChampion_ChangeChecksDoNotApply_AndTheValueThresholdsDecide(double auc, bool passes)
+    {
+        var gate = new GateSpec
+        {
+            Thresholds = [new ThresholdSpec("auc", 0.7, null)],
+            Changes = [new ChangeThresholdSpec("auc", 0, null)],
+            Slices = new SliceGateSpec { Features = ["contract"], Changes = [new ChangeThresholdSpec("auc", 0, null)] },
+        };
+        var broken = new EvaluatedModel(2, new Dictionary<string, double>(), [], "ArtifactIntegrityException: SHA-256 differs", Unservable: true);
+        var candidate = Model(auc, 0.3, null, new SliceMetrics("contract", "one-year", 500, M(auc, 0.3)));
+
+        var verdict = EvaluationGate.Decide(gate, candidate, broken, []);
+
+        Assert.Equal(passes, verdict.Passed);
+        Assert.Equal(2, verdict.ChampionVersion);
+        var change = Assert.Single(verdict.Checks, c => c.Kind == GateCheckKinds.Change);
+        Assert.True(change.Passed);
+        Assert.Contains("champion v2 cannot be served (ArtifactIntegrityException", change.Reason, StringComparison.Ordinal);
+        Assert.Equal(passes, Assert.Single(verdict.Checks, c => c.Kind == GateCheckKinds.Value && c.Scope == GateScopes.Overall).Passed);
     }
 
     [Fact]

@@ -52,8 +52,10 @@ public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifac
 
     /// <summary>
     /// The champion on the same test split with its own spec, or null when the model has none yet.
-    /// A champion that cannot be scored (its artifact fails its SHA-256, its inputs are not in this
-    /// split) comes back with the reason, and the gate fails every change check on it.
+    /// A champion whose own files are bad (card unreadable or missing, ONNX file failing its SHA-256
+    /// or not loading) comes back unservable, and the gate's change checks do not apply to it; one
+    /// that loads but cannot be scored on this split (its inputs are not in this data) comes back with
+    /// the reason, and the gate fails every change check on it. Storage failures are thrown, for the retry.
     /// </summary>
     private async Task<EvaluatedModel?> EvaluateChampionAsync(ModelSpec spec, string testPath)
     {
@@ -67,17 +69,31 @@ public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifac
             return null;
         }
 
+        ModelCard card;
+        OnnxModel model;
         try
         {
-            var card = await artifacts.ReadCardAsync(version, CancellationToken.None);
+            card = await artifacts.ReadCardAsync(version, CancellationToken.None);
             var bytes = await artifacts.ReadModelAsync(version, CancellationToken.None);
-            var test = await ReadTestAsync(testPath, card.Spec);
-            using var model = new OnnxModel(bytes, card.Spec);
-            return ModelEvaluator.Evaluate(model, test, spec.Evaluation.Gate.Slices, version.Version);
+            model = new OnnxModel(bytes, card.Spec);
         }
-        catch (Exception ex) when (ex is ArtifactIntegrityException or InvalidDataException or OnnxRuntimeException or KeyNotFoundException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception ex) when (ex is ArtifactIntegrityException or InvalidDataException or OnnxRuntimeException or System.Text.Json.JsonException
+            or Azure.RequestFailedException { Status: 404 })
         {
-            return new EvaluatedModel(version.Version, new Dictionary<string, double>(), [], $"{ex.GetType().Name}: {ex.Message}");
+            return new EvaluatedModel(version.Version, new Dictionary<string, double>(), [], $"{ex.GetType().Name}: {ex.Message}", Unservable: true);
+        }
+
+        using (model)
+        {
+            try
+            {
+                var test = await ReadTestAsync(testPath, card.Spec);
+                return ModelEvaluator.Evaluate(model, test, spec.Evaluation.Gate.Slices, version.Version);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or OnnxRuntimeException or KeyNotFoundException or ArgumentException or IndexOutOfRangeException)
+            {
+                return new EvaluatedModel(version.Version, new Dictionary<string, double>(), [], $"{ex.GetType().Name}: {ex.Message}");
+            }
         }
     }
 
