@@ -63,7 +63,9 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 5)
             {
-                // Another trigger claimed the model meanwhile: look again (it is now the active run).
+                // Another trigger claimed the model meanwhile: look again (it is now the active run), after a
+                // short, growing pause so the winner can schedule its run and the losers do not collide again.
+                await Task.Delay(StorageFaults.Backoff(attempt, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1)), clock, cancellationToken);
                 continue;
             }
 

@@ -16,6 +16,12 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
     private const string SpecRowKey = "spec";
     private const int MaxUnconditionalRetries = 5;
 
+    // Concurrent registrations and unconditional alias moves that collide read again after 50 ms,
+    // doubling to at most 2 s, for at most this many attempts: bounded, and spread out so they do not collide again.
+    private const int MaxReserveAttempts = 20;
+    private static readonly TimeSpan ConflictBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxConflictBackoff = TimeSpan.FromSeconds(2);
+
     private TableClient Specs => storage.Table(StorageNames.SpecsTable);
 
     private TableClient Versions => storage.Table(StorageNames.VersionsTable);
@@ -108,7 +114,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
     public async Task<ModelVersion> ReserveVersionAsync(string model, string runId, CancellationToken cancellationToken)
     {
         await storage.EnsureCreatedAsync(cancellationToken);
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var versions = await ListVersionsAsync(model, cancellationToken);
@@ -134,9 +140,15 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
                 await Versions.AddEntityAsync(ToEntity(version), cancellationToken);
                 return version;
             }
+            catch (RequestFailedException ex) when (ex.Status == 409 && attempt < MaxReserveAttempts - 1)
+            {
+                // Another registration took this number first; read again (after a short, growing pause) and take the next one.
+                await Task.Delay(StorageFaults.Backoff(attempt, ConflictBackoff, MaxConflictBackoff), clock, cancellationToken);
+            }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
-                // Another registration took this number first; read again and take the next one.
+                throw new InvalidOperationException(
+                    $"Could not reserve a version number for run {runId} of '{model}': {MaxReserveAttempts} concurrent registrations took each number first. The pipeline's retry tries again.", ex);
             }
         }
     }
@@ -149,12 +161,15 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         var stored = FromEntity(current.Value);
         if (stored.Status == ModelVersionStatus.Ready)
         {
+            // A retry after a crash: the row was completed; its audit event may not have been appended.
+            await EnsureAuditAsync(current.Value, cancellationToken);
             return stored;
         }
 
         var ready = stored with { Status = ModelVersionStatus.Ready, Sha256 = sha256, Metrics = metrics };
-        await Versions.UpdateEntityAsync(ToEntity(ready), current.Value.ETag, TableUpdateMode.Replace, cancellationToken);
-        await AppendAuditAsync(reserved.Model, AuditActions.VersionRegistered, $"pipeline run {reserved.RunId}", null, reserved.Version, null, cancellationToken);
+        var audit = NewAudit(reserved.Model, AuditActions.VersionRegistered, $"pipeline run {reserved.RunId}", null, null, reserved.Version, null);
+        await Versions.UpdateEntityAsync(WithAudit(ToEntity(ready), audit), current.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+        await AppendAuditAsync(audit, cancellationToken);
         return ready;
     }
 
@@ -264,17 +279,20 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
 
             if (currentState?.Version == version && expectedETag is null)
             {
+                // Already there (also a retry after a crash): its move's audit event may not have been appended.
+                await EnsureAuditAsync(current.Value!, cancellationToken);
                 return currentState;
             }
 
-            var entity = new TableEntity(model, alias) { ["Version"] = version, ["UpdatedAt"] = clock.GetUtcNow() };
+            var audit = NewAudit(model, action, actor, alias, currentState?.Version, version, reason);
+            var entity = WithAudit(new TableEntity(model, alias) { ["Version"] = version, ["UpdatedAt"] = audit.Event.At }, audit);
             try
             {
                 var response = current.HasValue
                     ? await Aliases.UpdateEntityAsync(entity, current.Value!.ETag, TableUpdateMode.Replace, cancellationToken)
                     : await Aliases.AddEntityAsync(entity, cancellationToken);
-                await AppendAuditAsync(model, action, actor, currentState?.Version, version, reason, cancellationToken, alias);
-                return new AliasState(model, alias, version, response.Headers.ETag?.ToString() ?? "", clock.GetUtcNow());
+                await AppendAuditAsync(audit, cancellationToken);
+                return new AliasState(model, alias, version, response.Headers.ETag?.ToString() ?? "", audit.Event.At);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
@@ -283,6 +301,9 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
                     var latest = await TryGetAliasAsync(model, alias, cancellationToken);
                     throw new AliasConflictException(model, alias, latest?.Version, latest?.ETag);
                 }
+
+                // Another writer moved it meanwhile: look again after a short, growing pause.
+                await Task.Delay(StorageFaults.Backoff(attempt, ConflictBackoff, MaxConflictBackoff), clock, cancellationToken);
             }
         }
     }
@@ -365,6 +386,9 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         var entry = await GetVersionAsync(model, version, cancellationToken);
         if (entry.Status == status)
         {
+            // Done already (also a retry after a crash): the change's audit event may not have been appended.
+            var row = await Versions.GetEntityAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
+            await EnsureAuditAsync(row.Value, cancellationToken);
             return entry;
         }
 
@@ -386,7 +410,8 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
 
         var stored = await Versions.GetEntityAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
         var retired = entry with { Status = status };
-        await Versions.UpdateEntityAsync(ToEntity(retired), stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+        var audit = NewAudit(model, status == ModelVersionStatus.Deleted ? AuditActions.Deleted : AuditActions.Archived, actor, null, version, null, reason);
+        await Versions.UpdateEntityAsync(WithAudit(ToEntity(retired), audit), stored.Value.ETag, TableUpdateMode.Replace, cancellationToken);
 
         // An alias set between the check and the update would point at a retired version: undo.
         if ((await ListAliasesAsync(model, cancellationToken)).Any(a => a.Version == version))
@@ -396,7 +421,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
             throw new InvalidOperationException($"An alias moved to version {version} of '{model}' while it was being {verb}; it was not {verb}.");
         }
 
-        await AppendAuditAsync(model, status == ModelVersionStatus.Deleted ? AuditActions.Deleted : AuditActions.Archived, actor, version, null, reason, cancellationToken);
+        await AppendAuditAsync(audit, cancellationToken);
         return retired;
     }
 
@@ -439,18 +464,69 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         return events;
     }
 
-    private async Task AppendAuditAsync(string model, string action, string actor, int? from, int? to, string? reason, CancellationToken cancellationToken, string? alias = null)
+    private Task AppendAuditAsync(string model, string action, string actor, int? from, int? to, string? reason, CancellationToken cancellationToken, string? alias = null) =>
+        AppendAuditAsync(NewAudit(model, action, actor, alias, from, to, reason), cancellationToken);
+
+    /// <summary>An audit event for a change made now, with the row key it will be stored under.</summary>
+    private (string Key, AuditEvent Event) NewAudit(string model, string action, string actor, string? alias, int? from, int? to, string? reason)
     {
         var now = clock.GetUtcNow();
-        var key = RowKeys.NewestFirst(now) + "-" + Guid.NewGuid().ToString("N");
-        await Audit.AddEntityAsync(
-            new TableEntity(model, key)
-            {
-                ["Action"] = action, ["Actor"] = actor, ["Alias"] = alias, ["From"] = from, ["To"] = to, ["Reason"] = reason, ["At"] = now,
-            },
-            cancellationToken);
-        Observability.Telemetry.RegistryEvents.Add(1, new(Observability.TelemetryNames.Tags.Model, model), new(Observability.TelemetryNames.Tags.Action, action));
+        return (RowKeys.NewestFirst(now) + "-" + Guid.NewGuid().ToString("N"), new AuditEvent(model, action, actor, alias, from, to, reason, now));
     }
+
+    /// <summary>
+    /// Appends an audit event under its key. Idempotent: an event already stored under that key (an
+    /// earlier attempt got as far) is left as it is and not counted again.
+    /// </summary>
+    private async Task AppendAuditAsync((string Key, AuditEvent Event) audit, CancellationToken cancellationToken)
+    {
+        var (key, e) = audit;
+        try
+        {
+            await Audit.AddEntityAsync(
+                new TableEntity(e.Model, key)
+                {
+                    ["Action"] = e.Action, ["Actor"] = e.Actor, ["Alias"] = e.Alias, ["From"] = e.From, ["To"] = e.To, ["Reason"] = e.Reason, ["At"] = e.At,
+                },
+                cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return;
+        }
+
+        Observability.Telemetry.RegistryEvents.Add(1, new(Observability.TelemetryNames.Tags.Model, e.Model), new(Observability.TelemetryNames.Tags.Action, e.Action));
+    }
+
+    /// <summary>
+    /// Exactly one audit event per change, also across a crash: the row that carries a change also
+    /// carries that change's audit event (these columns, written in the same atomic write), and the
+    /// event is appended under its own key after. A retry that finds the change already made appends
+    /// the event from the row (<see cref="EnsureAuditAsync"/>), which is a no-op when it is there.
+    /// </summary>
+    private static TableEntity WithAudit(TableEntity entity, (string Key, AuditEvent Event) audit)
+    {
+        var (key, e) = audit;
+        entity["AuditKey"] = key;
+        entity["AuditAction"] = e.Action;
+        entity["AuditActor"] = e.Actor;
+        entity["AuditAlias"] = e.Alias;
+        entity["AuditFrom"] = e.From;
+        entity["AuditTo"] = e.To;
+        entity["AuditReason"] = e.Reason;
+        entity["AuditAt"] = e.At;
+        return entity;
+    }
+
+    /// <summary>Appends the audit event of the last change a row carries, if the crash of an earlier attempt lost it. Rows written before audit columns existed carry none.</summary>
+    private Task EnsureAuditAsync(TableEntity row, CancellationToken cancellationToken) =>
+        row.GetString("AuditKey") is { } key && row.GetString("AuditAction") is { } action
+            ? AppendAuditAsync(
+                (key, new AuditEvent(
+                    row.PartitionKey, action, row.GetString("AuditActor") ?? "", row.GetString("AuditAlias"), row.GetInt32("AuditFrom"), row.GetInt32("AuditTo"),
+                    row.GetString("AuditReason"), row.GetDateTimeOffset("AuditAt") ?? DateTimeOffset.MinValue)),
+                cancellationToken)
+            : Task.CompletedTask;
 
     /// <summary>Row keys that sort newest version first.</summary>
     private static string VersionKey(int version) => (int.MaxValue - version).ToString("D10", CultureInfo.InvariantCulture);

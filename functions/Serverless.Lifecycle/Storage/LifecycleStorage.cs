@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -18,21 +19,35 @@ public sealed class LifecycleStorage : IDisposable
     private volatile bool created;
 
     public LifecycleStorage(IOptions<StorageOptions> options)
+        : this(options, policy: null)
+    {
+    }
+
+    /// <summary>With an extra pipeline policy on every request: how tests inject a crash right after a write lands.</summary>
+    internal LifecycleStorage(IOptions<StorageOptions> options, HttpPipelinePolicy? policy)
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
+        var blobOptions = new BlobClientOptions();
+        var tableOptions = new TableClientOptions();
+        if (policy is not null)
+        {
+            blobOptions.AddPolicy(policy, HttpPipelinePosition.PerCall);
+            tableOptions.AddPolicy(policy, HttpPipelinePosition.PerCall);
+        }
+
         if (!string.IsNullOrWhiteSpace(settings.ConnectionString))
         {
-            blobs = new BlobServiceClient(settings.ConnectionString);
-            tables = new TableServiceClient(settings.ConnectionString);
+            blobs = new BlobServiceClient(settings.ConnectionString, blobOptions);
+            tables = new TableServiceClient(settings.ConnectionString, tableOptions);
         }
         else
         {
             TokenCredential credential = string.IsNullOrWhiteSpace(settings.ManagedIdentityClientId)
                 ? new DefaultAzureCredential()
                 : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(settings.ManagedIdentityClientId));
-            blobs = new BlobServiceClient(settings.BlobServiceUri, credential);
-            tables = new TableServiceClient(settings.TableServiceUri, credential);
+            blobs = new BlobServiceClient(settings.BlobServiceUri, credential, blobOptions);
+            tables = new TableServiceClient(settings.TableServiceUri, credential, tableOptions);
         }
     }
 

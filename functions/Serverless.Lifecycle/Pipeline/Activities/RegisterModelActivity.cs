@@ -8,8 +8,9 @@ namespace Serverless.Lifecycle.Pipeline.Activities;
 
 /// <summary>
 /// Registers the candidate as the next version: reserve the number, write the ONNX file and the
-/// card, then mark the version ready. A retry finds the run's reservation and finishes it, so a
-/// run never creates two versions.
+/// card, then mark the version ready, then append its audit event. Crash-safe at every step: a retry
+/// finds the run's reservation and finishes it, so a run never creates two versions, and the audit
+/// event travels in the row's completing write, so it is appended exactly once.
 /// </summary>
 public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactStore artifacts, TimeProvider clock)
     : TaskActivity<RegisterInput, RegisteredVersion>
@@ -21,7 +22,9 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
         var reserved = await registry.ReserveVersionAsync(input.Spec.Name, input.RunId, CancellationToken.None);
         if (reserved.Status == ModelVersionStatus.Ready)
         {
-            return new RegisteredVersion(reserved.Model, reserved.Version, reserved.Sha256!);
+            // An earlier attempt completed the row; completing again appends its audit event if that attempt died first.
+            var done = await registry.CompleteVersionAsync(reserved, reserved.Sha256!, reserved.Metrics, CancellationToken.None);
+            return new RegisteredVersion(done.Model, done.Version, done.Sha256!);
         }
 
         var (sha, size) = await artifacts.WriteModelAsync(BlobPath.Parse(onnx.Path), onnx.Sha256, reserved, CancellationToken.None);
