@@ -9,9 +9,11 @@ namespace Serverless.Lifecycle.Training;
 
 /// <summary>
 /// Laptop mode's dispatcher: runs the gpu-trainer program (the same binary the container runs)
-/// as a child process with the job spec's blob path. Only processes started by this host are
-/// known: after a restart every earlier execution counts as ended, so an unreported job is lost
-/// and started again.
+/// as a child process with the job spec's blob path. An execution id names the job, the process id
+/// and the process's start time, and each running trainer is recorded in
+/// <see cref="TrainingOptions.LocalStateDirectory"/>: a host restarted after a crash (whose trainer
+/// lives on as an orphan) sees that trainer as running, waits for it, and does not start a second
+/// one on the same job folder. A process id reused by another program does not match the start time.
 /// </summary>
 public sealed partial class LocalProcessTrainingDispatcher(
     IOptions<TrainingOptions> training,
@@ -38,6 +40,18 @@ public sealed partial class LocalProcessTrainingDispatcher(
             {
                 return Task.FromResult(id);
             }
+        }
+
+        // Nor one that a trainer started by an earlier host (before a crash) is still running.
+        if (ReadRecord(job.JobId) is { } recorded)
+        {
+            if (IsAlive(recorded))
+            {
+                OrphanAdopted(logger, job.JobId, ProcessIdOf(recorded));
+                return Task.FromResult(recorded);
+            }
+
+            DeleteRecord(job.JobId);
         }
 
         var isDll = trainer.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
@@ -69,26 +83,32 @@ public sealed partial class LocalProcessTrainingDispatcher(
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { TrainerOutput(logger, job.JobId, e.Data); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { TrainerError(logger, job.JobId, e.Data); } };
-        process.Exited += (_, _) =>
-        {
-            var id = ExecutionId(job, process.Id);
-            exitCodes[id] = process.ExitCode;
-            TrainerExited(logger, job.JobId, process.ExitCode);
-            running.TryRemove(id, out _);
-            process.Dispose();
-        };
+        string? executionId = null;
+        var listed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => _ = listed.Task.ContinueWith(
+            _ =>
+            {
+                // The id (it holds the start time) is known once Start has returned.
+                var id = executionId!;
+                exitCodes[id] = process.ExitCode;
+                TrainerExited(logger, job.JobId, process.ExitCode);
+                running.TryRemove(id, out Process? _);
+                DeleteRecord(job.JobId, id);
+                process.Dispose();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         process.Start();
-        var executionId = ExecutionId(job, process.Id);
+        executionId = ExecutionId(job, process.Id, StartTicks(process));
+        WriteRecord(job.JobId, executionId);
         running[executionId] = process;
-        if (exitCodes.ContainsKey(executionId))
-        {
-            // It exited before it was listed.
-            running.TryRemove(executionId, out _);
-        }
-
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         TrainerStarted(logger, job.JobId, process.Id);
+
+        // From here the exit handler may run (and dispose the process).
+        listed.SetResult();
         return Task.FromResult(executionId);
     }
 
@@ -100,9 +120,15 @@ public sealed partial class LocalProcessTrainingDispatcher(
             return Task.FromResult(new JobExecutionStatus(JobExecutionState.Ended, $"trainer process exited with code {code}"));
         }
 
-        return Task.FromResult(running.ContainsKey(executionId)
-            ? new JobExecutionStatus(JobExecutionState.Running)
-            : new JobExecutionStatus(JobExecutionState.Ended, "trainer process is not running in this host"));
+        if (running.ContainsKey(executionId))
+        {
+            return Task.FromResult(new JobExecutionStatus(JobExecutionState.Running));
+        }
+
+        // Started by an earlier host of this machine, which died: still running if the same process lives.
+        return Task.FromResult(IsAlive(executionId)
+            ? new JobExecutionStatus(JobExecutionState.Running, $"trainer process {ProcessIdOf(executionId)} started by an earlier host is still running")
+            : new JobExecutionStatus(JobExecutionState.Ended, "trainer process is not running"));
     }
 
     public Task StopAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken)
@@ -119,6 +145,23 @@ public sealed partial class LocalProcessTrainingDispatcher(
                 // It exited on its own meanwhile.
             }
         }
+        else if (IsAlive(executionId) && TryGetProcess(ProcessIdOf(executionId)) is { } orphan)
+        {
+            // A trainer an earlier host started: stopped the same way.
+            using (orphan)
+            {
+                try
+                {
+                    orphan.Kill(entireProcessTree: true);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // It exited meanwhile, or it is not ours to stop.
+                }
+            }
+
+            DeleteRecord(job.JobId, executionId);
+        }
 
         return Task.CompletedTask;
     }
@@ -131,7 +174,117 @@ public sealed partial class LocalProcessTrainingDispatcher(
         }
     }
 
-    private static string ExecutionId(TrainingJobSpec job, int processId) => $"{job.JobId}@{processId.ToString(CultureInfo.InvariantCulture)}";
+    /// <summary><c>{jobId}@{processId}@{start time in UTC ticks}</c>: the start time tells the process from a later one that got the same id.</summary>
+    private static string ExecutionId(TrainingJobSpec job, int processId, long startTicks) =>
+        string.Create(CultureInfo.InvariantCulture, $"{job.JobId}@{processId}@{startTicks}");
+
+    private static long StartTicks(Process process)
+    {
+        try
+        {
+            return process.StartTime.ToUniversalTime().Ticks;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            // Exited already: no later host will need to recognize it.
+            return 0;
+        }
+    }
+
+    private static int ProcessIdOf(string executionId)
+    {
+        var parts = executionId.Split('@');
+        return parts.Length >= 3 && int.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1;
+    }
+
+    /// <summary>Whether the process an execution id names still runs: the same process id with the same start time (to the second).</summary>
+    private static bool IsAlive(string executionId)
+    {
+        var parts = executionId.Split('@');
+        if (parts.Length < 3 || !int.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) || ticks == 0)
+        {
+            return false;
+        }
+
+        using var process = TryGetProcess(pid);
+        if (process is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return !process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - ticks) < TimeSpan.TicksPerSecond;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
+    private static Process? TryGetProcess(int processId)
+    {
+        try
+        {
+            return processId > 0 ? Process.GetProcessById(processId) : null;
+        }
+        catch (ArgumentException)
+        {
+            // No such process.
+            return null;
+        }
+    }
+
+    private string RecordPath(string jobId)
+    {
+        var folder = training.Value.LocalStateDirectory is { Length: > 0 } configured ? configured : Path.Combine(Path.GetTempPath(), "serverless-lifecycle");
+        var safe = string.Concat(jobId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+        return Path.Combine(folder, "trainers", safe + ".id");
+    }
+
+    private string? ReadRecord(string jobId)
+    {
+        try
+        {
+            return File.Exists(RecordPath(jobId)) ? File.ReadAllText(RecordPath(jobId)).Trim() : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private void WriteRecord(string jobId, string executionId)
+    {
+        try
+        {
+            var path = RecordPath(jobId);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, executionId);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The trainer runs either way; only a restart's recognition of it is lost.
+            RecordFailed(logger, ex, jobId);
+        }
+    }
+
+    /// <summary>Deletes the job's record (only the given execution's, when named: a newer one is kept).</summary>
+    private void DeleteRecord(string jobId, string? executionId = null)
+    {
+        try
+        {
+            if (executionId is null || ReadRecord(jobId) == executionId)
+            {
+                File.Delete(RecordPath(jobId));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A stale record is harmless: it names a process that no longer runs.
+        }
+    }
 
     private static void SetIfPresent(ProcessStartInfo start, string key, string? value)
     {
@@ -140,6 +293,12 @@ public sealed partial class LocalProcessTrainingDispatcher(
             start.Environment[key] = value;
         }
     }
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Training job {JobId} is still being run by process {ProcessId}, which an earlier host started; waiting for it rather than starting a second trainer")]
+    private static partial void OrphanAdopted(ILogger logger, string jobId, int processId);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Could not record the trainer process of job {JobId}; a restarted host would not recognize it")]
+    private static partial void RecordFailed(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Training job {JobId} started as process {ProcessId}")]
     private static partial void TrainerStarted(ILogger logger, string jobId, int processId);

@@ -19,6 +19,13 @@ public sealed class TrainingOptions : IValidatableObject
     /// <summary>Extra environment variables passed to the trainer process, for example a thread count.</summary>
     public Dictionary<string, string> Environment { get; set; } = [];
 
+    /// <summary>
+    /// local-process: where the dispatcher records each running trainer's process id and start time,
+    /// so a restarted host recognizes a trainer an earlier host started (and does not start a second
+    /// one on the same job). Default: a folder under the system's temp directory.
+    /// </summary>
+    public string? LocalStateDirectory { get; set; }
+
     /// <summary>The Container Apps job that runs the trainer image (container-apps-job dispatcher).</summary>
     public ContainerAppsJobOptions ContainerAppsJob { get; set; } = new();
 

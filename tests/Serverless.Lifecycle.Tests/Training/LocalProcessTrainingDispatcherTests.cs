@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
+using Serverless.Tests;
 
 namespace Serverless.Lifecycle.Tests.Training;
 
@@ -21,7 +22,7 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var training = Options.Create(new TrainingOptions { TrainerPath = path });
+        var training = Options.Create(new TrainingOptions { TrainerPath = path, LocalStateDirectory = Path.Combine(folder.FullName, "state") });
         var storage = Options.Create(new StorageOptions { ConnectionString = "UseDevelopmentStorage=true" });
         return new LocalProcessTrainingDispatcher(training, storage, NullLogger<LocalProcessTrainingDispatcher>.Instance);
     }
@@ -70,14 +71,17 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
         Assert.Equal("trainer process exited with code 3", ended.Detail);
     }
 
-    [Fact]
-    public async Task GetStatus_ExecutionOfAnotherHost_IsEnded()
+    [Theory]
+    [InlineData("churn-run-train@99999")]
+    [InlineData("churn-run-train@1@0")]
+    public async Task GetStatus_ExecutionOfAnotherHostWhoseProcessIsGone_IsEnded(string execution)
     {
         using var dispatcher = Dispatcher("exit 0");
 
-        var status = await dispatcher.GetStatusAsync(ContainerAppsJobDispatcherTests.Job(), "churn-run-train@99999", CancellationToken.None);
+        // An id from before start times were recorded, and pid 1 with a start time it never had.
+        var status = await dispatcher.GetStatusAsync(ContainerAppsJobDispatcherTests.Job(), execution, CancellationToken.None);
 
-        Assert.Equal((JobExecutionState.Ended, "trainer process is not running in this host"), (status.State, status.Detail));
+        Assert.Equal((JobExecutionState.Ended, "trainer process is not running"), (status.State, status.Detail));
     }
 
     [Fact]
@@ -89,5 +93,33 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => dispatcher.StartAsync(ContainerAppsJobDispatcherTests.Job(), CancellationToken.None));
 
         Assert.Contains("Training:TrainerPath", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AfterAHostRestart_ATrainerTheDeadHostStarted_CountsAsRunning_AndIsNotStartedTwice()
+    {
+        var job = ContainerAppsJobDispatcherTests.Job();
+        string orphan;
+
+        // The first host starts the trainer, then dies (its dispatcher is gone; the process lives on).
+        using (var dead = Dispatcher("sleep 60"))
+        {
+            orphan = await dead.StartAsync(job, CancellationToken.None);
+        }
+
+        using var restarted = Dispatcher("sleep 60");
+        var status = await restarted.GetStatusAsync(job, orphan, CancellationToken.None);
+        var again = await restarted.StartAsync(job, CancellationToken.None);
+
+        Assert.Equal(JobExecutionState.Running, status.State);
+        Assert.Contains("started by an earlier host", status.Detail, StringComparison.Ordinal);
+        Assert.Equal(orphan, again);
+
+        await restarted.StopAsync(job, orphan, CancellationToken.None);
+        var ended = await Eventually.WaitAsync(() => restarted.GetStatusAsync(job, orphan, CancellationToken.None), s => s.State == JobExecutionState.Ended);
+        Assert.Equal(JobExecutionState.Ended, ended.State);
+        var fresh = await restarted.StartAsync(job, CancellationToken.None);
+        await restarted.StopAsync(job, fresh, CancellationToken.None);
+        Assert.NotEqual(orphan, fresh);
     }
 }
