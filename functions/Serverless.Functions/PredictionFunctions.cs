@@ -5,7 +5,7 @@ using Serverless.Lifecycle.Api;
 namespace Serverless.Functions;
 
 /// <summary>Predictions, feedback and health: HTTP adapters over <see cref="PredictionApi"/> and <see cref="FeedbackApi"/>.</summary>
-public sealed class PredictionFunctions(PredictionApi api, FeedbackApi feedback, OpenInferenceApi oip)
+public sealed class PredictionFunctions(PredictionApi api, FeedbackApi feedback, OpenInferenceApi oip, StatusApi status)
 {
     [Function("OipInfer")]
     public Task<IResult> OipInfer([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.OipInfer)] HttpRequest request, string name) =>
@@ -51,6 +51,10 @@ public sealed class PredictionFunctions(PredictionApi api, FeedbackApi feedback,
     [Function("PredictVersion")]
     public Task<IResult> PredictVersion([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.PredictVersion)] HttpRequest request, string name, string version) =>
         api.PredictVersionAsync(request, name, version, request.HttpContext.RequestAborted);
+
+    [Function("Status")]
+    public Task<IResult> Status([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Status)] HttpRequest request) =>
+        status.GetAsync(request.HttpContext.RequestAborted);
 
     [Function("Health")]
     public static IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Health)] HttpRequest request) =>

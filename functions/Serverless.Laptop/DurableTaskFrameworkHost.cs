@@ -57,7 +57,7 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await orchestrationService.CreateIfNotExistsAsync();
+        await WaitForStorageAsync(cancellationToken);
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), loggerFactory);
         worker = new TaskHubWorker(orchestrationService, loggerFactory) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         foreach (var type in PipelineTypes.Orchestrators)
@@ -74,6 +74,33 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
 
         await worker.StartAsync();
         WorkerStarted(logger, options.TaskHubName, options.WorkerId);
+    }
+
+    /// <summary>
+    /// Creates the task hub, waiting with backoff (1 s, doubling to 30 s) while storage is not up yet:
+    /// laptop mode started before Azurite waits for it, saying so, and starts serving once it answers.
+    /// </summary>
+    private async Task WaitForStorageAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await orchestrationService.CreateIfNotExistsAsync().WaitAsync(cancellationToken);
+                if (attempt > 0)
+                {
+                    StorageReady(logger, attempt);
+                }
+
+                return;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Lifecycle.Storage.StorageFaults.IsTransientWithin(ex))
+            {
+                var wait = Lifecycle.Storage.StorageFaults.Backoff(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+                WaitingForStorage(logger, Lifecycle.Storage.StorageFaults.Describe(ex), wait.TotalSeconds);
+                await Task.Delay(wait, cancellationToken);
+            }
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -96,6 +123,12 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "The Durable Task worker did not stop within the shutdown timeout; unfinished work resumes at the next start")]
     private static partial void StopTimedOut(ILogger logger);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Waiting for storage ({Reason}); laptop mode needs Azurite (./run.sh starts it, or npx azurite) at Storage:ConnectionString. Trying again in {Seconds:0} s.")]
+    private static partial void WaitingForStorage(ILogger logger, string reason, double seconds);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Storage answers after {Attempts} failed attempt(s); starting")]
+    private static partial void StorageReady(ILogger logger, int attempts);
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Durable Task worker started on task hub {TaskHub} as {WorkerId}")]
     private static partial void WorkerStarted(ILogger logger, string taskHub, string workerId);

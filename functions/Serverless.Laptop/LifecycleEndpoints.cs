@@ -36,6 +36,7 @@ public static class LifecycleEndpoints
         api.MapPost(ApiRoutes.PredictVersion, (HttpRequest request, string name, string version, PredictionApi predictions, CancellationToken ct) => predictions.PredictVersionAsync(request, name, version, ct));
         api.MapPost(ApiRoutes.Feedback, (HttpRequest request, string name, FeedbackApi feedback, CancellationToken ct) => feedback.PostAsync(request, name, ct));
         api.MapGet(ApiRoutes.Health, PredictionApi.Health);
+        api.MapGet(ApiRoutes.Status, (StatusApi status, CancellationToken ct) => status.GetAsync(ct));
         api.MapPost(ApiRoutes.OipInfer, (HttpRequest request, string name, OpenInferenceApi oip, CancellationToken ct) => oip.InferAsync(request, name, null, ct));
         api.MapPost(ApiRoutes.OipInferVersion, (HttpRequest request, string name, string version, OpenInferenceApi oip, CancellationToken ct) => oip.InferAsync(request, name, version, ct));
         api.MapGet(ApiRoutes.OipModel, (string name, OpenInferenceApi oip, CancellationToken ct) => oip.MetadataAsync(name, null, ct));

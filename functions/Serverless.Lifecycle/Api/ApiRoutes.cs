@@ -42,6 +42,9 @@ public static class ApiRoutes
     public const string OipReady = "v2/health/ready";
     public const string Health = "health";
 
+    /// <summary>What this host holds and how its storage, serving and prediction log are doing (needs a key).</summary>
+    public const string Status = "status";
+
     /// <summary>Every (method, route) pair of the API.</summary>
     public static readonly IReadOnlyList<(string Method, string Route)> All =
     [
@@ -80,6 +83,7 @@ public static class ApiRoutes
         ("GET", OipLive),
         ("GET", OipReady),
         ("GET", Health),
+        ("GET", Status),
     ];
 
     public static string RunUrl(string runId) => $"/{Prefix}/runs/{runId}";

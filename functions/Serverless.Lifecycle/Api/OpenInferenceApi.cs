@@ -15,7 +15,7 @@ namespace Serverless.Lifecycle.Api;
 /// BYTES for categorical ones), checked with the same rules as the JSON route. Errors are
 /// <c>{"error": "..."}</c> as the protocol says.
 /// </summary>
-public sealed class OpenInferenceApi(ModelServer server, PredictionService predictions, ModelRegistry registry, LifecycleStorage storage, IOptions<ServingOptions> options, TimeProvider clock)
+public sealed class OpenInferenceApi(ModelServer server, PredictionService predictions, ModelRegistry registry, LifecycleStorage storage, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock)
 {
     public const string Route = "v2/infer";
     public const string Platform = "onnxruntime_onnx";
@@ -127,21 +127,37 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
     /// <summary>GET v2/health/live: the process answers.</summary>
     public static IResult Live() => Results.Json(new { live = true }, OipJson);
 
-    /// <summary>GET v2/health/ready: 200 when storage (registry and artifacts) answers within a few seconds, 503 otherwise.</summary>
+    /// <summary>
+    /// GET v2/health/ready (anonymous, for probes): 200 when storage answers within a few seconds; also
+    /// 200, with <c>degraded: true</c>, while storage is away but this host holds loaded models it keeps
+    /// serving (taking it out of rotation would fail requests it can answer); 503 when storage is away and
+    /// it holds none. Degraded also covers a prediction log that cannot write and versions that cannot be
+    /// served. Only the kinds of problem are named here; <c>GET /api/status</c> (with a key) has the detail.
+    /// </summary>
     public async Task<IResult> ServerReadyAsync(CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        try
+        var storageProblem = await storage.ProbeAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        var problems = new List<string>();
+        if (storageProblem is not null)
         {
-            await storage.EnsureCreatedAsync(timeout.Token);
-            await registry.ListSpecsAsync(timeout.Token);
-            return Results.Json(new { ready = true }, OipJson);
+            problems.Add(server.Loaded.Count > 0 ? "storage is unreachable; loaded models answer from what this host read last" : "storage is unreachable");
         }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+
+        if (log.FailingSince is not null)
         {
-            return Results.Json(new { ready = false, error = $"Storage is not reachable: {ex.Message}" }, OipJson, statusCode: StatusCodes.Status503ServiceUnavailable);
+            problems.Add("the prediction log cannot write; records wait in its buffer");
         }
+
+        if (server.Unservable.Count > 0)
+        {
+            problems.Add("a model version cannot be served");
+        }
+
+        var ready = storageProblem is null || server.Loaded.Count > 0;
+        return Results.Json(
+            new { ready, degraded = problems.Count > 0, problems },
+            OipJson,
+            statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     private static readonly JsonSerializerOptions OipJson = new(JsonSerializerDefaults.Web)

@@ -53,6 +53,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<FeedbackStore>();
         services.AddSingleton<FeedbackApi>();
         services.AddSingleton<OpenInferenceApi>();
+        services.AddSingleton<StatusApi>();
         services.AddSingleton<BatchScorer>();
         services.AddSingleton<RetrainingTriggers>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

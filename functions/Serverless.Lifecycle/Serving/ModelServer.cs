@@ -92,6 +92,7 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
     public async Task<ModelLease> AcquireAsync(string model, string reference, CancellationToken cancellationToken)
     {
         var key = (model, reference);
+        var reread = false;
         while (true)
         {
             var now = clock.GetUtcNow();
@@ -107,6 +108,13 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
                 && served.TryGetValue(key, out var before) && before.Version != version.Version && TryLease(before) is { } standIn)
             {
                 return new ModelLease(standIn, resolution.Stale, ex.Message);
+            }
+            catch (ModelVersionUnservableException) when (!resolution.Refreshed && !reread && !ModelReference.IsVersion(reference))
+            {
+                // The alias may have moved off the bad version (a rollback) since it was cached: read it again once.
+                references.Forget(key);
+                reread = true;
+                continue;
             }
 
             if (!session.TryAcquire())

@@ -83,6 +83,9 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
         }
     }
 
+    /// <summary>Forgets one entry: the next request reads it from storage.</summary>
+    public void Forget(TKey key) => entries.TryRemove(key, out _);
+
     /// <summary>Forgets entries not used since <paramref name="before"/>.</summary>
     public void ForgetUnusedSince(DateTimeOffset before)
     {

@@ -64,6 +64,29 @@ public sealed class LifecycleStorage : IDisposable
     public TableClient Table(string name) => tables.GetTableClient(name);
 
     /// <summary>
+    /// One light call to storage (does the models container exist), bounded by <paramref name="timeout"/>:
+    /// null when storage answers, else why not, in a line. For readiness and status, not for control flow.
+    /// </summary>
+    public async Task<string?> ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout);
+        try
+        {
+            await blobs.GetBlobContainerClient(StorageNames.ModelsContainer).ExistsAsync(bounded.Token);
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"storage did not answer within {timeout.TotalSeconds:0} s";
+        }
+        catch (Exception ex) when (StorageFaults.IsTransient(ex) || ex is Azure.RequestFailedException)
+        {
+            return StorageFaults.Describe(ex);
+        }
+    }
+
+    /// <summary>
     /// Creates the containers and tables once per process; safe to call from every entry point.
     /// A failure (storage not up yet) is not remembered: the next call tries again.
     /// </summary>

@@ -29,6 +29,23 @@ public static class StorageFaults
     };
 
     /// <summary>
+    /// <see cref="IsTransient"/> for the exception or one it wraps: libraries that call the SDK for us
+    /// (the Durable Task Framework's storage provider) wrap its exceptions in their own types.
+    /// </summary>
+    public static bool IsTransientWithin(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is not (TaskCanceledException or OperationCanceledException) && IsTransient(current))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Capped exponential backoff with jitter: <paramref name="first"/>, twice that, four times... never
     /// more than <paramref name="max"/>; each wait is 80-100% of its step, so hosts that failed
     /// together do not all come back in the same instant.

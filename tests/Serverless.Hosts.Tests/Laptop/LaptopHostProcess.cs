@@ -28,6 +28,15 @@ public class LaptopHostProcess : IAsyncLifetime
     /// <summary>More settings for the host's environment.</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>Settings a test adds before it starts the host (they win over <see cref="Settings"/>).</summary>
+    public Dictionary<string, string> ExtraSettings { get; } = [];
+
+    /// <summary>The storage the host uses: Azurite, or Azurite through a fault proxy.</summary>
+    public string StorageConnectionString { get; set; } = Azurite.ConnectionString;
+
+    /// <summary>The host's process id while it runs.</summary>
+    public int? ProcessId => process is { HasExited: false } running ? running.Id : null;
+
     public string Log
     {
         get
@@ -40,6 +49,19 @@ public class LaptopHostProcess : IAsyncLifetime
     }
 
     public Task InitializeAsync() => StartAsync();
+
+    /// <summary>Kills the host process alone (SIGKILL), as a crash of the host would: a trainer it started lives on.</summary>
+    public async Task KillHostOnlyAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: false);
+            await process.WaitForExitAsync();
+        }
+
+        process?.Dispose();
+        process = null;
+    }
 
     /// <summary>Kills the host and everything it started (the trainer too), as a crash or a power cut would.</summary>
     public async Task KillAsync()
@@ -75,7 +97,7 @@ public class LaptopHostProcess : IAsyncLifetime
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["Storage__ConnectionString"] = Azurite.ConnectionString;
+        start.Environment["Storage__ConnectionString"] = StorageConnectionString;
         start.Environment["Laptop__TaskHubName"] = taskHub;
         start.Environment["Laptop__WorkerId"] = workerId;
         start.Environment["Training__TrainerPath"] = trainer;
@@ -88,7 +110,7 @@ public class LaptopHostProcess : IAsyncLifetime
         start.Environment["Monitoring__Interval"] = "00:00:03";
         start.Environment["Monitoring__DatasetPollInterval"] = "00:00:01";
         start.Environment["PredictionLog__FlushInterval"] = "00:00:01";
-        foreach (var (key, value) in Settings)
+        foreach (var (key, value) in Settings.Concat(ExtraSettings))
         {
             start.Environment[key] = value;
         }
