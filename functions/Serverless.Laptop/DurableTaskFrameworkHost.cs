@@ -97,6 +97,7 @@ public sealed partial class DurableTaskFrameworkHost : IHostedService, IDisposab
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && Lifecycle.Storage.StorageFaults.IsTransientWithin(ex))
             {
                 var wait = Lifecycle.Storage.StorageFaults.Backoff(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+                Lifecycle.Observability.Telemetry.StorageFailed(Lifecycle.Observability.TelemetryNames.Components.Startup);
                 WaitingForStorage(logger, Lifecycle.Storage.StorageFaults.Describe(ex), wait.TotalSeconds);
                 await Task.Delay(wait, cancellationToken);
             }

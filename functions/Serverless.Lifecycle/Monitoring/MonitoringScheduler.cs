@@ -116,6 +116,7 @@ public sealed partial class MonitoringScheduler(MonitoringPass pass, IPipelineCl
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Monitoring);
                 LogPassFailed(ex, StorageFaults.Describe(ex));
             }
         }

@@ -85,6 +85,7 @@ public sealed partial class DatasetWatcher(LifecycleStorage storage, NewDataTrig
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Storage away (the SDK's retries spent), or anything else: the next poll tries again; the host stays up.
+                Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.DatasetWatcher);
                 LogPollFailed(ex);
             }
 

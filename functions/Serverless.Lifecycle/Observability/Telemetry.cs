@@ -57,6 +57,12 @@ public static class TelemetryNames
     /// <summary>Registry events as the audit trail records them; tags model, action.</summary>
     public const string RegistryEvents = "lifecycle.registry.events";
 
+    /// <summary>
+    /// Storage failures a part of the host rode out (it logged, backed off and went on); tag component
+    /// (prediction-log, batch-input, monitoring, dataset-watcher, serving, startup).
+    /// </summary>
+    public const string StorageFailures = "lifecycle.storage.failures";
+
     /// <summary>Every metric and the dimensions it is emitted with.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> Dimensions = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
@@ -74,6 +80,7 @@ public static class TelemetryNames
         [RunStepDuration] = [Tags.Model, Tags.Step, Tags.Outcome],
         [GateVerdicts] = [Tags.Model, Tags.Passed, Tags.Check],
         [RegistryEvents] = [Tags.Model, Tags.Action],
+        [StorageFailures] = [Tags.Component],
     };
 
     /// <summary>The product's span names: Application Insights shows them as dependencies.</summary>
@@ -97,6 +104,17 @@ public static class TelemetryNames
         [Spans.Train] = [Tags.Model, Tags.Run, Tags.Job, Tags.Algorithm],
     };
 
+    /// <summary>The values of the component dimension of <see cref="StorageFailures"/>.</summary>
+    public static class Components
+    {
+        public const string PredictionLog = "prediction-log";
+        public const string BatchInput = "batch-input";
+        public const string Monitoring = "monitoring";
+        public const string DatasetWatcher = "dataset-watcher";
+        public const string Serving = "serving";
+        public const string Startup = "startup";
+    }
+
     /// <summary>The dimension names.</summary>
     public static class Tags
     {
@@ -119,6 +137,7 @@ public static class TelemetryNames
         public const string Run = "run";
         public const string Job = "job";
         public const string Algorithm = "algorithm";
+        public const string Component = "component";
     }
 
     /// <summary>Values of the <see cref="Tags.Kind"/> dimension of <see cref="PredictionErrors"/>.</summary>
@@ -149,6 +168,11 @@ public static class Telemetry
     public static readonly Counter<long> PredictionErrors = Meter.CreateCounter<long>(TelemetryNames.PredictionErrors, "{request}", "Requests that got no prediction");
 
     public static readonly Counter<long> PredictionLogDropped = Meter.CreateCounter<long>(TelemetryNames.PredictionLogDropped, "{record}", "Prediction-log records dropped");
+
+    public static readonly Counter<long> StorageFailures = Meter.CreateCounter<long>(TelemetryNames.StorageFailures, "{failure}", "Storage failures ridden out");
+
+    /// <summary>Counts one storage failure a component rode out.</summary>
+    public static void StorageFailed(string component) => StorageFailures.Add(1, new KeyValuePair<string, object?>(TelemetryNames.Tags.Component, component));
 
     public static readonly Counter<long> PredictionLogWritten = Meter.CreateCounter<long>(TelemetryNames.PredictionLogWritten, "{record}", "Prediction-log records written");
 

@@ -72,6 +72,7 @@ public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchSco
                 // Storage away (the SDK's retries spent surface as AggregateException), or anything
                 // else: never let it escape, or the host stops. Back off while it lasts.
                 wait = StorageFaults.Backoff(failedPolls++, options.Value.PollInterval, MaxPollBackoff);
+                Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.BatchInput);
                 LogPollFailed(ex, StorageFaults.Describe(ex), wait.TotalSeconds);
             }
 

@@ -169,6 +169,7 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
                 }
                 catch (Exception ex) when (StorageFaults.IsTransient(ex) && !stoppingToken.IsCancellationRequested)
                 {
+                    Telemetry.StorageFailed(TelemetryNames.Components.PredictionLog);
                     if (attempt == 0)
                     {
                         Interlocked.CompareExchange(ref failingSince, clock.GetUtcNow().UtcTicks, 0);

@@ -55,6 +55,7 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
                 catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
                 {
                     entry.Failures++;
+                    Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Serving);
                     entry.RetryAt = clock.GetUtcNow() + StorageFaults.Backoff(entry.Failures - 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(Math.Max(1, options.AliasCacheSeconds)));
                     Failing ??= (now, StorageFaults.Describe(ex));
                     return new(entry.Value, Stale: true);
@@ -77,6 +78,7 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
         catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
             Failing ??= (now, StorageFaults.Describe(ex));
+            Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Serving);
             throw new StorageUnavailableException(entry is null
                 ? $"Storage is unreachable ({StorageFaults.Describe(ex)}), and this host has not read it before."
                 : $"Storage is unreachable ({StorageFaults.Describe(ex)}), and what this host read last is older than Serving:MaxStaleSeconds ({options.MaxStaleSeconds} s).", ex);
