@@ -84,7 +84,7 @@ public sealed class LaptopFaultTests(ITestOutputHelper output)
         await using var azurite = new FaultyAzurite();
 
         // A small log buffer, so the outage overflows it and drops are exercised.
-        var host = await StartAsync(azurite, ("PredictionLog__BufferRecords", "2000"));
+        var host = await StartAsync(azurite, ("PredictionLog__BufferRecords", "20000"));
         try
         {
             var name = Azurite.UniqueModelName("outage");
@@ -120,8 +120,20 @@ public sealed class LaptopFaultTests(ITestOutputHelper output)
 
             await Task.Delay(TimeSpan.FromSeconds(3));
             azurite.Set(FaultMode.Refuse);
-            await Task.Delay(TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(15));
+
+            // Mid-outage: still ready (it serves what it holds), and saying it is degraded, and why.
+            using var ready = await client.GetAsync("/api/v2/health/ready");
+            var readiness = (await ready.Content.ReadFromJsonAsync<JsonObject>())!;
+            var status = (await client.GetFromJsonAsync<JsonObject>("/api/status"))!;
+            Figure($"readiness mid-outage: {(int)ready.StatusCode} {readiness.ToJsonString()}");
+            await Task.Delay(TimeSpan.FromSeconds(15));
             azurite.Set(FaultMode.Pass);
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.True((bool)readiness["degraded"]!);
+            Assert.Contains(readiness["problems"]!.AsArray(), p => ((string)p!).StartsWith("storage is unreachable", StringComparison.Ordinal));
+            Assert.False((bool)status["storage"]!["reachable"]!);
+            Assert.NotNull((string?)status["serving"]!["staleSince"]);
             await Task.Delay(TimeSpan.FromSeconds(5));
             await stop.CancelAsync();
             await Task.WhenAll(clients);
@@ -146,7 +158,7 @@ public sealed class LaptopFaultTests(ITestOutputHelper output)
             Figure($"prediction log: served {served}, written {written}, dropped {dropped}, rows in blobs {rows}");
             Assert.Equal(served, written + dropped);
             Assert.Equal(written, rows);
-            Assert.True(dropped > 0, "the outage should have overflowed the 2,000-record buffer");
+            Assert.True(dropped > 0, "the outage should have overflowed the 20,000-record buffer");
         }
         finally
         {
