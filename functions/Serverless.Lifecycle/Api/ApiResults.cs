@@ -28,10 +28,11 @@ public static class ApiResults
     /// unreachable, or the version's files cannot be served).
     /// </summary>
     public static IResult Unavailable(string detail, int retryAfterSeconds, IDictionary<string, object?>? extensions = null) =>
-        new WithHeader(
-            Results.Problem(detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable.", extensions: extensions),
-            "Retry-After",
-            retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WithRetryAfter(Results.Problem(detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable.", extensions: extensions), retryAfterSeconds);
+
+    /// <summary>A result with a <c>Retry-After</c> header in seconds.</summary>
+    public static IResult WithRetryAfter(IResult result, int seconds) =>
+        new WithHeader(result, "Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Seconds a client should wait before trying again when storage is unreachable.</summary>
     public const int StorageRetryAfterSeconds = 5;
@@ -43,9 +44,9 @@ public static class ApiResults
     /// </summary>
     public static (int RetryAfterSeconds, string Detail, IDictionary<string, object?>? Extensions)? Unavailability(Exception exception) => exception switch
     {
-        ModelVersionUnservableException ex => (StorageRetryAfterSeconds * 12, ex.Message, new Dictionary<string, object?> { ["model"] = ex.Model, ["version"] = ex.Version, ["reason"] = ex.Reason }),
+        ModelVersionUnservableException ex => (ex.RetryAfterSeconds, ex.Message, new Dictionary<string, object?> { ["model"] = ex.Model, ["version"] = ex.Version, ["reason"] = ex.Reason }),
         StorageUnavailableException ex => (StorageRetryAfterSeconds, ex.Message, null),
-        not OperationCanceledException when StorageFaults.IsTransient(exception) =>
+        not OperationCanceledException when StorageFaults.IsTransientWithin(exception) =>
             (StorageRetryAfterSeconds, $"Storage is unreachable ({StorageFaults.Describe(exception)}); nothing was changed by this request unless it says otherwise. Try again shortly.", null),
         _ => null,
     };

@@ -131,16 +131,17 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
     /// GET v2/health/ready (anonymous, for probes): 200 when storage answers within a few seconds; also
     /// 200, with <c>degraded: true</c>, while storage is away but this host holds loaded models it keeps
     /// serving (taking it out of rotation would fail requests it can answer); 503 when storage is away and
-    /// it holds none. Degraded also covers a prediction log that cannot write and versions that cannot be
+    /// it cannot serve (nothing loaded, or what it read is older than Serving:MaxStaleSeconds). Degraded also covers a prediction log that cannot write and versions that cannot be
     /// served. Only the kinds of problem are named here; <c>GET /api/status</c> (with a key) has the detail.
     /// </summary>
     public async Task<IResult> ServerReadyAsync(CancellationToken cancellationToken)
     {
         var storageProblem = await storage.ProbeAsync(TimeSpan.FromSeconds(5), cancellationToken);
         var problems = new List<string>();
+        var canServe = server.CanServeWithoutStorage;
         if (storageProblem is not null)
         {
-            problems.Add(server.Loaded.Count > 0 ? "storage is unreachable; loaded models answer from what this host read last" : "storage is unreachable");
+            problems.Add(canServe ? "storage is unreachable; loaded models answer from what this host read last" : "storage is unreachable");
         }
 
         if (log.FailingSince is not null)
@@ -153,7 +154,7 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
             problems.Add("a model version cannot be served");
         }
 
-        var ready = storageProblem is null || server.Loaded.Count > 0;
+        var ready = storageProblem is null || canServe;
         return Results.Json(
             new { ready, degraded = problems.Count > 0, problems },
             OipJson,
@@ -201,7 +202,7 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
         }
         catch (Exception ex) when (ApiResults.Unavailability(ex) is { } unavailable)
         {
-            return Error(StatusCodes.Status503ServiceUnavailable, unavailable.Detail);
+            return ApiResults.WithRetryAfter(Error(StatusCodes.Status503ServiceUnavailable, unavailable.Detail), unavailable.RetryAfterSeconds);
         }
     }
 

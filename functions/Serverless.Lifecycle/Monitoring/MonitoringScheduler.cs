@@ -116,12 +116,16 @@ public sealed partial class MonitoringScheduler(MonitoringPass pass, IPipelineCl
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Monitoring);
+                if (StorageFaults.IsTransientWithin(ex))
+                {
+                    Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Monitoring);
+                }
+
                 LogPassFailed(ex, StorageFaults.Describe(ex));
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The monitoring pass failed ({Reason}); the next pass runs on schedule.")]
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "The monitoring pass failed ({Reason}); the next pass runs on schedule.")]
     private partial void LogPassFailed(Exception exception, string reason);
 }

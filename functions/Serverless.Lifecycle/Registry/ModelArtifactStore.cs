@@ -82,4 +82,20 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
     }
 
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>
+    /// Why a version's own files are bad, when <paramref name="exception"/> (from reading its card and
+    /// ONNX file and loading them) says so: a file fails its SHA-256, is missing, is not a valid card,
+    /// or ONNX Runtime will not load it for its spec. Null for anything else (storage away, a bug). The
+    /// one rule serving and the gate both use to call a version unservable.
+    /// </summary>
+    public static string? ArtifactFault(Exception exception) => exception switch
+    {
+        ArtifactIntegrityException => "its ONNX file does not match the SHA-256 the registry recorded",
+        Azure.RequestFailedException { Status: 404 } => "a file of the version is missing from storage",
+        System.Text.Json.JsonException => "its card.json is not a valid model card",
+        Microsoft.ML.OnnxRuntime.OnnxRuntimeException => "ONNX Runtime cannot load its ONNX file: " + StorageFaults.Describe(exception),
+        InvalidDataException => "its ONNX file does not fit its spec: " + StorageFaults.Describe(exception),
+        _ => null,
+    };
 }

@@ -272,6 +272,12 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
         {
             var current = await Aliases.GetEntityIfExistsAsync<TableEntity>(model, alias, cancellationToken: cancellationToken);
             var currentState = current.HasValue ? ToAlias(current.Value!) : null;
+            if (current.HasValue)
+            {
+                // The last move's audit event, if a crash lost it (a retry of that move lands here, with or without If-Match).
+                await EnsureAuditAsync(current.Value!, cancellationToken);
+            }
+
             if (expectedETag is not null && currentState?.ETag != expectedETag)
             {
                 throw new AliasConflictException(model, alias, currentState?.Version, currentState?.ETag);
@@ -279,8 +285,6 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
 
             if (currentState?.Version == version && expectedETag is null)
             {
-                // Already there (also a retry after a crash): its move's audit event may not have been appended.
-                await EnsureAuditAsync(current.Value!, cancellationToken);
                 return currentState;
             }
 

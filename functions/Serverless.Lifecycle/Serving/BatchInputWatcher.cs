@@ -86,6 +86,6 @@ public sealed partial class BatchInputWatcher(LifecycleStorage storage, BatchSco
     [LoggerMessage(Level = LogLevel.Error, Message = "Batch {Blob} could not be scored; it is tried again on the next poll.")]
     private partial void LogFailed(Exception exception, string blob);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for batch files ({Reason}); trying again in {Seconds:0} s.")]
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Could not look for batch files ({Reason}); trying again in {Seconds:0} s.")]
     private partial void LogPollFailed(Exception exception, string reason, double seconds);
 }

@@ -84,7 +84,10 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
         failures.Where(f => !f.Value.Transient && f.Value.Until > clock.GetUtcNow()).Select(f => (f.Key.Model, f.Key.Version, f.Value.Reason)).Order().ToList();
 
     /// <summary>Since when, and why, storage has failed the serving path's reads; null while it answers.</summary>
-    public (DateTimeOffset Since, string Reason)? StorageFailing => references.Failing;
+    public StorageFailure? StorageFailing => references.Failing;
+
+    /// <summary>Whether a loaded model may still answer without storage (a resolution read within Serving:MaxStaleSeconds).</summary>
+    public bool CanServeWithoutStorage => Loaded.Count > 0 && references.CanAnswerWithoutStorage;
 
     /// <summary>Resolves <paramref name="reference"/> (alias or version) and leases its loaded model; dispose the lease after scoring.</summary>
     /// <exception cref="StorageUnavailableException">Storage is unreachable and nothing read before may answer.</exception>
@@ -169,9 +172,9 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
     private async Task<(Session Session, Lazy<Task<Session>> Entry)> SessionAsync(ModelVersion version, CancellationToken cancellationToken)
     {
         var key = (version.Model, version.Version);
-        if (failures.TryGetValue(key, out var failure) && failure.Until > clock.GetUtcNow())
+        if (failures.TryGetValue(key, out var remembered) && remembered.Until > clock.GetUtcNow())
         {
-            throw failure.ToException(version);
+            throw remembered.ToException(version, options.Value.UnservableRetrySeconds);
         }
 
         var lazy = sessions.GetOrAdd(key, k => new Lazy<Task<Session>>(() => LoadAsync(version)));
@@ -179,23 +182,24 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
         {
             return (await lazy.Value.WaitAsync(cancellationToken), lazy);
         }
-        catch (Exception) when (lazy.Value.IsFaulted)
+        catch (Exception ex) when (lazy.Value.IsCompleted && !lazy.Value.IsCompletedSuccessfully)
         {
-            sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy));
-            var error = lazy.Value.Exception!.InnerException ?? lazy.Value.Exception;
-            var transient = StorageFaults.IsTransient(error);
-            var remembered = failures.AddOrUpdate(
-                key,
-                _ => LoadFailure.From(error, transient, clock.GetUtcNow() + (transient ? TransientLoadRetry : TimeSpan.FromSeconds(options.Value.UnservableRetrySeconds))),
-                (_, existing) => existing.Until > clock.GetUtcNow() ? existing
-                    : LoadFailure.From(error, transient, clock.GetUtcNow() + (transient ? TransientLoadRetry : TimeSpan.FromSeconds(options.Value.UnservableRetrySeconds))));
-            if (!transient && ReferenceEquals(remembered.Error, error))
+            // Faulted, or canceled (an SDK timeout): either way the load failed and is not kept.
+            var error = lazy.Value.Exception?.InnerException ?? ex;
+            var transient = StorageFaults.IsTransientWithin(error) || error is OperationCanceledException;
+            var failure = LoadFailure.From(error, transient, clock.GetUtcNow() + (transient ? TransientLoadRetry : TimeSpan.FromSeconds(options.Value.UnservableRetrySeconds)));
+            if (sessions.TryRemove(new KeyValuePair<(string, int), Lazy<Task<Session>>>(key, lazy)))
             {
-                LogUnservable(error, version.Model, version.Version, remembered.Reason, options.Value.UnservableRetrySeconds);
-                _ = RecordProblemAsync(version, remembered.Reason);
+                // The one request that takes the failed load out remembers, logs and records it; the others waiting on it just answer.
+                failures[key] = failure;
+                if (!transient)
+                {
+                    LogUnservable(error, version.Model, version.Version, failure.Reason, options.Value.UnservableRetrySeconds);
+                    _ = RecordProblemAsync(version, failure.Reason);
+                }
             }
 
-            throw remembered.ToException(version);
+            throw failure.ToException(version, options.Value.UnservableRetrySeconds);
         }
     }
 
@@ -287,18 +291,11 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
     {
         public static LoadFailure From(Exception error, bool transient, DateTimeOffset until) => new(error, Explain(error), transient, until);
 
-        public Exception ToException(ModelVersion version) => Transient
+        public Exception ToException(ModelVersion version, int retrySeconds) => Transient
             ? new StorageUnavailableException($"Storage is unreachable while loading version {version.Version} of '{version.Model}': {Reason}", Error)
-            : new ModelVersionUnservableException(version.Model, version.Version, Reason);
+            : new ModelVersionUnservableException(version.Model, version.Version, Reason, retrySeconds);
 
-        private static string Explain(Exception error) => error switch
-        {
-            ArtifactIntegrityException => "its ONNX file does not match the SHA-256 the registry recorded",
-            Azure.RequestFailedException { Status: 404 } => "a file of the version is missing from storage",
-            System.Text.Json.JsonException => "its card.json is not a valid model card",
-            Microsoft.ML.OnnxRuntime.OnnxRuntimeException => "ONNX Runtime cannot load its ONNX file: " + StorageFaults.Describe(error),
-            _ => StorageFaults.Describe(error),
-        };
+        private static string Explain(Exception error) => ModelArtifactStore.ArtifactFault(error) ?? StorageFaults.Describe(error);
     }
 
     /// <summary>One loaded version with its count of open leases.</summary>

@@ -161,9 +161,10 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
                     CountWritten(records.Count, attempt);
                     break;
                 }
-                catch (Azure.RequestFailedException ex) when (ex.Status == 409 && attempt > 0)
+                catch (Azure.RequestFailedException ex) when (ex.Status == 409)
                 {
-                    // An earlier attempt landed, and only its answer was lost.
+                    // The name is unique to this group (it holds a GUID): an earlier try landed (ours, or
+                    // one of the SDK's own retries) and only its answer was lost. The records are written.
                     CountWritten(records.Count, attempt);
                     break;
                 }
@@ -234,10 +235,10 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
     [LoggerMessage(Level = LogLevel.Warning, Message = "Prediction log dropped {Count} record(s): {Why}; {Total} dropped since start.")]
     private partial void LogDropped(int count, string why, long total);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Prediction log cannot reach storage ({Reason}); holding {Count} record(s) for {Path} and retrying with backoff; new records wait in the buffer.")]
+    [LoggerMessage(EventId = 4100, Level = LogLevel.Warning, Message = "Prediction log cannot reach storage ({Reason}); holding {Count} record(s) for {Path} and retrying with backoff; new records wait in the buffer.")]
     private partial void LogWriteRetrying(string reason, int count, string path);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Prediction log writes again after {Attempts} failed attempt(s).")]
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Prediction log writes again after {Attempts} failed attempt(s).")]
     private partial void LogWriteRecovered(int attempts);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Prediction log could not write {Count} record(s) to {Path}; they are dropped and counted.")]

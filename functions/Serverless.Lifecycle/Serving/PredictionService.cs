@@ -158,7 +158,7 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
     private static bool SameFeatures(ModelSpec a, ModelSpec b) =>
         a.Features.Count == b.Features.Count && a.Features.Zip(b.Features).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type) && a.Serving == b.Serving;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rollout of {Model} unknown ({Why}); the champion answers alone until storage answers.")]
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Rollout of {Model} unknown ({Why}); the champion answers alone until storage answers.")]
     private partial void LogRolloutUnknown(string model, string why);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Challenger version {Version} of {Model} failed request {RequestId}; the champion answered.")]

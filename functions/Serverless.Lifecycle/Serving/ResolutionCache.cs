@@ -6,6 +6,9 @@ namespace Serverless.Lifecycle.Serving;
 /// <summary>What a <see cref="ResolutionCache{TKey, TValue}"/> answered, and whether it is past its freshness because storage is away.</summary>
 public readonly record struct Resolution<TValue>(TValue Value, bool Stale, bool Refreshed = false);
 
+/// <summary>Since when, and why, storage has failed the serving path's reads.</summary>
+public sealed record StorageFailure(DateTimeOffset Since, string Reason);
+
 /// <summary>
 /// The serving path's cache of registry reads (alias resolutions, running rollouts). A value is
 /// reused for <see cref="ServingOptions.AliasCacheSeconds"/>; then it is read again, within
@@ -24,8 +27,13 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
     /// <summary>The cached values with when they were last used, for deciding which sessions to keep.</summary>
     public IEnumerable<(TKey Key, TValue Value, DateTimeOffset LastUsed)> Entries => entries.Select(e => (e.Key, e.Value.Value, e.Value.LastUsed));
 
-    /// <summary>When storage last failed a read here, and why; null once a read succeeds again.</summary>
-    public (DateTimeOffset Since, string Reason)? Failing { get; private set; }
+    private StorageFailure? failing;
+
+    /// <summary>Since when storage has failed reads here, and why; null once a read succeeds again.</summary>
+    public StorageFailure? Failing => Volatile.Read(ref failing);
+
+    /// <summary>Whether some entry may still answer without storage (read within <see cref="ServingOptions.MaxStaleSeconds"/>).</summary>
+    public bool CanAnswerWithoutStorage => entries.Values.Any(e => clock.GetUtcNow() <= e.ReadAt.AddSeconds(options.MaxStaleSeconds));
 
     public async Task<Resolution<TValue>> GetAsync(TKey key, Func<CancellationToken, Task<TValue>> read, CancellationToken cancellationToken)
     {
@@ -54,10 +62,10 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
                 }
                 catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
                 {
-                    entry.Failures++;
+                    var failures = entry.Failed();
                     Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Serving);
-                    entry.RetryAt = clock.GetUtcNow() + StorageFaults.Backoff(entry.Failures - 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(Math.Max(1, options.AliasCacheSeconds)));
-                    Failing ??= (now, StorageFaults.Describe(ex));
+                    entry.RetryAt = clock.GetUtcNow() + StorageFaults.Backoff(failures - 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(Math.Max(1, options.AliasCacheSeconds)));
+                    Interlocked.CompareExchange(ref failing, new StorageFailure(now, StorageFaults.Describe(ex)), null);
                     return new(entry.Value, Stale: true);
                 }
             }
@@ -77,7 +85,7 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
         }
         catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
-            Failing ??= (now, StorageFaults.Describe(ex));
+            Interlocked.CompareExchange(ref failing, new StorageFailure(now, StorageFaults.Describe(ex)), null);
             Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Serving);
             throw new StorageUnavailableException(entry is null
                 ? $"Storage is unreachable ({StorageFaults.Describe(ex)}), and this host has not read it before."
@@ -103,7 +111,7 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
     private TValue Store(TKey key, TValue value, DateTimeOffset now)
     {
         entries[key] = new Entry(value, now) { LastUsed = now };
-        Failing = null;
+        Volatile.Write(ref failing, null);
         return value;
     }
 
@@ -115,8 +123,11 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
 
         public DateTimeOffset LastUsed { get; set; }
 
+        private int failures;
+
         public DateTimeOffset RetryAt { get; set; }
 
-        public int Failures { get; set; }
+        /// <summary>Counts one more failed refresh; returns how many in a row.</summary>
+        public int Failed() => Interlocked.Increment(ref failures);
     }
 }

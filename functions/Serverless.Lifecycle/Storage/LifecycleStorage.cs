@@ -80,8 +80,9 @@ public sealed class LifecycleStorage : IDisposable
         {
             return $"storage did not answer within {timeout.TotalSeconds:0} s";
         }
-        catch (Exception ex) when (StorageFaults.IsTransient(ex) || ex is Azure.RequestFailedException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // Unreachable, refused, or the identity has no token: any failure means storage does not answer.
             return StorageFaults.Describe(ex);
         }
     }

@@ -94,7 +94,7 @@ public sealed class LaptopFaultTests(ITestOutputHelper output)
             var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
             using var stop = new CancellationTokenSource();
             var served = 0;
-            const int MaxRequests = 400_000;
+            const int MaxRequests = 1_000_000;
             var clients = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
             {
                 while (!stop.IsCancellationRequested && Volatile.Read(ref served) < MaxRequests)

@@ -51,24 +51,14 @@ public class LaptopHostProcess : IAsyncLifetime
     public Task InitializeAsync() => StartAsync();
 
     /// <summary>Kills the host process alone (SIGKILL), as a crash of the host would: a trainer it started lives on.</summary>
-    public async Task KillHostOnlyAsync()
-    {
-        if (process is { HasExited: false })
-        {
-            process.Kill(entireProcessTree: false);
-            await process.WaitForExitAsync();
-        }
-
-        process?.Dispose();
-        process = null;
-    }
+    public Task KillHostOnlyAsync() => KillAsync(entireProcessTree: false);
 
     /// <summary>Kills the host and everything it started (the trainer too), as a crash or a power cut would.</summary>
-    public async Task KillAsync()
+    public async Task KillAsync(bool entireProcessTree = true)
     {
         if (process is { HasExited: false })
         {
-            process.Kill(entireProcessTree: true);
+            process.Kill(entireProcessTree);
             await process.WaitForExitAsync();
         }
 

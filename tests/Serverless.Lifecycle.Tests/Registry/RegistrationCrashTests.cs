@@ -81,9 +81,14 @@ public sealed class RegistrationCrashTests : IDisposable
         };
     }
 
-    /// <summary>Lets the request land, then kills the "process": the caller never learns it succeeded.</summary>
-    private sealed class CrashAfter(int step) : HttpPipelinePolicy
+    /// <summary>Lets the first request that <paramref name="matches"/> land, then kills the "process": the caller never learns it succeeded.</summary>
+    private sealed class CrashAfter(Func<Request, bool> matches, string what) : HttpPipelinePolicy
     {
+        public CrashAfter(int step)
+            : this(request => IsStep(step, request), Steps[step])
+        {
+        }
+
         public bool Crashed { get; private set; }
 
         public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
@@ -100,10 +105,10 @@ public sealed class RegistrationCrashTests : IDisposable
 
         private void Check(HttpMessage message)
         {
-            if (!Crashed && message.Response.Status < 300 && IsStep(step, message.Request))
+            if (!Crashed && message.Response.Status < 300 && matches(message.Request))
             {
                 Crashed = true;
-                throw new ProcessCrashedException($"crashed after: {Steps[step]}");
+                throw new ProcessCrashedException($"crashed after: {what}");
             }
         }
     }
@@ -159,7 +164,11 @@ public sealed class RegistrationCrashTests : IDisposable
         await registry.PutSpecAsync(spec, "test", CancellationToken.None);
         var v1 = await Serving.ServedVersions.RegisterAsync(storage, registry, spec, [1, 2, 3]);
 
-        using (var dying = new LifecycleStorage(Microsoft.Extensions.Options.Options.Create(Azurite.Options), new CrashAfterAliasWrite()))
+        // Dies right after the alias row is written, before its audit event.
+        var crash = new CrashAfter(
+            request => request.Method.ToString() is "POST" or "PUT" && request.Uri.Path.Contains("/" + StorageNames.AliasesTable, StringComparison.Ordinal),
+            "the alias row was written");
+        using (var dying = new LifecycleStorage(Microsoft.Extensions.Options.Options.Create(Azurite.Options), crash))
         {
             await Assert.ThrowsAsync<ProcessCrashedException>(() => new ModelRegistry(dying, TimeProvider.System).SetAliasAsync(spec.Name, ReservedAliases.Champion, v1.Version, null, "pipeline run r", "promote", CancellationToken.None));
         }
@@ -172,33 +181,5 @@ public sealed class RegistrationCrashTests : IDisposable
 
         var moved = Assert.Single(await registry.ListAuditAsync(spec.Name, CancellationToken.None), e => e.Action == AuditActions.AliasMoved);
         Assert.Equal((ReservedAliases.Champion, (int?)null, (int?)v1.Version, "pipeline run r", "promote"), (moved.Alias, moved.From, moved.To, moved.Actor, moved.Reason));
-    }
-
-    /// <summary>Dies right after the alias row is written, before its audit event.</summary>
-    private sealed class CrashAfterAliasWrite : HttpPipelinePolicy
-    {
-        private bool crashed;
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            await ProcessNextAsync(message, pipeline);
-            Check(message);
-        }
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            ProcessNext(message, pipeline);
-            Check(message);
-        }
-
-        private void Check(HttpMessage message)
-        {
-            if (!crashed && message.Response.Status < 300 && message.Request.Method.ToString() is "POST" or "PUT"
-                && message.Request.Uri.Path.Contains("/" + StorageNames.AliasesTable, StringComparison.Ordinal))
-            {
-                crashed = true;
-                throw new ProcessCrashedException("crashed after the alias row was written");
-            }
-        }
     }
 }

@@ -118,6 +118,8 @@ public sealed class ServingFaultTests : IAsyncLifetime
         using var server = Server();
         var first = await Assert.ThrowsAsync<ModelVersionUnservableException>(() => server.AcquireAsync(model, ReservedAliases.Champion, CancellationToken.None));
         Assert.Equal(1, first.Version);
+        var recorded = await Eventually.WaitAsync(() => registry.GetVersionAsync(model, 1, CancellationToken.None), v => v.ServingProblem is not null);
+        Assert.Equal(first.Reason, recorded.ServingProblem);
 
         // Restored, but the failure is remembered: no request downloads and hashes the file again yet.
         await storage.Blob(BlobPath.Parse($"{StorageNames.ModelsContainer}/{model}/1/model.onnx")).UploadAsync(new BinaryData(onnx), overwrite: true);

@@ -77,8 +77,7 @@ public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifac
             var bytes = await artifacts.ReadModelAsync(version, CancellationToken.None);
             model = new OnnxModel(bytes, card.Spec);
         }
-        catch (Exception ex) when (ex is ArtifactIntegrityException or InvalidDataException or OnnxRuntimeException or System.Text.Json.JsonException
-            or Azure.RequestFailedException { Status: 404 })
+        catch (Exception ex) when (ModelArtifactStore.ArtifactFault(ex) is not null)
         {
             return new EvaluatedModel(version.Version, new Dictionary<string, double>(), [], $"{ex.GetType().Name}: {ex.Message}", Unservable: true);
         }
