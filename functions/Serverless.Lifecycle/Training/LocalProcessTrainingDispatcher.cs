@@ -249,7 +249,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
         {
             return File.Exists(RecordPath(jobId)) ? File.ReadAllText(RecordPath(jobId)).Trim() : null;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }
