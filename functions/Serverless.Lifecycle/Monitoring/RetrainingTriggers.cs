@@ -33,6 +33,12 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
     private const string ActiveRow = "active";
     private const string OccurrencePrefix = "occurrence-";
 
+    // Claim conflicts resolve in a look or two (the loser finds the winner's claim and coalesces); the bound is for safety.
+    private const int MaxClaimAttempts = 10;
+
+    /// <summary>How long a claim whose run is not visible yet still counts as active (its trigger is scheduling the run).</summary>
+    private static readonly TimeSpan ClaimGrace = TimeSpan.FromSeconds(10);
+
     private TableClient Table => storage.Table(StorageNames.TriggersTable);
 
     public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken)
@@ -43,15 +49,27 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
         for (var attempt = 0; ; attempt++)
         {
             var marker = await Table.GetEntityIfExistsAsync<TableEntity>(model, ActiveRow, cancellationToken: cancellationToken);
-            if (marker.HasValue && marker.Value!.GetString("RunId") is { } active && active != runId
-                && await pipeline.GetRunAsync(active, cancellationToken) is { Status: "pending" or "running" })
+            if (marker.HasValue && marker.Value!.GetString("RunId") is { } holder)
             {
-                return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Coalesced, active), cancellationToken);
+                var run = await ClaimedRunAsync(pipeline, holder, marker.Value.GetDateTimeOffset("ClaimedAt"), cancellationToken);
+                if (holder != runId && run is { Status: "pending" or "running" })
+                {
+                    return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Coalesced, holder), RecordKey(clock.GetUtcNow(), null), cancellationToken);
+                }
+
+                if (holder == runId && run is not null)
+                {
+                    // This trigger's run exists: a concurrent or later delivery of the same trigger, or the
+                    // retry of an attempt that started it and died before recording it.
+                    return await RecordStartedOnceAsync(model, trigger, reason, runId, pipeline, cancellationToken);
+                }
+
+                // The holder's run has ended, or its claim went stale without a run (its trigger died): take over.
             }
 
             try
             {
-                var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId };
+                var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId, ["ClaimedAt"] = clock.GetUtcNow() };
                 if (marker.HasValue)
                 {
                     await Table.UpdateEntityAsync(claim, marker.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -61,27 +79,64 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
                     await Table.AddEntityAsync(claim, cancellationToken);
                 }
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 5)
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxClaimAttempts - 1)
             {
-                // Another trigger claimed the model meanwhile: look again (it is now the active run), after a
-                // short, growing pause so the winner can schedule its run and the losers do not collide again.
+                // Another trigger claimed the model meanwhile: look again (it is now the active run, or about
+                // to be), after a short, growing pause so the losers do not collide again.
                 await Task.Delay(StorageFaults.Backoff(attempt, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1)), clock, cancellationToken);
                 continue;
             }
 
-            var started = new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Started, runId);
-            if (await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken))
-            {
-                return await RecordAsync(started, cancellationToken);
-            }
-
-            // The run exists: a repeat, unless an earlier attempt started it and failed before recording it.
-            // Rare (a redelivery), so the model's trigger history is read here rather than kept indexed.
-            return (await ListAsync(model, cancellationToken)).Any(r => r.RunId == runId && r.Outcome == TriggerOutcomes.Started)
-                ? started with { Outcome = TriggerOutcomes.Duplicate }
-                : await RecordAsync(started, cancellationToken);
+            await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken);
+            return await RecordStartedOnceAsync(model, trigger, reason, runId, pipeline, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The run a claim names. A claim whose run is not visible yet belongs to a trigger that is scheduling
+    /// it right now: it is waited for (briefly; polls) while the claim is younger than <see cref="ClaimGrace"/>,
+    /// so a concurrent trigger coalesces into it rather than starting a second run. Null once the claim
+    /// is older than that with still no run: its trigger died between claiming and scheduling.
+    /// </summary>
+    private async Task<RunStatus?> ClaimedRunAsync(IPipelineClient pipeline, string holder, DateTimeOffset? claimedAt, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var run = await pipeline.GetRunAsync(holder, cancellationToken);
+            if (run is not null || claimedAt is not { } at || clock.GetUtcNow() - at >= ClaimGrace)
+            {
+                return run;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), clock, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Records that the trigger started its run, exactly once however many deliveries or retries get
+    /// here: the record's key derives from the run (its creation time and id), so only the first insert
+    /// lands, and every later one is a <see cref="TriggerOutcomes.Duplicate"/>.
+    /// </summary>
+    private async Task<TriggerRecord> RecordStartedOnceAsync(string model, string trigger, string reason, string runId, IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        var run = await pipeline.GetRunAsync(runId, cancellationToken);
+        var at = run?.CreatedAt ?? clock.GetUtcNow();
+        var started = new TriggerRecord(model, trigger, reason, at, TriggerOutcomes.Started, runId);
+        try
+        {
+            return await RecordAsync(started, RecordKey(at, runId), cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return started with { Outcome = TriggerOutcomes.Duplicate };
+        }
+    }
+
+    /// <summary>Trigger records sort newest first; a started run's key is fixed by its id, any other's is unique.</summary>
+    private static string RecordKey(DateTimeOffset at, string? runId) =>
+        RowKeys.NewestFirst(at) + "-" + (runId is null
+            ? Guid.NewGuid().ToString("N")[..8]
+            : Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.UTF8.GetBytes(runId))));
 
     /// <summary>
     /// Claims <paramref name="occurrence"/> (for example a schedule's due time) for the model: true
@@ -121,9 +176,8 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
         return records;
     }
 
-    private async Task<TriggerRecord> RecordAsync(TriggerRecord record, CancellationToken cancellationToken)
+    private async Task<TriggerRecord> RecordAsync(TriggerRecord record, string key, CancellationToken cancellationToken)
     {
-        var key = RowKeys.NewestFirst(record.At) + "-" + Guid.NewGuid().ToString("N")[..8];
         await Table.AddEntityAsync(new TableEntity(record.Model, key) { ["Record"] = JsonSerializer.Serialize(record, SpecJson.Options) }, cancellationToken);
         Telemetry.RetrainingTriggers.Add(
             1, new(TelemetryNames.Tags.Model, record.Model), new(TelemetryNames.Tags.Trigger, record.Trigger), new(TelemetryNames.Tags.Outcome, record.Outcome));

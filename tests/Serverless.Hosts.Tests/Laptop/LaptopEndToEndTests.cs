@@ -283,6 +283,45 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal("newData", (string)run["trigger"]!);
     }
 
+    /// <summary>
+    /// 20 datasets written at once and their 20 BlobCreated events posted at once: every delivery is
+    /// answered 200, one run starts and the other 19 are coalesced into it (before, claim conflicts
+    /// surfaced as 500s). Then one event delivered 3 times at once starts nothing more.
+    /// </summary>
+    [Fact]
+    public async Task EventGridWebhook_TwentyConcurrentBlobCreatedEvents_AllAnswered_OneStartedNineteenCoalesced()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("burst");
+        await host.RegisterSampleAsync(name);
+        using var storage = Azurite.CreateStorage();
+        for (var i = 0; i < 20; i++)
+        {
+            await storage.Blob(new Lifecycle.Storage.BlobPath("datasets", $"{name}/drop-{i}.csv")).UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(600, seed: 100 + i)), overwrite: true);
+        }
+
+        static string Event(string blob) =>
+            $$$"""[{"id":"{{{Guid.NewGuid()}}}","topic":"t","subject":"/blobServices/default/containers/datasets/blobs/{{{blob}}}","eventType":"Microsoft.Storage.BlobCreated","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{"api":"PutBlob"}}]""";
+
+        async Task<(HttpStatusCode Status, JsonObject? Body)> PostAsync(string blob)
+        {
+            using var response = await http.PostAsync("/api/events", Json(Event(blob)));
+            return (response.StatusCode, response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonObject>() : null);
+        }
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => PostAsync($"{name}/drop-{i}.csv"))));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        var outcomes = answers.Select(a => ((string)a.Body!["runs"]![0]!["outcome"]!, (string)a.Body!["runs"]![0]!["runId"]!)).ToList();
+        var started = Assert.Single(outcomes, o => o.Item1 == "started");
+        Assert.Equal(19, outcomes.Count(o => o.Item1 == "coalesced" && o.Item2 == started.Item2));
+
+        // The started blob's event, delivered 3 more times at once: the same run, never a second one.
+        var redelivered = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => PostAsync($"{name}/drop-{outcomes.IndexOf(started)}.csv"))));
+        Assert.All(redelivered, r => Assert.Equal((HttpStatusCode.OK, "duplicate", started.Item2), (r.Status, (string)r.Body!["runs"]![0]!["outcome"]!, (string)r.Body!["runs"]![0]!["runId"]!)));
+        var run = await host.WaitForRunAsync($"/api/runs/{started.Item2}", TimeSpan.FromMinutes(3));
+        Assert.True((string)run["status"]! is "succeeded" or "gateFailed", run.ToJsonString());
+    }
+
     private const string BlobCreatedAt = """[{"id":"b","topic":"t","eventType":"Microsoft.Storage.BlobCreated","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{},"subject":"/blobServices/default/containers/datasets/blobs/""";
 
     /// <summary>Events that are not well-formed get a 400 that says what is wrong; none reaches storage or starts anything.</summary>

@@ -77,6 +77,53 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         Assert.Equal(runId, Assert.Single(await triggers.ListAsync(spec.Name, CancellationToken.None)).RunId);
     }
 
+    [Fact]
+    public async Task TwentyConcurrentTriggersOfMixedKinds_StartExactlyOneRun_AndCoalesceTheOthers_WithoutAnError()
+    {
+        var spec = PipelineHostFixture.SampleSpec("burst");
+        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 27))), CancellationToken.None);
+        var triggers = fixture.Services.GetRequiredService<RetrainingTriggers>();
+        string[] kinds = [RunTriggers.Drift, "schedule", NewDataTrigger.Trigger, "quality"];
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
+            triggers.TriggerAsync(spec.Name, kinds[i % kinds.Length], $"trigger {i}", dataset, $"{spec.Name}-b{i}", fixture.Client, CancellationToken.None))));
+
+        var started = Assert.Single(outcomes, o => o.Outcome == TriggerOutcomes.Started);
+        Assert.Equal(19, outcomes.Count(o => o.Outcome == TriggerOutcomes.Coalesced && o.RunId == started.RunId));
+        var runs = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            if (await fixture.Client.GetRunAsync($"{spec.Name}-b{i}", CancellationToken.None) is not null)
+            {
+                runs.Add($"{spec.Name}-b{i}");
+            }
+        }
+
+        Assert.Equal([started.RunId], runs);
+        Assert.Equal(20, (await triggers.ListAsync(spec.Name, CancellationToken.None)).Count);
+        await fixture.WaitAsync(started.RunId);
+    }
+
+    [Fact]
+    public async Task OneEventDeliveredThreeTimesAtOnce_StartsOneRun_AndRecordsItOnce()
+    {
+        var spec = PipelineHostFixture.SampleSpec("thrice");
+        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 28))), CancellationToken.None);
+        var triggers = fixture.Services.GetRequiredService<RetrainingTriggers>();
+        var runId = $"{spec.Name}-event";
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
+            triggers.TriggerAsync(spec.Name, NewDataTrigger.Trigger, "new data", dataset, runId, fixture.Client, CancellationToken.None))));
+
+        Assert.Single(outcomes, o => o.Outcome == TriggerOutcomes.Started);
+        Assert.Equal(2, outcomes.Count(o => o.Outcome == TriggerOutcomes.Duplicate));
+        Assert.All(outcomes, o => Assert.Equal(runId, o.RunId));
+        Assert.Equal(runId, Assert.Single(await triggers.ListAsync(spec.Name, CancellationToken.None)).RunId);
+        Assert.Equal("succeeded", (await fixture.WaitAsync(runId)).Status);
+    }
+
     /// <summary>A pipeline whose run starts fail the first <c>failures</c> times, as a task hub that is briefly unreachable.</summary>
     private sealed class FlakyPipeline(IPipelineClient inner, int failures) : IPipelineClient
     {
