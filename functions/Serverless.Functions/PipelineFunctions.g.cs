@@ -48,6 +48,10 @@ public static class PipelineFunctions
     public static Task<EvaluationResult> EvaluateModel([ActivityTrigger] EvaluateInput input, string instanceId, FunctionContext executionContext) =>
         Resolve<EvaluateModelActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(EvaluateModelActivity), instanceId), input);
 
+    [Function(nameof(RecordSupersededActivity))]
+    public static Task<bool> RecordSuperseded([ActivityTrigger] SupersededRecord input, string instanceId, FunctionContext executionContext) =>
+        Resolve<RecordSupersededActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(RecordSupersededActivity), instanceId), input);
+
     [Function(nameof(RecordApprovalActivity))]
     public static Task<bool> RecordApproval([ActivityTrigger] ApprovalRecord input, string instanceId, FunctionContext executionContext) =>
         Resolve<RecordApprovalActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(RecordApprovalActivity), instanceId), input);

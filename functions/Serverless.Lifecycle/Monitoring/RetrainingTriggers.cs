@@ -61,15 +61,17 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
                 {
                     // This trigger's run exists: a concurrent or later delivery of the same trigger, or the
                     // retry of an attempt that started it and died before recording it.
-                    return await RecordStartedOnceAsync(model, trigger, reason, runId, pipeline, cancellationToken);
+                    var at = marker.Value.GetDateTimeOffset("ClaimedAt");
+                    return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, at ?? clock.GetUtcNow(), TriggerOutcomes.Started, runId), checkHistory: at is null, cancellationToken);
                 }
 
                 // The holder's run has ended, or its claim went stale without a run (its trigger died): take over.
             }
 
+            var claimedAt = clock.GetUtcNow();
             try
             {
-                var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId, ["ClaimedAt"] = clock.GetUtcNow() };
+                var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId, ["ClaimedAt"] = claimedAt };
                 if (marker.HasValue)
                 {
                     await Table.UpdateEntityAsync(claim, marker.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -87,8 +89,9 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
                 continue;
             }
 
-            await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken);
-            return await RecordStartedOnceAsync(model, trigger, reason, runId, pipeline, cancellationToken);
+            // A run that already existed before this claim (a late redelivery) was recorded under another claim.
+            var created = await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken);
+            return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, claimedAt, TriggerOutcomes.Started, runId), checkHistory: !created, cancellationToken);
         }
     }
 
@@ -114,17 +117,21 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
 
     /// <summary>
     /// Records that the trigger started its run, exactly once however many deliveries or retries get
-    /// here: the record's key derives from the run (its creation time and id), so only the first insert
-    /// lands, and every later one is a <see cref="TriggerOutcomes.Duplicate"/>.
+    /// here: the record's key derives from the claim that started the run (its time, which every later
+    /// delivery reads from the same marker, and the run id), so only the first insert lands and every
+    /// later one is a <see cref="TriggerOutcomes.Duplicate"/>. With <paramref name="checkHistory"/> (the run
+    /// existed before this claim, or the marker predates claim times) the trigger history is read first.
     /// </summary>
-    private async Task<TriggerRecord> RecordStartedOnceAsync(string model, string trigger, string reason, string runId, IPipelineClient pipeline, CancellationToken cancellationToken)
+    private async Task<TriggerRecord> RecordStartedOnceAsync(TriggerRecord started, bool checkHistory, CancellationToken cancellationToken)
     {
-        var run = await pipeline.GetRunAsync(runId, cancellationToken);
-        var at = run?.CreatedAt ?? clock.GetUtcNow();
-        var started = new TriggerRecord(model, trigger, reason, at, TriggerOutcomes.Started, runId);
+        if (checkHistory && (await ListAsync(started.Model, cancellationToken)).Any(r => r.RunId == started.RunId && r.Outcome == TriggerOutcomes.Started))
+        {
+            return started with { Outcome = TriggerOutcomes.Duplicate };
+        }
+
         try
         {
-            return await RecordAsync(started, RecordKey(at, runId), cancellationToken);
+            return await RecordAsync(started, RecordKey(started.At, started.RunId), cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {

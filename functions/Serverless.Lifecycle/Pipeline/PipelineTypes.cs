@@ -18,6 +18,7 @@ public static class PipelineTypes
         typeof(RecordApprovalActivity),
         typeof(RegisterModelActivity),
         typeof(PromoteModelActivity),
+        typeof(RecordSupersededActivity),
         typeof(StartRolloutActivity),
         typeof(EvaluateRolloutStepActivity),
         typeof(AdvanceRolloutActivity),

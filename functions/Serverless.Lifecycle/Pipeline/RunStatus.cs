@@ -5,7 +5,7 @@ namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
 /// What <c>GET /runs/{runId}</c> answers. <see cref="Status"/> is one of: pending, running,
-/// succeeded, rejected, gateFailed, trainingFailed, cancelled, notApproved, failed (an infrastructure failure), terminated.
+/// succeeded, rejected, gateFailed, trainingFailed, cancelled, notApproved, rolledBack, superseded, failed (an infrastructure failure), terminated.
 /// </summary>
 public sealed record RunStatus(
     string RunId,
@@ -57,6 +57,7 @@ public sealed record RunStatus(
                 RunOutcome.Cancelled => "cancelled",
                 RunOutcome.NotApproved => "notApproved",
                 RunOutcome.RolledBack => "rolledBack",
+                RunOutcome.Superseded => "superseded",
                 _ => "failed",
             },
             "Pending" => "pending",

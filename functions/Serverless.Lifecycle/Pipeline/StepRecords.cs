@@ -68,6 +68,13 @@ public sealed record RegisterInput(
 
 public sealed record RegisteredVersion(string Model, int Version, string Sha256);
 
-public sealed record PromoteInput(string RunId, string Model, string Alias, int Version, string Reason);
+/// <summary>
+/// A promotion. With <paramref name="Conditional"/> it happens only if the alias still points at
+/// <paramref name="GatedAgainst"/>, the champion the gate compared with (null: none), else the run is superseded.
+/// </summary>
+public sealed record PromoteInput(string RunId, string Model, string Alias, int Version, string Reason, int? GatedAgainst = null, bool Conditional = false);
+
+/// <summary>A run's version that was not promoted: the champion moved to <paramref name="Champion"/> and the candidate did not pass the gate again.</summary>
+public sealed record SupersededRecord(string RunId, string Model, int Version, int Champion, string Reason);
 
 public sealed record ApprovalRecord(string Model, string RunId, ApprovalDecision Decision);

@@ -19,6 +19,10 @@ namespace Serverless.Lifecycle.Pipeline;
 /// </summary>
 public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunRequest, TrainingRunResult>
 {
+    // A champion that keeps moving while this run re-gates (runs finishing in a burst) is chased at most
+    // this many times; then the run ends superseded rather than evaluating forever.
+    private const int MaxRegates = 2;
+
     public override async Task<TrainingRunResult> RunAsync(TaskOrchestrationContext context, TrainingRunRequest input)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -154,16 +158,50 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         }
         else
         {
-            await run.StepAsync(
-                "promote",
-                () => context.CallActivityAsync<AliasState>(
-                    nameof(PromoteModelActivity),
-                    new PromoteInput(input.RunId, input.Spec.Name, ReservedAliases.Champion, registered.Version, "passed the evaluation gate"),
-                    PipelineRetry.Storage),
-                a => ("done", $"{a.Alias} -> version {a.Version}"));
+            // Conditional: the champion must still be the one the gate compared with. If a newer run promoted
+            // meanwhile, the candidate is gated again against it, and promoted only if it passes.
+            for (var regates = 0; ; regates++)
+            {
+                var gated = evaluation;
+                var promoted = await run.StepAsync(
+                    "promote",
+                    () => context.CallActivityAsync<AliasState>(
+                        nameof(PromoteModelActivity),
+                        new PromoteInput(input.RunId, input.Spec.Name, ReservedAliases.Champion, registered.Version, regates == 0 ? "passed the evaluation gate" : $"passed the evaluation gate again, against version {gated.Verdict.ChampionVersion}", gated.Verdict.ChampionVersion, Conditional: true),
+                        PipelineRetry.Storage),
+                    a => a.Version == registered.Version ? ("done", $"{a.Alias} -> version {a.Version}") : ("moved", $"{a.Alias} is version {a.Version}, promoted after this run's gate"));
+                if (promoted.Version == registered.Version)
+                {
+                    break;
+                }
+
+                if (regates < MaxRegates)
+                {
+                    evaluation = await run.StepAsync(
+                        "evaluate",
+                        () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), new EvaluateInput(input.RunId, input.Spec, job, split), PipelineRetry.Storage),
+                        e => (e.Verdict.Passed ? "passed" : "failed", Describe(e.Verdict)));
+                    run.Verdict(evaluation.Verdict);
+                    if (evaluation.Verdict.Passed)
+                    {
+                        continue;
+                    }
+                }
+
+                var why = $"Superseded: champion moved to version {promoted.Version} after this run's gate, and version {registered.Version} "
+                    + (evaluation.Verdict.Passed ? $"was gated {MaxRegates + 1} times while it kept moving" : $"did not pass the gate again against it ({Describe(evaluation.Verdict)})")
+                    + "; it stays registered and can be promoted by hand.";
+                await context.CallActivityAsync<bool>(nameof(RecordSupersededActivity), new SupersededRecord(input.RunId, input.Spec.Name, registered.Version, promoted.Version, why), PipelineRetry.Storage);
+                return run.Finish(RunOutcome.Superseded) with
+                {
+                    Error = why,
+                    Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
+                };
+            }
         }
 
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);
+        result = result with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict };
         return run.Finish(RunOutcome.Succeeded) with
         {
             Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
@@ -258,7 +296,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         {
             // The model's first version: no champion to compare with.
             var promoted = await context.CallActivityAsync<AliasState>(
-                nameof(PromoteModelActivity), new PromoteInput(input.RunId, spec.Name, ReservedAliases.Champion, version, "first version: no champion to roll out against"), PipelineRetry.Storage);
+                nameof(PromoteModelActivity), new PromoteInput(input.RunId, spec.Name, ReservedAliases.Champion, version, "first version: no champion to roll out against", GatedAgainst: null, Conditional: true), PipelineRetry.Storage);
             var now = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
             return new RolloutState(spec.Name, input.RunId, spec.Rollout.Strategy, version, promoted.Version, 0, 1, RolloutStatuses.Promoted, "The model had no champion: promoted directly.", now, now, []);
         }

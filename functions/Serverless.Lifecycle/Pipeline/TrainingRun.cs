@@ -35,6 +35,12 @@ public enum RunOutcome
 
     /// <summary>The version was registered and rolled out in stages, but failed a rollout check and was rolled back; the champion stayed.</summary>
     RolledBack,
+
+    /// <summary>
+    /// The version passed the gate and was registered, but the champion moved after the gate (a newer
+    /// run promoted first), so it was not promoted; the audit trail records it. It can be promoted by hand.
+    /// </summary>
+    Superseded,
 }
 
 /// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>

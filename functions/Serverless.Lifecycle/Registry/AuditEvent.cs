@@ -12,6 +12,9 @@ public static class AuditActions
     public const string AliasMoved = "alias-moved";
     public const string AliasDeleted = "alias-deleted";
     public const string Rollback = "rollback";
+
+    /// <summary>A run's promotion found the alias moved since its gate (a newer run promoted first); nothing moved.</summary>
+    public const string Superseded = "superseded";
     public const string Archived = "archived";
     public const string Deleted = "deleted";
     public const string Approved = "approved";

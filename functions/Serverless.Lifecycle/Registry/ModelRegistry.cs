@@ -278,7 +278,7 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
                 await EnsureAuditAsync(current.Value!, cancellationToken);
             }
 
-            if (expectedETag is not null && currentState?.ETag != expectedETag)
+            if (expectedETag is not null && (expectedETag == AbsentETag ? currentState is not null : currentState?.ETag != expectedETag))
             {
                 throw new AliasConflictException(model, alias, currentState?.Version, currentState?.ETag);
             }
@@ -362,6 +362,55 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
 
         var moved = await SetAliasAsync(model, ReservedAliases.Champion, previous, current.ETag, actor, reason, cancellationToken, AuditActions.Rollback);
         return (moved, current.Version);
+    }
+
+    /// <summary>An expected ETag meaning "the alias must not exist yet": the move is an insert that loses to a concurrent one.</summary>
+    public const string AbsentETag = "";
+
+    /// <summary>
+    /// A pipeline run's promotion: moves <paramref name="alias"/> to <paramref name="version"/> only if it
+    /// still points at <paramref name="gatedAgainst"/>, the champion the run's gate compared with (or at
+    /// nothing), with an ETag-conditional write. When it moved meanwhile (a newer run promoted first), the
+    /// run must be gated again against the new champion: nothing moves, and the current state is returned
+    /// (its version is not <paramref name="version"/>). Idempotent: a retry after the move landed returns it.
+    /// </summary>
+    public async Task<AliasState> PromoteAsync(string model, string alias, int version, int? gatedAgainst, string actor, string reason, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await TryGetAliasAsync(model, alias, cancellationToken);
+            if (current?.Version == version)
+            {
+                return await SetAliasAsync(model, alias, version, null, actor, reason, cancellationToken);
+            }
+
+            if (current is not null && current.Version != gatedAgainst)
+            {
+                return current;
+            }
+
+            try
+            {
+                return await SetAliasAsync(model, alias, version, current?.ETag ?? AbsentETag, actor, reason, cancellationToken);
+            }
+            catch (AliasConflictException) when (attempt < MaxUnconditionalRetries)
+            {
+                // Moved between the read and the write: look again; it may be a newer run's promotion.
+                await Task.Delay(StorageFaults.Backoff(attempt, ConflictBackoff, MaxConflictBackoff), clock, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records, once per version (a retry appends nothing more), that a run did not promote its version
+    /// because the alias moved to <paramref name="current"/> after its gate and the candidate did not
+    /// pass the gate again against it.
+    /// </summary>
+    public async Task RecordSupersededAsync(string model, string alias, int version, int current, string actor, string reason, CancellationToken cancellationToken)
+    {
+        var registered = await GetVersionAsync(model, version, cancellationToken);
+        var key = RowKeys.NewestFirst(registered.CreatedAt) + "-superseded-" + version.ToString(CultureInfo.InvariantCulture);
+        await AppendAuditAsync((key, new AuditEvent(model, AuditActions.Superseded, actor, alias, current, version, reason, clock.GetUtcNow())), cancellationToken);
     }
 
     /// <summary>Records a person's (or the timeout's) decision on a run's candidate in the audit trail.</summary>
