@@ -49,6 +49,13 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
         }
 
         var rollout = reference == ReservedAliases.Champion ? await ActiveRolloutAsync(model, cancellationToken) : null;
+        if (rollout?.Challenger == lease.Model.Version.Version)
+        {
+            // The rollout has just promoted its challenger (the alias moved before the rollout's state was
+            // marked finished): the champion is the challenger, and there is nothing to compare or split.
+            rollout = null;
+        }
+
         if (rollout is { Strategy: RolloutStrategies.Canary } && InShare(requestId, rollout.Share)
             && await ChallengerAsync(rollout, batch, lease.Model.Spec, requestId, route, started, served: true, parse, cancellationToken) is { } answered)
         {
