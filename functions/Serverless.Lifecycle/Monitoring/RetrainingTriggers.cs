@@ -68,7 +68,9 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
                 // The holder's run has ended, or its claim went stale without a run (its trigger died): take over.
             }
 
-            var claimedAt = clock.GetUtcNow();
+            // To the millisecond: later deliveries read it back from the table and must derive the same record key.
+            var now = clock.GetUtcNow().UtcTicks;
+            var claimedAt = new DateTimeOffset(now - (now % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
             try
             {
                 var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId, ["ClaimedAt"] = claimedAt };
