@@ -15,7 +15,7 @@ public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api, 
     public Task<IResult> Events(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Events)] HttpRequest request,
         [DurableClient] DurableTaskClient client) =>
-        events.PostAsync(request, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        events.PostAsync(request, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("EventsHandshake")]
     public static IResult EventsHandshake([HttpTrigger(AuthorizationLevel.Function, "options", Route = ApiRoutes.Events)] HttpRequest request) =>
@@ -30,12 +30,12 @@ public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api, 
         [BlobTrigger(Serverless.Lifecycle.Storage.StorageNames.DatasetsContainer + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] Azure.Storage.Blobs.BlobClient blob,
         [DurableClient] DurableTaskClient client,
         FunctionContext context) =>
-        newData.OnBlobAsync(blob.Name, new DurableTaskPipelineClient(client), context.CancellationToken);
+        newData.OnBlobAsync(blob.Name, DurableTaskEngine.Client(client), context.CancellationToken);
 
     /// <summary>Every model, on the schedule in the <c>MonitoringSchedule</c> app setting (a six-field CRON, for example <c>0 */5 * * * *</c>).</summary>
     [Function("MonitorDrift")]
     public Task MonitorDrift([TimerTrigger("%MonitoringSchedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, FunctionContext context) =>
-        pass.RunAsync(new DurableTaskPipelineClient(client), context.CancellationToken);
+        pass.RunAsync(DurableTaskEngine.Client(client), context.CancellationToken);
 
     [Function("GetMonitoring")]
     public Task<IResult> GetMonitoring([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Monitoring)] HttpRequest request, string name) =>

@@ -14,14 +14,14 @@ public sealed class RunFunctions(RunsApi api)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Datasets)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string name) =>
-        api.UploadDatasetAsync(request, name, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        api.UploadDatasetAsync(request, name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("StartRun")]
     public Task<IResult> StartRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Runs)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string name) =>
-        api.StartRunAsync(name, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        api.StartRunAsync(name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("GetRunProfile")]
     public Task<IResult> GetRunProfile([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.RunProfile)] HttpRequest request, string runId) =>
@@ -32,28 +32,28 @@ public sealed class RunFunctions(RunsApi api)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Run)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
-        RunsApi.GetRunAsync(runId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        RunsApi.GetRunAsync(runId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("CancelRun")]
     public static Task<IResult> CancelRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunCancel)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
-        RunsApi.CancelRunAsync(request, runId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        RunsApi.CancelRunAsync(request, runId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("ApproveRun")]
     public static Task<IResult> ApproveRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunApprove)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
-        RunsApi.DecideAsync(request, runId, approve: true, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        RunsApi.DecideAsync(request, runId, approve: true, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("RejectRun")]
     public static Task<IResult> RejectRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunReject)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
-        RunsApi.DecideAsync(request, runId, approve: false, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        RunsApi.DecideAsync(request, runId, approve: false, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     /// <summary>The trainer's completion callback; function-level auth like every route but health.</summary>
     [Function("CompleteTrainingJob")]
@@ -62,5 +62,5 @@ public sealed class RunFunctions(RunsApi api)
         [DurableClient] DurableTaskClient client,
         string runId,
         string jobId) =>
-        RunsApi.CompleteJobAsync(request, runId, jobId, new DurableTaskPipelineClient(client), request.HttpContext.RequestAborted);
+        RunsApi.CompleteJobAsync(request, runId, jobId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 }

@@ -38,7 +38,8 @@ public static class LaptopHostExtensions
         builder.Services.AddOptions<LaptopOptions>().BindConfiguration(LaptopOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DurableTaskFrameworkHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableTaskFrameworkHost>());
-        builder.Services.AddSingleton<IPipelineClient, TaskHubPipelineClient>();
+        builder.Services.AddSingleton<TaskHubEngine>();
+        builder.Services.AddSingleton<IPipelineClient>(sp => new PipelineClient(sp.GetRequiredService<TaskHubEngine>()));
 
         // Azure scores batch files on an Event Grid blob trigger; laptop mode polls for them.
         builder.Services.AddHostedService<BatchInputWatcher>();

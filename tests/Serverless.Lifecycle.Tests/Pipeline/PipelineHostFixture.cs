@@ -31,7 +31,7 @@ public class PipelineHostFixture : IAsyncLifetime
 
     public DatasetStore Datasets => new(Storage, TimeProvider.System);
 
-    public IPipelineClient Client => new DurableTaskPipelineClient(host!.Client);
+    public IPipelineClient Client => DurableTaskEngine.Client(host!.Client);
 
     public Microsoft.DurableTask.Client.DurableTaskClient DurableClient => host!.Client;
 
