@@ -323,6 +323,51 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.True((string)run["status"]! is not ("pending" or "running" or "failed"), run.ToJsonString());
     }
 
+    /// <summary>Optimistic concurrency over HTTP: a spec update or an alias move with a stale If-Match gets 409 with the current ETag, and changes nothing.</summary>
+    [Fact]
+    public async Task IfMatch_OnSpecUpdatesAndAliasMoves_AStaleETagGets409WithTheCurrentOne()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("etag");
+        var spec = (await SampleSpecAsync(name)).ToJsonString();
+        async Task<HttpResponseMessage> SendAsync(HttpMethod method, string url, string? body, string? ifMatch)
+        {
+            using var message = new HttpRequestMessage(method, url) { Content = body is null ? null : Json(body) };
+            if (ifMatch is not null)
+            {
+                message.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+            }
+
+            return await http.SendAsync(message);
+        }
+
+        var created = await SendAsync(HttpMethod.Put, $"/api/models/{name}", spec, null);
+        var first = created.Headers.ETag!.ToString();
+        var updated = await SendAsync(HttpMethod.Put, $"/api/models/{name}", spec, first);
+        var second = updated.Headers.ETag!.ToString();
+        var stale = await SendAsync(HttpMethod.Put, $"/api/models/{name}", spec, first);
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.OK, HttpStatusCode.Conflict), (created.StatusCode, updated.StatusCode, stale.StatusCode));
+        Assert.NotEqual(first, second);
+        Assert.Equal(second, (string)(await stale.Content.ReadFromJsonAsync<JsonObject>())!["currentETag"]!);
+        Assert.Equal(second, (await http.GetAsync($"/api/models/{name}")).Headers.ETag!.ToString());
+
+        var run = await host.UploadAndWaitAsync(name);
+        Assert.True((string)run["status"]! == "succeeded", run.ToJsonString());
+        var set = await SendAsync(HttpMethod.Put, $"/api/models/{name}/aliases/staging", """{"version":1,"reason":"try it"}""", null);
+        var aliasFirst = set.Headers.ETag!.ToString();
+        var moved = await SendAsync(HttpMethod.Put, $"/api/models/{name}/aliases/staging", """{"version":1,"reason":"again"}""", aliasFirst);
+        var aliasSecond = moved.Headers.ETag!.ToString();
+        var staleMove = await SendAsync(HttpMethod.Put, $"/api/models/{name}/aliases/staging", """{"version":1,"reason":"late"}""", aliasFirst);
+        var staleDelete = await SendAsync(HttpMethod.Delete, $"/api/models/{name}/aliases/staging", null, aliasFirst);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Conflict, HttpStatusCode.Conflict), (set.StatusCode, moved.StatusCode, staleMove.StatusCode, staleDelete.StatusCode));
+        var conflict = (await staleMove.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, aliasSecond), ((int)conflict["currentVersion"]!, (string)conflict["currentETag"]!));
+        Assert.Equal(aliasSecond, (string)(await staleDelete.Content.ReadFromJsonAsync<JsonObject>())!["currentETag"]!);
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/api/models/{name}/aliases/staging", null, aliasSecond)).StatusCode);
+    }
+
     private const string BlobCreatedAt = """[{"id":"b","topic":"t","eventType":"Microsoft.Storage.BlobCreated","eventTime":"2026-11-26T00:00:00Z","dataVersion":"1","data":{},"subject":"/blobServices/default/containers/datasets/blobs/""";
 
     /// <summary>Events that are not well-formed get a 400 that says what is wrong; none reaches storage or starts anything.</summary>
