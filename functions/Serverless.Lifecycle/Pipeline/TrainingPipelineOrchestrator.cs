@@ -88,11 +88,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             return run.Finish(RunOutcome.TrainingFailed) with { Error = training.Detail, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials };
         }
 
-        var evaluation = await run.StepAsync(
-            "evaluate",
-            () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), new EvaluateInput(input.RunId, input.Spec, job, split), PipelineRetry.Storage),
-            e => (e.Verdict.Passed ? "passed" : "failed", Describe(e.Verdict)));
-        run.Verdict(evaluation.Verdict);
+        var evaluation = await EvaluateAsync(context, run, new EvaluateInput(input.RunId, input.Spec, job, split));
         if (!evaluation.Verdict.Passed)
         {
             PipelineLog.GateFailed(logger, input.RunId, input.Spec.Name);
@@ -177,11 +173,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
                 if (regates < MaxRegates)
                 {
-                    evaluation = await run.StepAsync(
-                        "evaluate",
-                        () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), new EvaluateInput(input.RunId, input.Spec, job, split), PipelineRetry.Storage),
-                        e => (e.Verdict.Passed ? "passed" : "failed", Describe(e.Verdict)));
-                    run.Verdict(evaluation.Verdict);
+                    evaluation = await EvaluateAsync(context, run, new EvaluateInput(input.RunId, input.Spec, job, split));
                     if (evaluation.Verdict.Passed)
                     {
                         continue;
@@ -201,11 +193,21 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         }
 
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);
-        result = result with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict };
         return run.Finish(RunOutcome.Succeeded) with
         {
             Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
         };
+    }
+
+    /// <summary>The evaluate step: the candidate and the current champion on the test split, then the gate; the verdict is counted.</summary>
+    private static async Task<EvaluationResult> EvaluateAsync(TaskOrchestrationContext context, RunProgress run, EvaluateInput input)
+    {
+        var evaluation = await run.StepAsync(
+            "evaluate",
+            () => context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModelActivity), input, PipelineRetry.Storage),
+            e => (e.Verdict.Passed ? "passed" : "failed", Describe(e.Verdict)));
+        run.Verdict(evaluation.Verdict);
+        return evaluation;
     }
 
     /// <summary>

@@ -436,12 +436,13 @@ public sealed class ModelRegistry(LifecycleStorage storage, TimeProvider clock)
     private async Task<ModelVersion> RetireAsync(string model, int version, ModelVersionStatus status, string actor, string? reason, CancellationToken cancellationToken)
     {
         var verb = status == ModelVersionStatus.Deleted ? "deleted" : "archived";
-        var entry = await GetVersionAsync(model, version, cancellationToken);
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var row = await Versions.GetEntityIfExistsAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
+        var entry = row.HasValue ? FromEntity(row.Value!) : throw new ModelVersionNotFoundException(model, version);
         if (entry.Status == status)
         {
             // Done already (also a retry after a crash): the change's audit event may not have been appended.
-            var row = await Versions.GetEntityAsync<TableEntity>(model, VersionKey(version), cancellationToken: cancellationToken);
-            await EnsureAuditAsync(row.Value, cancellationToken);
+            await EnsureAuditAsync(row.Value!, cancellationToken);
             return entry;
         }
 

@@ -37,7 +37,9 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
 
     private long dropped;
     private long written;
-    private long lastDropLog = long.MinValue;
+
+    // One log line per drop episode at most every ten seconds, with the running total.
+    private readonly LogThrottle dropLog = new(clock, TimeSpan.FromSeconds(10));
     private long failingSince;
 
     /// <summary>Records dropped since the start (buffer full, or storage refused them).</summary>
@@ -223,10 +225,7 @@ public sealed partial class PredictionLog(LifecycleStorage storage, IOptions<Pre
         var total = Interlocked.Add(ref dropped, count);
         Telemetry.PredictionLogDropped.Add(count);
 
-        // One log line per drop episode at most every ten seconds, with the running total.
-        var now = clock.GetTimestamp();
-        var last = Interlocked.Read(ref lastDropLog);
-        if ((last == long.MinValue || clock.GetElapsedTime(last, now) > TimeSpan.FromSeconds(10)) && Interlocked.CompareExchange(ref lastDropLog, now, last) == last)
+        if (dropLog.ShouldLog())
         {
             LogDropped(count, why, total);
         }

@@ -26,7 +26,9 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
     public const string ChallengerAlias = "challenger";
 
     private readonly ResolutionCache<string, RolloutState?> active = new(options.Value, clock);
-    private long lastRolloutWarning;
+
+    // One warning per half minute while storage is away, not one per request.
+    private readonly LogThrottle rolloutWarning = new(clock, TimeSpan.FromSeconds(30));
 
     /// <summary>
     /// Scores a request for <paramref name="reference"/>; <paramref name="parse"/> reads the body
@@ -107,10 +109,7 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
         }
         catch (StorageUnavailableException ex)
         {
-            // One warning per half minute, not one per request.
-            var now = clock.GetTimestamp();
-            var last = Interlocked.Read(ref lastRolloutWarning);
-            if ((last == 0 || clock.GetElapsedTime(last, now) > TimeSpan.FromSeconds(30)) && Interlocked.CompareExchange(ref lastRolloutWarning, now, last) == last)
+            if (rolloutWarning.ShouldLog())
             {
                 LogRolloutUnknown(model, ex.Message);
             }

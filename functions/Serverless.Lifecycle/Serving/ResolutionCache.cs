@@ -24,8 +24,8 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
 {
     private readonly ConcurrentDictionary<TKey, Entry> entries = new();
 
-    /// <summary>The cached values with when they were last used, for deciding which sessions to keep.</summary>
-    public IEnumerable<(TKey Key, TValue Value, DateTimeOffset LastUsed)> Entries => entries.Select(e => (e.Key, e.Value.Value, e.Value.LastUsed));
+    /// <summary>The cached values, for deciding which sessions to keep.</summary>
+    public IEnumerable<(TKey Key, TValue Value)> Entries => entries.Select(e => (e.Key, e.Value.Value));
 
     private StorageFailure? failing;
 
@@ -62,10 +62,8 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
                 }
                 catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
                 {
-                    var failures = entry.Failed();
-                    Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Serving);
-                    entry.RetryAt = clock.GetUtcNow() + StorageFaults.Backoff(failures - 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(Math.Max(1, options.AliasCacheSeconds)));
-                    Interlocked.CompareExchange(ref failing, new StorageFailure(now, StorageFaults.Describe(ex)), null);
+                    NoteFailure(ex, now);
+                    entry.RetryAt = clock.GetUtcNow() + StorageFaults.Backoff(entry.Failed() - 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(Math.Max(1, options.AliasCacheSeconds)));
                     return new(entry.Value, Stale: true);
                 }
             }
@@ -85,8 +83,7 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
         }
         catch (Exception ex) when (StorageFaults.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
-            Interlocked.CompareExchange(ref failing, new StorageFailure(now, StorageFaults.Describe(ex)), null);
-            Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Serving);
+            NoteFailure(ex, now);
             throw new StorageUnavailableException(entry is null
                 ? $"Storage is unreachable ({StorageFaults.Describe(ex)}), and this host has not read it before."
                 : $"Storage is unreachable ({StorageFaults.Describe(ex)}), and what this host read last is older than Serving:MaxStaleSeconds ({options.MaxStaleSeconds} s).", ex);
@@ -106,6 +103,13 @@ public sealed class ResolutionCache<TKey, TValue>(ServingOptions options, TimePr
                 entries.TryRemove(new KeyValuePair<TKey, Entry>(key, entry));
             }
         }
+    }
+
+    /// <summary>Counts a failed read and remembers since when storage has been failing (the first failure of an outage).</summary>
+    private void NoteFailure(Exception exception, DateTimeOffset now)
+    {
+        Observability.Telemetry.StorageFailed(Observability.TelemetryNames.Components.Serving);
+        Interlocked.CompareExchange(ref failing, new StorageFailure(now, StorageFaults.Describe(exception)), null);
     }
 
     private TValue Store(TKey key, TValue value, DateTimeOffset now)

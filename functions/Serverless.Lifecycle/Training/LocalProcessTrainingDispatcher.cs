@@ -45,9 +45,10 @@ public sealed partial class LocalProcessTrainingDispatcher(
         // Nor one that a trainer started by an earlier host (before a crash) is still running.
         if (ReadRecord(job.JobId) is { } recorded)
         {
-            if (IsAlive(recorded))
+            using var orphan = LiveProcess(recorded);
+            if (orphan is not null)
             {
-                OrphanAdopted(logger, job.JobId, ProcessIdOf(recorded));
+                OrphanAdopted(logger, job.JobId, orphan.Id);
                 return Task.FromResult(recorded);
             }
 
@@ -126,8 +127,9 @@ public sealed partial class LocalProcessTrainingDispatcher(
         }
 
         // Started by an earlier host of this machine, which died: still running if the same process lives.
-        return Task.FromResult(IsAlive(executionId)
-            ? new JobExecutionStatus(JobExecutionState.Running, $"trainer process {ProcessIdOf(executionId)} started by an earlier host is still running")
+        using var orphan = LiveProcess(executionId);
+        return Task.FromResult(orphan is not null
+            ? new JobExecutionStatus(JobExecutionState.Running, $"trainer process {orphan.Id} started by an earlier host is still running")
             : new JobExecutionStatus(JobExecutionState.Ended, "trainer process is not running"));
     }
 
@@ -145,7 +147,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
                 // It exited on its own meanwhile.
             }
         }
-        else if (IsAlive(executionId) && TryGetProcess(ProcessIdOf(executionId)) is { } orphan)
+        else if (LiveProcess(executionId) is { } orphan)
         {
             // A trainer an earlier host started: stopped the same way.
             using (orphan)
@@ -191,49 +193,45 @@ public sealed partial class LocalProcessTrainingDispatcher(
         }
     }
 
-    private static int ProcessIdOf(string executionId)
+    /// <summary>
+    /// The process an execution id names, while it still runs: the same process id with the same start
+    /// time (to the second), so a later program that got the id is not taken for the trainer. Null
+    /// otherwise; the caller disposes what it gets.
+    /// </summary>
+    private static Process? LiveProcess(string executionId)
     {
         var parts = executionId.Split('@');
-        return parts.Length >= 3 && int.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1;
-    }
-
-    /// <summary>Whether the process an execution id names still runs: the same process id with the same start time (to the second).</summary>
-    private static bool IsAlive(string executionId)
-    {
-        var parts = executionId.Split('@');
-        if (parts.Length < 3 || !int.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+        if (parts.Length < 3 || !int.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0
             || !long.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) || ticks == 0)
         {
-            return false;
+            return null;
         }
 
-        using var process = TryGetProcess(pid);
-        if (process is null)
-        {
-            return false;
-        }
-
+        Process process;
         try
         {
-            return !process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - ticks) < TimeSpan.TicksPerSecond;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-        {
-            return false;
-        }
-    }
-
-    private static Process? TryGetProcess(int processId)
-    {
-        try
-        {
-            return processId > 0 ? Process.GetProcessById(processId) : null;
+            process = Process.GetProcessById(pid);
         }
         catch (ArgumentException)
         {
             // No such process.
             return null;
         }
+
+        try
+        {
+            if (!process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - ticks) < TimeSpan.TicksPerSecond)
+            {
+                return process;
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            // It exited while it was looked at.
+        }
+
+        process.Dispose();
+        return null;
     }
 
     private string RecordPath(string jobId)
