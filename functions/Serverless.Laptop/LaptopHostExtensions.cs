@@ -1,9 +1,12 @@
 using System.Net;
 using OpenTelemetry.Trace;
+using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Hosting;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 
 namespace Serverless.Laptop;
@@ -41,16 +44,43 @@ public static class LaptopHostExtensions
         builder.Services.AddSingleton<TaskHubEngine>();
         builder.Services.AddSingleton<IPipelineClient>(sp => new PipelineClient(sp.GetRequiredService<TaskHubEngine>()));
 
-        // Azure scores batch files on an Event Grid blob trigger; laptop mode polls for them.
-        builder.Services.AddHostedService<BatchInputWatcher>();
+        // Azure scores batch files and retrains on new datasets on Event Grid blob triggers, and runs
+        // the drift monitor on a timer trigger; laptop mode polls and keeps its own timer. (Two pollers of
+        // one type: AddHostedService would keep only the first, as it adds each implementation type once.)
+        builder.Services.AddSingleton<IHostedService>(sp => Poller(sp, new BlobPollerSettings(
+            StorageNames.BatchInputContainer,
+            TelemetryNames.Components.BatchInput,
+            sp.GetRequiredService<IOptions<BatchScoringOptions>>().Value.PollInterval,
+            _ => true,
+            async (blob, ct) =>
+            {
+                if (!BatchScorer.IsUnderAModel(blob))
+                {
+                    // Not under batch-input/{model}/: no model to score with, and no retry will change that.
+                    BatchScorer.LogNotUnderAModel(sp.GetRequiredService<ILogger<BatchScorer>>(), blob);
+                    return;
+                }
 
-        // Azure runs the drift monitor on a timer trigger; laptop mode on its own timer.
-        builder.Services.AddHostedService<Serverless.Lifecycle.Monitoring.MonitoringScheduler>();
-        builder.Services.AddHostedService<Serverless.Lifecycle.Monitoring.DatasetWatcher>();
+                await sp.GetRequiredService<BatchScorer>().ScoreAsync(blob, ct);
+            })));
+        builder.Services.AddSingleton<IHostedService>(sp =>
+        {
+            var monitoring = sp.GetRequiredService<IOptions<MonitoringOptions>>().Value;
+            return Poller(sp, new BlobPollerSettings(
+                StorageNames.DatasetsContainer,
+                TelemetryNames.Components.DatasetWatcher,
+                monitoring.DatasetPollInterval,
+                blob => monitoring.Enabled && monitoring.Covers(blob.Split('/')[0]),
+                (blob, ct) => sp.GetRequiredService<NewDataTrigger>().OnBlobAsync(blob, sp.GetRequiredService<IPipelineClient>(), ct)));
+        });
+        builder.Services.AddHostedService<MonitoringScheduler>();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         return builder;
     }
+
+    private static BlobPoller Poller(IServiceProvider services, BlobPollerSettings settings) =>
+        ActivatorUtilities.CreateInstance<BlobPoller>(services, settings);
 
     /// <summary>
     /// Laptop mode has no keys: it refuses to listen anywhere but on loopback. <paramref name="setting"/>

@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Training;
@@ -10,7 +9,7 @@ using Serverless.Lifecycle.Training;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>Dataset uploads and training runs over HTTP.</summary>
-public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Storage.LifecycleStorage storage)
+public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunController runs, Storage.LifecycleStorage storage)
 {
     /// <summary>
     /// POST /models/{name}/datasets: stores the CSV or Parquet body as a new dataset version and, unless
@@ -52,8 +51,7 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
             return ApiResults.Json(new { dataset }, StatusCodes.Status201Created);
         }
 
-        var runId = UploadRunId(dataset);
-        await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, RunTriggers.Upload), cancellationToken);
+        var runId = (await runs.StartAsync(new RunRequest(spec, RunTriggers.Upload, $"dataset {dataset.Path} uploaded", dataset), pipeline, cancellationToken)).RunId;
         return Accepted(runId, new { dataset, runId, statusUrl = ApiRoutes.RunUrl(runId) });
     });
 
@@ -68,8 +66,7 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
             return ApiResults.Conflict($"Model '{name}' has no dataset yet; upload one to POST /api/models/{name}/datasets first.");
         }
 
-        var runId = $"{name}-{Guid.NewGuid():N}";
-        await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, RunTriggers.Manual), cancellationToken);
+        var runId = (await runs.StartAsync(new RunRequest(spec, RunTriggers.Manual, $"asked for on the runs route, on {dataset.Path}", dataset), pipeline, cancellationToken)).RunId;
         return Accepted(runId, new { dataset, runId, statusUrl = ApiRoutes.RunUrl(runId) });
     });
 
@@ -192,14 +189,6 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, Stora
 
     /// <summary>Who asked: the caller's identity where the host authenticates one, else "api".</summary>
     private static string Actor(HttpRequest request) => request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";
-
-    /// <summary>The same upload event (path and ETag) always maps to the same run, so a duplicate starts nothing.</summary>
-    public static string UploadRunId(DatasetVersion dataset)
-    {
-        ArgumentNullException.ThrowIfNull(dataset);
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{dataset.Path}|{dataset.ETag}"));
-        return $"{dataset.Model}-{Convert.ToHexStringLower(hash)[..24]}";
-    }
 
     private static AcceptedWithLocation Accepted(string runId, object body) =>
         new AcceptedWithLocation(ApiRoutes.RunUrl(runId), ApiResults.Json(body, StatusCodes.Status202Accepted));

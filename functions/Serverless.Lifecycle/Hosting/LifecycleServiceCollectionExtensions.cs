@@ -55,7 +55,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<OpenInferenceApi>();
         services.AddSingleton<StatusApi>();
         services.AddSingleton<BatchScorer>();
-        services.AddSingleton<RetrainingTriggers>();
+        services.AddSingleton<RunController>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ILifecycleEvents>(sp => sp.GetRequiredService<IOptions<EventsOptions>>().Value.TopicEndpoint is null
             ? new NoLifecycleEvents()

@@ -4,7 +4,6 @@ using Azure.Data.Tables;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Data.Profiling;
 using Serverless.Lifecycle.Observability;
-using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
@@ -47,13 +46,13 @@ public sealed record MonitoringEntry(
 /// drift as its reason. The run id comes from the window, so a repeated pass starts nothing new.
 /// </summary>
 public sealed class DriftMonitor(
-    ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, FeedbackStore feedback, TrainingDataPolicy trainingData, RetrainingTriggers triggers, ILifecycleEvents events, LifecycleStorage storage, TimeProvider clock)
+    ModelRegistry registry, ModelArtifactStore artifacts, PredictionLogReader log, DatasetStore datasets, FeedbackStore feedback, ILifecycleEvents events, LifecycleStorage storage, TimeProvider clock)
 {
     private TableClient Table => storage.Table(StorageNames.MonitoringTable);
 
-    public async Task<MonitoringEntry?> RunAsync(string model, IPipelineClient pipeline, CancellationToken cancellationToken)
+    public async Task<MonitoringEntry?> RunAsync(string model, IRunRequests runs, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(runs);
         var spec = await registry.GetSpecAsync(model, cancellationToken);
         ModelVersion champion;
         try
@@ -97,7 +96,7 @@ public sealed class DriftMonitor(
 
         var report = window.Report(champion.Version, from, to);
         var quality = LiveQuality.Compute(spec, champion.Version, card.TestMetrics, labelled);
-        var decision = await DecideAsync(spec, report, quality, pipeline, cancellationToken);
+        var decision = await DecideAsync(spec, report, quality, runs, cancellationToken);
         var path = new BlobPath(StorageNames.MonitoringContainer, string.Create(CultureInfo.InvariantCulture, $"{model}/{to.UtcDateTime:yyyy/MM/dd/HHmmssfff}.json"));
         var unreadableLines = unreadable.Count == 0 ? null : new { count = unreadable.Count, first = unreadable.First };
         await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, quality, decision, unreadableLines }, SpecJson.Options), overwrite: true, cancellationToken);
@@ -160,7 +159,7 @@ public sealed class DriftMonitor(
         return entries;
     }
 
-    private async Task<MonitoringDecision> DecideAsync(ModelSpec spec, DriftReport report, LiveQuality quality, IPipelineClient pipeline, CancellationToken cancellationToken)
+    private async Task<MonitoringDecision> DecideAsync(ModelSpec spec, DriftReport report, LiveQuality quality, IRunRequests runs, CancellationToken cancellationToken)
     {
         var policy = spec.Drift;
         var drifted = report.Status == DriftStatuses.Drift;
@@ -190,17 +189,10 @@ public sealed class DriftMonitor(
             return new MonitoringDecision(MonitoringActions.None, $"{reason} The model has no dataset to retrain on.");
         }
 
-        // One run per window: a repeated pass over the same window finds the run already started.
-        // A run already active for the model (another trigger's) absorbs this one.
-        var runId = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}-{trigger}-{report.To.UtcDateTime:yyyyMMddHHmm}");
-        if (await pipeline.GetRunAsync(runId, cancellationToken) is null)
-        {
-            // The training data per the spec's policy, prepared once per window.
-            (dataset, var note) = await trainingData.PrepareAsync(spec, dataset, cancellationToken);
-            reason = $"{reason} Training {note}.";
-        }
-
-        var triggered = await triggers.TriggerAsync(spec.Name, trigger, reason, dataset, runId, pipeline, cancellationToken);
+        // One run per window (its end is the run's key): a repeated pass over the same window finds the
+        // run already started. A run already active for the model (another trigger's) absorbs this one.
+        var triggered = await runs.RequestAsync(new RunRequest(spec, trigger, reason, dataset, report.To, PrepareData: true), cancellationToken);
+        reason = triggered.Reason;
         return triggered.Outcome is TriggerOutcomes.Started or TriggerOutcomes.Duplicate
             ? new MonitoringDecision(MonitoringActions.Retrain, reason, triggered.RunId)
             : new MonitoringDecision(MonitoringActions.Coalesced, $"Coalesced into run {triggered.RunId}, which is already training: {reason}", triggered.RunId);

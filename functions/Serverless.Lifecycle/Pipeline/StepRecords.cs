@@ -1,5 +1,6 @@
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Training;
 

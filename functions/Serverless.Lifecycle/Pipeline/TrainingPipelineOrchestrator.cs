@@ -145,9 +145,10 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
             if (rollout.Status != RolloutStatuses.Promoted)
             {
-                return run.Finish(RunOutcome.RolledBack) with
+                var superseded = rollout.Status == RolloutStatuses.Superseded;
+                return run.Finish(superseded ? RunOutcome.Superseded : RunOutcome.RolledBack) with
                 {
-                    Error = $"Rolled back: {rollout.Reason}",
+                    Error = superseded ? rollout.Reason : $"Rolled back: {rollout.Reason}",
                     Metrics = evaluation.Metrics, Verdict = evaluation.Verdict, Version = registered.Version, Findings = result.Findings, ProfilePath = result.ProfilePath, Trials = result.Trials,
                 };
             }

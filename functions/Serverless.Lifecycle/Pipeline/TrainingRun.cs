@@ -4,15 +4,6 @@ using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Pipeline;
 
-/// <summary>Why a run started: an upload, a person, a schedule, drift...</summary>
-public static class RunTriggers
-{
-    public const string Upload = "upload";
-    public const string Manual = "manual";
-    public const string Drift = "drift";
-    public const string Quality = "quality";
-}
-
 /// <summary>How a run ended. Expected outcomes are values; only infrastructure failures fail the orchestration.</summary>
 public enum RunOutcome
 {

@@ -6,6 +6,9 @@ public static class RolloutStatuses
     public const string Promoted = "promoted";
     public const string RolledBack = "rolledBack";
     public const string Cancelled = "cancelled";
+
+    /// <summary>Every step passed, but the champion moved during the rollout, so the challenger was not promoted over it.</summary>
+    public const string Superseded = "superseded";
 }
 
 /// <summary>

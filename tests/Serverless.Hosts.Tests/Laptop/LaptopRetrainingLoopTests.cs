@@ -104,7 +104,7 @@ public sealed class LaptopRetrainingLoopTests(MonitoringLaptopHostProcess host) 
         var etag = (await blob.UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(2500, seed: 52)), overwrite: true)).Value.ETag.ToString();
 
         // The run id the host gives a dataset: its path and ETag, as for an upload.
-        var runId = $"{name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"datasets/{name}/nightly/export.csv|{etag}")))[..24]}";
+        var runId = $"{name}-data-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"datasets/{name}/nightly/export.csv|{etag}")))[..24]}";
         await Eventually.WaitAsync(async () => (await host.Http.GetAsync($"/api/runs/{runId}")).StatusCode, status => status != HttpStatusCode.NotFound);
 
         var run = await host.WaitForRunAsync($"/api/runs/{runId}", TimeSpan.FromMinutes(3));

@@ -58,6 +58,8 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
 
     private DriftMonitor Monitor => fixture.Services.GetRequiredService<DriftMonitor>();
 
+    private IRunRequests Runs => fixture.Services.GetRequiredService<Lifecycle.Pipeline.RunController>().For(fixture.Client);
+
     [Fact]
     public async Task UndriftedTraffic_IsReportedAndStartsNothing()
     {
@@ -65,7 +67,7 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
         await LogTrafficAsync(spec, 600, seed: 40, drifted: false);
 
-        var entry = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+        var entry = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
 
         Assert.Equal((DriftStatuses.NoDrift, MonitoringActions.None), (entry.Status, entry.Decision.Action));
         Assert.Null(entry.Decision.RunId);
@@ -87,7 +89,7 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         await fixture.Services.GetRequiredService<Lifecycle.Storage.LifecycleStorage>().Blob(new Lifecycle.Storage.BlobPath("predictions", blob))
             .UploadAsync(BinaryData.FromString(good + "\n" + good[..40] + "\n"), overwrite: true);
 
-        var entry = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+        var entry = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
 
         Assert.Equal((DriftStatuses.NoDrift, MonitoringActions.None, 1), (entry.Status, entry.Decision.Action, entry.UnreadableLines));
         Assert.Contains($"line 2 of the prediction log {blob}", entry.Summary, StringComparison.Ordinal);
@@ -102,9 +104,9 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
         await LogTrafficAsync(spec, 600, seed: 41, drifted: true);
 
-        var first = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
-        var second = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
-        var third = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+        var first = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
+        var second = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
+        var third = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
 
         Assert.Equal((DriftStatuses.Drift, MonitoringActions.Wait), (first.Status, first.Decision.Action));
         Assert.Equal(MonitoringActions.Retrain, second.Decision.Action);
@@ -167,7 +169,7 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
 
         await fixture.Services.GetRequiredService<FeedbackStore>().SaveAsync(spec.Name, wrong, CancellationToken.None);
 
-        var entry = (await Monitor.RunAsync(spec.Name, fixture.Client, CancellationToken.None))!;
+        var entry = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
 
         Assert.Equal(DriftStatuses.NoDrift, entry.Status);
         Assert.Equal(MonitoringActions.Retrain, entry.Decision.Action);

@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Pipeline;

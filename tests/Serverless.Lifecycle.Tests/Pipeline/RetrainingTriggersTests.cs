@@ -15,7 +15,7 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
     {
         var spec = PipelineHostFixture.SampleSpec("coalesce");
         var first = await fixture.StartRunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21));
-        var triggers = fixture.Services.GetRequiredService<RetrainingTriggers>();
+        var triggers = fixture.Services.GetRequiredService<RunController>();
 
         var started = await triggers.TriggerAsync(spec.Name, RunTriggers.Drift, "drift on monthly_charges", first.Dataset, $"{spec.Name}-t1", fixture.Client, CancellationToken.None);
         var coalesced = await triggers.TriggerAsync(spec.Name, "schedule", "nightly", first.Dataset, $"{spec.Name}-t2", fixture.Client, CancellationToken.None);
@@ -51,7 +51,7 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         // A second delivery of the same blob: the same run, not a new one, and recorded once.
         Assert.Equal((first.RunId, TriggerOutcomes.Started), (again!.RunId, first.Outcome));
         Assert.Equal(TriggerOutcomes.Duplicate, again.Outcome);
-        Assert.Single(await fixture.Services.GetRequiredService<RetrainingTriggers>().ListAsync(spec.Name, CancellationToken.None));
+        Assert.Single(await fixture.Services.GetRequiredService<RunController>().ListAsync(spec.Name, CancellationToken.None));
         Assert.Null(stranger);
         Assert.Equal(("succeeded", NewDataTrigger.Trigger), (run.Status, run.Trigger));
         Assert.Equal($"datasets/{name}", run.Dataset!.Path);
@@ -67,7 +67,7 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         await fixture.WaitAsync(upload.RunId);
         var runId = $"{spec.Name}-drift-retry";
         Assert.True(await fixture.Client.StartRunAsync(new TrainingRunRequest(runId, spec, upload.Dataset, RunTriggers.Drift, "drift"), CancellationToken.None));
-        var triggers = fixture.Services.GetRequiredService<RetrainingTriggers>();
+        var triggers = fixture.Services.GetRequiredService<RunController>();
 
         var retry = await triggers.TriggerAsync(spec.Name, RunTriggers.Drift, "drift", upload.Dataset, runId, fixture.Client, CancellationToken.None);
         var repeat = await triggers.TriggerAsync(spec.Name, RunTriggers.Drift, "drift", upload.Dataset, runId, fixture.Client, CancellationToken.None);
@@ -83,7 +83,7 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         var spec = PipelineHostFixture.SampleSpec("burst");
         await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
         var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 27))), CancellationToken.None);
-        var triggers = fixture.Services.GetRequiredService<RetrainingTriggers>();
+        var triggers = fixture.Services.GetRequiredService<RunController>();
         string[] kinds = [RunTriggers.Drift, "schedule", NewDataTrigger.Trigger, "quality"];
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
@@ -111,7 +111,7 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         var spec = PipelineHostFixture.SampleSpec("thrice");
         await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
         var dataset = await fixture.Datasets.UploadAsync(spec.Name, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 28))), CancellationToken.None);
-        var triggers = fixture.Services.GetRequiredService<RetrainingTriggers>();
+        var triggers = fixture.Services.GetRequiredService<RunController>();
         var runId = $"{spec.Name}-event";
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
@@ -124,63 +124,6 @@ public sealed class RetrainingTriggersTests(PipelineHostFixture fixture) : IClas
         Assert.Equal("succeeded", (await fixture.WaitAsync(runId)).Status);
     }
 
-    /// <summary>A pipeline whose run starts fail the first <c>failures</c> times, as a task hub that is briefly unreachable.</summary>
-    private sealed class FlakyPipeline(IPipelineClient inner, int failures) : IPipelineClient
-    {
-        private int starts;
-
-        public int Starts => Volatile.Read(ref starts);
-
-        public Task<bool> StartRunAsync(TrainingRunRequest request, CancellationToken cancellationToken) =>
-            Interlocked.Increment(ref starts) <= failures ? throw new InvalidOperationException("The task hub is not reachable.") : inner.StartRunAsync(request, cancellationToken);
-
-        public Task<RunStatus?> GetRunAsync(string runId, CancellationToken cancellationToken) => inner.GetRunAsync(runId, cancellationToken);
-
-        public Task<RunSignalOutcome> NotifyJobCompletedAsync(TrainingCompletedEvent completion, CancellationToken cancellationToken) => inner.NotifyJobCompletedAsync(completion, cancellationToken);
-
-        public Task<RunSignalOutcome> CancelRunAsync(string runId, CancelRequest request, CancellationToken cancellationToken) => inner.CancelRunAsync(runId, request, cancellationToken);
-
-        public Task<RunSignalOutcome> DecideRunAsync(string runId, ApprovalDecision decision, CancellationToken cancellationToken) => inner.DecideRunAsync(runId, decision, cancellationToken);
-    }
-
-    /// <summary>A clock a minute ahead, so a blob written just now has settled.</summary>
-    private sealed class AMinuteLater : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => System.GetUtcNow().AddMinutes(1);
-    }
-
-    [Theory]
-    [InlineData(2, true)]
-    [InlineData(DatasetWatcher.MaxAttempts + 2, false)]
-    public async Task DatasetWatcher_RetriesAFailedStartOnLaterPolls_ThenGivesUp(int failures, bool starts)
-    {
-        var spec = PipelineHostFixture.SampleSpec("watched");
-        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
-        var pipeline = new FlakyPipeline(fixture.Client, failures);
-        var options = new MonitoringOptions { Enabled = true };
-        options.ModelPrefixes.Add(spec.Name);
-        var watcher = new DatasetWatcher(
-            fixture.Storage, fixture.Services.GetRequiredService<NewDataTrigger>(), pipeline, Microsoft.Extensions.Options.Options.Create(options), new AMinuteLater(),
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<DatasetWatcher>.Instance);
-        await watcher.PollAsync(CancellationToken.None);
-
-        var blob = fixture.Storage.Blob(new Lifecycle.Storage.BlobPath("datasets", $"{spec.Name}/drop.csv"));
-        var etag = (await blob.UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(2500, seed: 25)), overwrite: true)).Value.ETag.ToString();
-        var runId = $"{spec.Name}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"datasets/{spec.Name}/drop.csv|{etag}")))[..24]}";
-        for (var poll = 0; poll < DatasetWatcher.MaxAttempts + 3; poll++)
-        {
-            await watcher.PollAsync(CancellationToken.None);
-        }
-
-        // Every failed poll tried once; the one that succeeded started the run, and no poll after it tried again.
-        Assert.Equal(Math.Min(failures + 1, DatasetWatcher.MaxAttempts), pipeline.Starts);
-        var run = await fixture.Client.GetRunAsync(runId, CancellationToken.None);
-        Assert.Equal(starts, run is not null);
-        if (run is not null)
-        {
-            Assert.Equal(("succeeded", NewDataTrigger.Trigger), ((await fixture.WaitAsync(runId)).Status, run.Trigger));
-        }
-    }
 
     [Fact]
     public async Task Schedule_TriggersTheDueOccurrenceOnce_OnTheNewestDataset()

@@ -30,7 +30,7 @@ public sealed class RolloutPipelineTests(PipelineHostFixture fixture) : IClassFi
     };
 
     /// <summary>Runs the canary run while requests flow; returns the run and which aliases answered.</summary>
-    private async Task<(RunStatus Run, Dictionary<string, int> AnsweredBy)> RunWithTrafficAsync(ModelSpec spec, string runId)
+    private async Task<(RunStatus Run, Dictionary<string, int> AnsweredBy)> RunWithTrafficAsync(ModelSpec spec, string runId, Func<Task>? during = null)
     {
         var service = fixture.Services.GetRequiredService<PredictionService>();
         var rows = LabeledBatch.ReadCsv(new StringReader(ChurnDataGenerator.Generate(20, seed: 4)), spec, readLabels: false).Features;
@@ -51,6 +51,11 @@ public sealed class RolloutPipelineTests(PipelineHostFixture fixture) : IClassFi
         });
 
         await fixture.StartRunAsync(spec, Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 22)), runId: runId);
+        if (during is not null)
+        {
+            await during();
+        }
+
         var run = await fixture.WaitAsync(runId);
         await stop.CancelAsync();
         await traffic;
@@ -91,6 +96,33 @@ public sealed class RolloutPipelineTests(PipelineHostFixture fixture) : IClassFi
         var rollout = (await fixture.Services.GetRequiredService<RolloutStore>().GetCurrentAsync(spec.Name, CancellationToken.None))!;
         Assert.Equal(RolloutStatuses.RolledBack, rollout.Status);
         Assert.False(rollout.Checks[^1].Passed);
+    }
+
+    [Fact]
+    public async Task ChampionMovedDuringTheRollout_TheCanaryEndsSuperseded_AndTheNewerChampionStays()
+    {
+        var spec = PipelineHostFixture.SampleSpec("overtaken");
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        var canary = Canary(spec) with { Rollout = Canary(spec).Rollout with { Steps = [new RolloutStepSpec(0.5, 0.5)] } };
+        var rollouts = fixture.Services.GetRequiredService<RolloutStore>();
+        RunStatus? direct = null;
+
+        // While the canary (version 2 against champion 1) is in its step, a direct run registers version 3 and promotes it.
+        var (run, _) = await RunWithTrafficAsync(canary, $"{spec.Name}-canary", async () =>
+        {
+            await Eventually.WaitAsync(() => rollouts.GetCurrentAsync(spec.Name, CancellationToken.None), r => r is { Status: RolloutStatuses.Running });
+            direct = await fixture.WaitAsync((await fixture.StartRunAsync(spec, Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(2500, seed: 21)), runId: $"{spec.Name}-direct")).RunId);
+        });
+
+        Assert.Equal(("succeeded", 3), (direct!.Status, direct.Version));
+        Assert.Equal(("superseded", 2), (run.Status, run.Version));
+        Assert.Contains("champion moved to version 3 during the rollout", run.Error, StringComparison.Ordinal);
+        Assert.Equal(3, (await fixture.Registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None)).Version);
+        Assert.Null(await fixture.Registry.TryGetAliasAsync(spec.Name, PredictionService.ChallengerAlias, CancellationToken.None));
+        var rollout = (await rollouts.GetCurrentAsync(spec.Name, CancellationToken.None))!;
+        Assert.Equal((RolloutStatuses.Superseded, 2, 1), (rollout.Status, rollout.Challenger, rollout.Champion));
+        var superseded = Assert.Single(await fixture.Registry.ListAuditAsync(spec.Name, CancellationToken.None), e => e.Action == AuditActions.Superseded);
+        Assert.Equal((3, 2, $"pipeline run {spec.Name}-canary"), (superseded.From, superseded.To, superseded.Actor));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Pipeline;

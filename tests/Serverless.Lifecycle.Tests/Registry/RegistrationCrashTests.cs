@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Microsoft.DurableTask;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Pipeline;

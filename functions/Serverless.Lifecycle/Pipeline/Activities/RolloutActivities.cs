@@ -79,8 +79,9 @@ public sealed class AdvanceRolloutActivity(RolloutStore rollouts, TimeProvider c
 }
 
 /// <summary>
-/// Ends a rollout: promoted (the challenger becomes champion), rolled back or cancelled (the
-/// champion stays). Either way the challenger alias is removed and the reason recorded.
+/// Ends a rollout: promoted (the challenger becomes champion, if the champion is still the one the
+/// rollout started against), superseded (it was not), rolled back or cancelled (the champion stays).
+/// Either way the challenger alias is removed and the reason recorded.
 /// </summary>
 public sealed class FinishRolloutActivity(ModelRegistry registry, RolloutStore rollouts, TimeProvider clock) : TaskActivity<RolloutFinishInput, RolloutState>
 {
@@ -91,9 +92,20 @@ public sealed class FinishRolloutActivity(ModelRegistry registry, RolloutStore r
         var state = await rollouts.GetAsync(model, input.RunId, CancellationToken.None)
             ?? throw new InvalidOperationException($"Run {input.RunId} has no rollout of '{model}'.");
         var actor = $"pipeline run {input.RunId}";
-        if (input.Status == RolloutStatuses.Promoted)
+        var (status, reason) = (input.Status, input.Reason);
+        if (status == RolloutStatuses.Promoted)
         {
-            await registry.SetAliasAsync(model, ReservedAliases.Champion, state.Challenger, null, actor, input.Reason, CancellationToken.None);
+            // Conditional, like a direct promotion: the rollout compared the challenger with the champion it
+            // started against; if the champion moved meanwhile (another run, a person), that comparison no
+            // longer holds and the champion that moved there stays.
+            var champion = await registry.PromoteAsync(model, ReservedAliases.Champion, state.Challenger, state.Champion, actor, reason, CancellationToken.None);
+            if (champion.Version != state.Challenger)
+            {
+                (status, reason) = (RolloutStatuses.Superseded,
+                    $"Superseded: champion moved to version {champion.Version} during the rollout, which compared version {state.Challenger} with version {state.Champion}; "
+                    + $"version {state.Challenger} passed every step and stays registered, and can be promoted by hand.");
+                await registry.RecordSupersededAsync(model, ReservedAliases.Champion, state.Challenger, champion.Version, actor, reason, CancellationToken.None);
+            }
         }
 
         if (await registry.TryGetAliasAsync(model, PredictionService.ChallengerAlias, CancellationToken.None) is { } challenger && challenger.Version == state.Challenger)
@@ -101,7 +113,7 @@ public sealed class FinishRolloutActivity(ModelRegistry registry, RolloutStore r
             await registry.DeleteAliasAsync(model, PredictionService.ChallengerAlias, challenger.ETag, actor, CancellationToken.None);
         }
 
-        var ended = state with { Status = input.Status, Reason = input.Reason, UpdatedAt = clock.GetUtcNow() };
+        var ended = state with { Status = status, Reason = reason, UpdatedAt = clock.GetUtcNow() };
         await rollouts.SaveAsync(ended, CancellationToken.None);
         return ended;
     }

@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Laptop;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Serving;
 using Serverless.Tests;
 
-namespace Serverless.Lifecycle.Tests.Serving;
+namespace Serverless.Lifecycle.Tests.Laptop;
 
 /// <summary>Laptop mode's batch-input poller while storage refuses connections.</summary>
-public sealed class BatchInputWatcherOutageTests
+public sealed class BlobPollerOutageTests
 {
     [Fact]
     public async Task StorageRefused_ThePollerLogsTheFailureAndKeepsRunning()
@@ -17,11 +18,11 @@ public sealed class BatchInputWatcherOutageTests
         await storage.EnsureCreatedAsync();
         var registry = new ModelRegistry(storage, TimeProvider.System);
         using var server = new ModelServer(registry, new ModelArtifactStore(storage), Options.Create(new ServingOptions()), TimeProvider.System);
-        var logger = new RecordingLogger<BatchInputWatcher>();
-        var watcher = new BatchInputWatcher(
+        var logger = new RecordingLogger<BlobPoller>();
+        var scorer = new BatchScorer(storage, server, TimeProvider.System);
+        var watcher = new BlobPoller(
             storage,
-            new BatchScorer(storage, server, TimeProvider.System),
-            Options.Create(new BatchScoringOptions { PollInterval = TimeSpan.FromMilliseconds(200) }),
+            new BlobPollerSettings("batch-input", "batch-input", TimeSpan.FromMilliseconds(200), _ => true, (blob, ct) => scorer.ScoreAsync(blob, ct)),
             TimeProvider.System,
             logger);
         azurite.Set(FaultMode.Refuse);

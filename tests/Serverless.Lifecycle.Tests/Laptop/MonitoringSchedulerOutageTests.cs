@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Serverless.Laptop;
 using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Pipeline;
@@ -8,7 +9,7 @@ using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 using Serverless.Tests;
 
-namespace Serverless.Lifecycle.Tests.Monitoring;
+namespace Serverless.Lifecycle.Tests.Laptop;
 
 /// <summary>Laptop mode's monitoring timer while storage refuses connections.</summary>
 public sealed class MonitoringSchedulerOutageTests

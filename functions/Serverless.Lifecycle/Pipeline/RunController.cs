@@ -3,32 +3,30 @@ using Azure;
 using Azure.Data.Tables;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Observability;
-using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 
-namespace Serverless.Lifecycle.Monitoring;
-
-/// <summary>What became of one retraining trigger: the run it started, or the active run it was coalesced into.</summary>
-public sealed record TriggerRecord(string Model, string Trigger, string Reason, DateTimeOffset At, string Outcome, string RunId);
-
-public static class TriggerOutcomes
-{
-    public const string Started = "started";
-    public const string Coalesced = "coalesced";
-
-    /// <summary>The same trigger again (a redelivered event, a repeated pass): its run already exists; not recorded twice.</summary>
-    public const string Duplicate = "duplicate";
-}
+namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
-/// Starts retraining runs for the automatic triggers (drift, schedule, new data) so that
-/// concurrent triggers for one model coalesce into one run: a model has at most one active run
-/// started here, claimed with an ETag-conditional write, and a trigger that finds one running is
-/// recorded as coalesced into it, never dropped silently. Every trigger is recorded with its reason.
+/// Every run starts here, whatever asked for it: the upload and manual routes, the schedule, new
+/// data (a blob event or laptop mode's poller), drift and live quality. The controller makes the
+/// run's id (<see cref="RunIds"/>), applies the spec's training-data policy, schedules the run once
+/// however often it is asked, and records every request with its reason and outcome.
+/// <para>
+/// The policy for overlapping requests: a model has one active-run mark, claimed with an
+/// ETag-conditional write. An automatic trigger (schedule, new data, drift, quality) that finds the
+/// marked run active is coalesced into it, never dropped silently. An explicit one (upload, manual:
+/// someone asked for this data or this moment) always starts its run and takes the mark, so the
+/// automatic triggers that follow coalesce into it; a run that was already active goes on. Runs
+/// that overlap cannot promote over each other: promotion is conditional on the champion the run
+/// was gated against (<see cref="Registry.ModelRegistry.PromoteAsync"/>), and the run that finds it
+/// moved is gated again against the new champion or ends <c>superseded</c>.
+/// </para>
 /// </summary>
-public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry registry, ILifecycleEvents events, TimeProvider clock)
+public sealed class RunController(LifecycleStorage storage, ModelRegistry registry, TrainingDataPolicy trainingData, ILifecycleEvents events, TimeProvider clock)
 {
     private const string ActiveRow = "active";
     private const string OccurrencePrefix = "occurrence-";
@@ -41,7 +39,46 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
 
     private TableClient Table => storage.Table(StorageNames.TriggersTable);
 
-    public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the run <paramref name="request"/> asks for, or coalesces it into the model's active run
+    /// (automatic triggers only), or finds it already started (the same request again).
+    /// </summary>
+    public async Task<TriggerRecord> StartAsync(RunRequest request, IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var (spec, trigger, reason, dataset) = (request.Spec, request.Trigger, request.Reason, request.Dataset);
+        var runId = trigger switch
+        {
+            RunTriggers.Upload or RunTriggers.NewData => RunIds.ForDataset(dataset),
+            RunTriggers.Manual => RunIds.ForManual(spec.Name),
+            _ => RunIds.ForOccurrence(spec.Name, trigger, request.For ?? throw new ArgumentException($"A {trigger} run needs the time it is for.", nameof(request))),
+        };
+
+        if (request.PrepareData && await pipeline.GetRunAsync(runId, cancellationToken) is null)
+        {
+            // The training data per the spec's policy, prepared once per run: a repeat finds the run and its data.
+            (dataset, var note) = await trainingData.PrepareAsync(spec, dataset, cancellationToken);
+            reason = $"{reason} Training {note}.";
+        }
+
+        return await TriggerAsync(spec.Name, trigger, reason, dataset, runId, pipeline, cancellationToken, coalesce: !RunTriggers.IsExplicit(trigger));
+    }
+
+    /// <summary>The controller bound to one Durable engine's client, as monitoring asks for runs.</summary>
+    public IRunRequests For(IPipelineClient pipeline) => new BoundRequests(this, pipeline);
+
+    private sealed class BoundRequests(RunController controller, IPipelineClient pipeline) : IRunRequests
+    {
+        public Task<TriggerRecord> RequestAsync(RunRequest request, CancellationToken cancellationToken) => controller.StartAsync(request, pipeline, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts run <paramref name="runId"/> unless the model's marked run is active, in which case the
+    /// request is recorded as coalesced into it; with <paramref name="coalesce"/> false (an explicit
+    /// request) the run starts anyway and takes the mark.
+    /// </summary>
+    public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken, bool coalesce = true)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         await storage.EnsureCreatedAsync(cancellationToken);
@@ -51,8 +88,8 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
             var marker = await Table.GetEntityIfExistsAsync<TableEntity>(model, ActiveRow, cancellationToken: cancellationToken);
             if (marker.HasValue && marker.Value!.GetString("RunId") is { } holder)
             {
-                var run = await ClaimedRunAsync(pipeline, holder, marker.Value.GetDateTimeOffset("ClaimedAt"), cancellationToken);
-                if (holder != runId && run is { Status: "pending" or "running" })
+                var run = coalesce || holder == runId ? await ClaimedRunAsync(pipeline, holder, marker.Value.GetDateTimeOffset("ClaimedAt"), cancellationToken) : null;
+                if (coalesce && holder != runId && run is { IsFinished: false })
                 {
                     return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Coalesced, holder), RecordKey(clock.GetUtcNow(), null), cancellationToken);
                 }
@@ -65,7 +102,8 @@ public sealed class RetrainingTriggers(LifecycleStorage storage, ModelRegistry r
                     return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, at ?? clock.GetUtcNow(), TriggerOutcomes.Started, runId), checkHistory: at is null, cancellationToken);
                 }
 
-                // The holder's run has ended, or its claim went stale without a run (its trigger died): take over.
+                // The holder's run has ended, or its claim went stale without a run (its trigger died), or this
+                // request is explicit: take over.
             }
 
             // To the millisecond: later deliveries read it back from the table and must derive the same record key.

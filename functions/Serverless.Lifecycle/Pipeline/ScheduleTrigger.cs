@@ -1,9 +1,9 @@
 using Cronos;
 using Serverless.Lifecycle.Data;
-using Serverless.Lifecycle.Pipeline;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Specs;
 
-namespace Serverless.Lifecycle.Monitoring;
+namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
 /// Scheduled retraining: each monitoring pass looks for the most recent occurrence of the
@@ -13,9 +13,9 @@ namespace Serverless.Lifecycle.Monitoring;
 /// than run late; one that could not start (no dataset yet, a storage error) is given back and
 /// tried again by the next pass.
 /// </summary>
-public sealed class ScheduleTrigger(DatasetStore datasets, TrainingDataPolicy trainingData, RetrainingTriggers triggers, TimeProvider clock)
+public sealed class ScheduleTrigger(DatasetStore datasets, RunController runs, TimeProvider clock)
 {
-    public const string Trigger = "schedule";
+    public const string Trigger = RunTriggers.Schedule;
 
     public static readonly TimeSpan Lookback = TimeSpan.FromHours(1);
 
@@ -41,7 +41,7 @@ public sealed class ScheduleTrigger(DatasetStore datasets, TrainingDataPolicy tr
         }
 
         var occurrence = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Trigger}-{due:yyyyMMddHHmm}");
-        if (!await triggers.ClaimOccurrenceAsync(spec.Name, occurrence, cancellationToken))
+        if (!await runs.ClaimOccurrenceAsync(spec.Name, occurrence, cancellationToken))
         {
             return null;
         }
@@ -49,12 +49,11 @@ public sealed class ScheduleTrigger(DatasetStore datasets, TrainingDataPolicy tr
         try
         {
             var reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"scheduled retraining ({schedule}) due at {due:yyyy-MM-dd HH:mm} UTC");
-            var (prepared, note) = await trainingData.PrepareAsync(spec, dataset, cancellationToken);
-            return await triggers.TriggerAsync(spec.Name, Trigger, $"{reason}, training {note}", prepared, $"{spec.Name}-{occurrence}", pipeline, cancellationToken);
+            return await runs.StartAsync(new RunRequest(spec, Trigger, reason + ".", dataset, due, PrepareData: true), pipeline, cancellationToken);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            await triggers.ReleaseOccurrenceAsync(spec.Name, occurrence, CancellationToken.None);
+            await runs.ReleaseOccurrenceAsync(spec.Name, occurrence, CancellationToken.None);
             throw;
         }
     }
