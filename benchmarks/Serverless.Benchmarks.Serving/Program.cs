@@ -6,6 +6,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntime;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Samples.Churn;

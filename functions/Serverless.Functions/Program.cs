@@ -1,12 +1,13 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Hosting;
+using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Observability;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
+builder.Services.AddLifecycleApi().AddTrainingDispatcher();
 
 // host.json sets telemetryMode to OpenTelemetry: the worker's spans carry each invocation's trace.
 builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-functions", otel => otel.UseFunctionsWorkerDefaults());

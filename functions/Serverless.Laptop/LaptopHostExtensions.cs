@@ -1,6 +1,7 @@
 using System.Net;
-using OpenTelemetry.Trace;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
+using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Hosting;
 using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Observability;
@@ -32,7 +33,7 @@ public static class LaptopHostExtensions
         var maxUpload = builder.Configuration.GetSection(LaptopOptions.SectionName).Get<LaptopOptions>()?.MaxUploadBytes ?? new LaptopOptions().MaxUploadBytes;
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxUpload);
 
-        builder.Services.AddServerlessLifecycle().AddTrainingDispatcher();
+        builder.Services.AddLifecycleApi().AddTrainingDispatcher();
         builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-laptop", otel => otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()));
 
         // The trainer reports to this host's callback route unless configured otherwise.

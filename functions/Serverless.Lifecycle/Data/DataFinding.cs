@@ -1,14 +1,8 @@
+using Serverless.Lifecycle.Specs;
+
 namespace Serverless.Lifecycle.Data;
 
 /// <summary>Whether a finding stops the run (blocking) or is recorded and the run goes on (warning).</summary>
-public static class Severities
-{
-    public const string Blocking = "blocking";
-    public const string Warning = "warning";
-
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Blocking, Warning };
-}
-
 /// <summary>
 /// One finding about a dataset, explained to a person in one line: which column, which rule,
 /// what was observed and what was expected, how severe, and up to five example lines.

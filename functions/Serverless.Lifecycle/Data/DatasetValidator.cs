@@ -7,6 +7,7 @@ using nietras.SeparatedValues;
 using Serverless.Lifecycle.Data.Profiling;
 using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Statistics;
 
 namespace Serverless.Lifecycle.Data;
 

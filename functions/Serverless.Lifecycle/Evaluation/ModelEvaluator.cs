@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 

@@ -2,7 +2,6 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Observability;
@@ -19,8 +18,9 @@ namespace Serverless.Lifecycle.Hosting;
 public static class LifecycleServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the lifecycle: options (validated at start), storage, registry, serving, the
-    /// HTTP endpoint logic, and the orchestrator and activity classes. The host adds its
+    /// Registers the lifecycle: options (validated at start), storage, registry, serving,
+    /// monitoring, the run controller, and the orchestrator and activity classes (the HTTP API adds
+    /// itself on top: <c>AddLifecycleApi</c> in Serverless.Lifecycle.Api). The host adds its
     /// <see cref="ITrainingDispatcher"/> and its Durable engine.
     /// </summary>
     public static IServiceCollection AddServerlessLifecycle(this IServiceCollection services)
@@ -43,17 +43,12 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<PredictionLog>();
         services.AddSingleton<PredictionLogReader>();
         services.AddSingleton<RolloutStore>();
+        services.AddSingleton<ITrafficSplits>(sp => sp.GetRequiredService<RolloutStore>());
         services.AddSingleton<RolloutEvaluator>();
         services.AddSingleton<PredictionService>();
         services.AddHostedService(sp => sp.GetRequiredService<PredictionLog>());
 
-        services.AddSingleton<RegistryApi>();
-        services.AddSingleton<RunsApi>();
-        services.AddSingleton<PredictionApi>();
         services.AddSingleton<FeedbackStore>();
-        services.AddSingleton<FeedbackApi>();
-        services.AddSingleton<OpenInferenceApi>();
-        services.AddSingleton<StatusApi>();
         services.AddSingleton<BatchScorer>();
         services.AddSingleton<RunController>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -64,9 +59,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<NewDataTrigger>();
         services.AddSingleton<ScheduleTrigger>();
         services.AddSingleton<TrainingDataPolicy>();
-        services.AddSingleton<EventsApi>();
         services.AddSingleton<MonitoringPass>();
-        services.AddSingleton<MonitoringApi>();
 
         foreach (var type in PipelineTypes.Activities)
         {

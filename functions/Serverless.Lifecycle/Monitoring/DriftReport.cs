@@ -4,6 +4,7 @@ using System.Text;
 using Serverless.Lifecycle.Data.Profiling;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Statistics;
 
 namespace Serverless.Lifecycle.Monitoring;
 

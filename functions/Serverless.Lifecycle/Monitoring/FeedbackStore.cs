@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure.Data.Tables;
-using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 

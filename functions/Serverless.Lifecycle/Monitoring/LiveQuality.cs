@@ -1,4 +1,5 @@
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 
@@ -11,13 +12,8 @@ namespace Serverless.Lifecycle.Monitoring;
 /// </summary>
 public sealed record LiveQuality(int Version, long Labelled, IReadOnlyDictionary<string, double> Live, IReadOnlyDictionary<string, double> Card, string? Metric, double? Drop, bool Degraded, string Summary)
 {
-    /// <summary>What can be measured from logged predictions: the log keeps the label and its probability (or the value), not every class's probability.</summary>
-    public static IReadOnlyList<string> Metrics(string task) => task switch
-    {
-        ModelTasks.Multiclass => [MetricNames.MicroAccuracy],
-        ModelTasks.Regression => [MetricNames.Rmse, MetricNames.Mae, MetricNames.R2],
-        _ => [MetricNames.Auc, MetricNames.Accuracy, MetricNames.LogLoss],
-    };
+    /// <summary>What can be measured from logged predictions (<see cref="MetricNames.MeasurableLive"/>).</summary>
+    public static IReadOnlyList<string> Metrics(string task) => MetricNames.MeasurableLive(task);
 
     public static LiveQuality Compute(ModelSpec spec, int version, IReadOnlyDictionary<string, double> card, IReadOnlyList<(PredictionRecord Prediction, string Truth)> labelled)
     {

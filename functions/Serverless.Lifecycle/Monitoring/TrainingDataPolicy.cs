@@ -8,17 +8,6 @@ using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Monitoring;
 
-public static class TrainingDataPolicies
-{
-    /// <summary>Retrain on the newest dataset as it is.</summary>
-    public const string Newest = "newest";
-
-    /// <summary>The newest dataset plus the production rows that have ground truth since it was uploaded: the feedback loop.</summary>
-    public const string NewestWithFeedback = "newestWithFeedback";
-
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Newest, NewestWithFeedback };
-}
-
 /// <summary>
 /// The dataset an automatic retraining trains on. With <see cref="TrainingDataPolicies.NewestWithFeedback"/>
 /// it writes a new dataset version: the newest CSV dataset's rows, then one row per logged

@@ -1,5 +1,6 @@
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Pipeline;
 
@@ -24,8 +25,8 @@ public sealed record RunStatus(
     string? Error,
     IReadOnlyList<TrialRecord>? Trials)
 {
-    /// <summary>Where the API serves the run's dataset profile, once validation has written it.</summary>
-    public string? ProfileUrl => ProfilePath is null ? null : Api.ApiRoutes.RunUrl(RunId) + "/profile";
+    /// <summary>Where the API serves the run's dataset profile (<c>GET /api/runs/{runId}/profile</c>), once validation has written it.</summary>
+    public string? ProfileUrl => ProfilePath is null ? null : $"/api/runs/{RunId}/profile";
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => Status is not ("pending" or "running");

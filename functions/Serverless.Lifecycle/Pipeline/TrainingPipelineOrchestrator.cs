@@ -261,7 +261,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         }
 
         var trials = plans
-            .Select((plan, i) => reports[i] is { } r ? TrialRecord.From(plan, r) : null)
+            .Select((plan, i) => reports[i] is { } r ? TrialPlanner.Record(plan, r) : null)
             .OfType<TrialRecord>()
             .ToList();
         if (cancelled is not null)

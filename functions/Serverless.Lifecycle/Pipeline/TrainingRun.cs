@@ -1,6 +1,7 @@
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Pipeline;
 

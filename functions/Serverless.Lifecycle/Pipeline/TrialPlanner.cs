@@ -8,34 +8,21 @@ namespace Serverless.Lifecycle.Pipeline;
 /// <summary>One training job a run will start: the single job, or one trial of a search.</summary>
 public sealed record TrialPlan(string JobId, string Algorithm, IReadOnlyDictionary<string, double> Hyperparameters);
 
-/// <summary>What one trial did, kept with the run.</summary>
-public sealed record TrialRecord(
-    string JobId,
-    string Algorithm,
-    IReadOnlyDictionary<string, double> Hyperparameters,
-    TrainingJobState State,
-    IReadOnlyDictionary<string, double> ValidationMetrics,
-    string? Error,
-    int Starts,
-    string NoticedBy,
-    double DurationSeconds,
-    IReadOnlyDictionary<string, double>? PhaseSeconds)
-{
-    public static TrialRecord From(TrialPlan plan, TrainingJobReport report)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(report);
-        var result = report.Result;
-        return new(plan.JobId, plan.Algorithm, plan.Hyperparameters, result.State, result.ValidationMetrics, result.Error, report.Starts, report.NoticedBy, result.DurationSeconds, result.PhaseSeconds);
-    }
-}
-
 /// <summary>
 /// Turns the spec's trainer section into the run's jobs (pure and seeded, so an orchestration
 /// replays it identically) and picks the best finished trial.
 /// </summary>
 public static class TrialPlanner
 {
+    /// <summary>What a planned trial did, from its job's report.</summary>
+    public static TrialRecord Record(TrialPlan plan, TrainingJobReport report)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(report);
+        var result = report.Result;
+        return new(plan.JobId, plan.Algorithm, plan.Hyperparameters, result.State, result.ValidationMetrics, result.Error, report.Starts, report.NoticedBy, result.DurationSeconds, result.PhaseSeconds);
+    }
+
     public static IReadOnlyList<TrialPlan> Plan(string runId, ModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

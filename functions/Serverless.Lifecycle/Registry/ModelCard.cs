@@ -40,7 +40,7 @@ public sealed record CardLineage(
     string Trigger,
     string? Reason,
     string SpecSha256,
-    IReadOnlyList<Pipeline.TrialRecord> Trials,
+    IReadOnlyList<TrialRecord> Trials,
     IReadOnlyList<SliceMetrics> Slices,
     EvaluatedModel? Champion,
     double? LoadMs,

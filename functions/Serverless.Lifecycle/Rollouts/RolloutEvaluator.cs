@@ -101,9 +101,9 @@ public sealed class RolloutEvaluator(PredictionLogReader log, FeedbackStore feed
 
         var metric = task switch
         {
-            ModelTasks.Regression => Evaluation.MetricNames.Mae,
-            ModelTasks.Multiclass => Evaluation.MetricNames.MicroAccuracy,
-            _ => Evaluation.MetricNames.Accuracy,
+            ModelTasks.Regression => Specs.MetricNames.Mae,
+            ModelTasks.Multiclass => Specs.MetricNames.MicroAccuracy,
+            _ => Specs.MetricNames.Accuracy,
         };
         return (LiveQuality.Measure(task, pairs).TryGetValue(metric, out var value) ? value : null, pairs.Count);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 
@@ -9,7 +10,7 @@ namespace Serverless.Lifecycle.Rollouts;
 /// Rollouts in the <c>Rollouts</c> table: partition = model; row <c>current</c> holds the latest
 /// rollout (running or ended), and a row per run keeps each one's history.
 /// </summary>
-public sealed class RolloutStore(LifecycleStorage storage)
+public sealed class RolloutStore(LifecycleStorage storage) : ITrafficSplits
 {
     private const string Current = "current";
 
@@ -28,6 +29,12 @@ public sealed class RolloutStore(LifecycleStorage storage)
 
     /// <summary>The latest rollout of a model, running or ended; null if it never had one.</summary>
     public async Task<RolloutState?> GetCurrentAsync(string model, CancellationToken cancellationToken) => await GetAsync(model, Current, cancellationToken);
+
+    /// <summary>Serving's view: the running rollout's split of the champion's traffic.</summary>
+    public async Task<TrafficSplit?> GetRunningAsync(string model, CancellationToken cancellationToken) =>
+        await GetCurrentAsync(model, cancellationToken) is { Status: RolloutStatuses.Running } running
+            ? new TrafficSplit(running.Model, running.Strategy, running.Challenger, running.Share)
+            : null;
 
     public async Task<RolloutState?> GetAsync(string model, string runId, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Serving;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Registry;
-using Serverless.Lifecycle.Rollouts;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 
@@ -21,11 +21,11 @@ public sealed record ScoredRequest(LoadedModel Model, IReadOnlyList<ModelPredict
 /// Shadow: a share of requests is also scored by the challenger after the response is on its way;
 /// its predictions are logged, not served.
 /// </summary>
-public sealed partial class PredictionService(ModelServer server, RolloutStore rollouts, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock, ILogger<PredictionService> logger)
+public sealed partial class PredictionService(ModelServer server, ITrafficSplits splits, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock, ILogger<PredictionService> logger)
 {
     public const string ChallengerAlias = "challenger";
 
-    private readonly ResolutionCache<string, RolloutState?> active = new(options.Value, clock);
+    private readonly ResolutionCache<string, TrafficSplit?> active = new(options.Value, clock);
 
     // One warning per half minute while storage is away, not one per request.
     private readonly LogThrottle rolloutWarning = new(clock, TimeSpan.FromSeconds(30));
@@ -100,11 +100,11 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
     /// is unreachable and nothing fresh enough was read, the champion answers alone: a rollout only
     /// ever takes a share of its traffic, and the champion's answer is always a valid one.
     /// </summary>
-    private async Task<RolloutState?> ActiveRolloutAsync(string model, CancellationToken cancellationToken)
+    private async Task<TrafficSplit?> ActiveRolloutAsync(string model, CancellationToken cancellationToken)
     {
         try
         {
-            var state = await active.GetAsync(model, async ct => await rollouts.GetCurrentAsync(model, ct) is { Status: RolloutStatuses.Running } running ? running : null, cancellationToken);
+            var state = await active.GetAsync(model, ct => splits.GetRunningAsync(model, ct), cancellationToken);
             return state.Value;
         }
         catch (StorageUnavailableException ex)
@@ -119,7 +119,7 @@ public sealed partial class PredictionService(ModelServer server, RolloutStore r
     }
 
     private async Task<ScoredRequest?> ChallengerAsync<TError>(
-        RolloutState rollout, FeatureBatch batch, ModelSpec championSpec, string requestId, string route, long started, bool served, Func<ModelSpec, (FeatureBatch? Batch, TError? Error)> parse, CancellationToken cancellationToken)
+        TrafficSplit rollout, FeatureBatch batch, ModelSpec championSpec, string requestId, string route, long started, bool served, Func<ModelSpec, (FeatureBatch? Batch, TError? Error)> parse, CancellationToken cancellationToken)
         where TError : class
     {
         try

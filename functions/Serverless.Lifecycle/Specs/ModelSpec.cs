@@ -193,7 +193,7 @@ public sealed record ValidationSpec
 
     public SkewSpec Skew { get; init; } = new();
 
-    /// <summary>Severity overrides by rule (see <see cref="Data.DataRules.Adjustable"/>): blocking or warning.</summary>
+    /// <summary>Severity overrides by rule (see <see cref="Specs.DataRules.Adjustable"/>): blocking or warning.</summary>
     public IReadOnlyDictionary<string, string> Severity { get; init; } = new Dictionary<string, string>();
 }
 
@@ -210,7 +210,7 @@ public sealed record SkewSpec
 {
     public double PsiThreshold { get; init; } = 0.25;
 
-    public string Severity { get; init; } = Data.Severities.Warning;
+    public string Severity { get; init; } = Specs.Severities.Warning;
 
     /// <summary>Per-feature PSI thresholds; features not listed use <see cref="PsiThreshold"/>.</summary>
     public IReadOnlyDictionary<string, double> Features { get; init; } = new Dictionary<string, double>();
@@ -466,4 +466,16 @@ public static class RolloutStrategies
     public const string Canary = "canary";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Direct, Shadow, Canary };
+}
+
+/// <summary>What an automatic retraining trains on (<c>retraining.trainingData</c>); monitoring applies it.</summary>
+public static class TrainingDataPolicies
+{
+    /// <summary>Retrain on the newest dataset as it is.</summary>
+    public const string Newest = "newest";
+
+    /// <summary>The newest dataset plus the production rows that have ground truth since it was uploaded: the feedback loop.</summary>
+    public const string NewestWithFeedback = "newestWithFeedback";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Newest, NewestWithFeedback };
 }

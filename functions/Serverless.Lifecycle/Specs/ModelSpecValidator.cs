@@ -19,15 +19,15 @@ public static partial class ModelSpecValidator
         {
             [ModelTasks.Binary] = new Dictionary<string, bool>(StringComparer.Ordinal)
             {
-                ["auc"] = true, ["accuracy"] = true, ["f1"] = true, ["precision"] = true, ["recall"] = true, ["logLoss"] = false,
+                [MetricNames.Auc] = true, [MetricNames.Accuracy] = true, [MetricNames.F1] = true, [MetricNames.Precision] = true, [MetricNames.Recall] = true, [MetricNames.LogLoss] = false,
             },
             [ModelTasks.Multiclass] = new Dictionary<string, bool>(StringComparer.Ordinal)
             {
-                ["macroAccuracy"] = true, ["microAccuracy"] = true, ["logLoss"] = false,
+                [MetricNames.MacroAccuracy] = true, [MetricNames.MicroAccuracy] = true, [MetricNames.LogLoss] = false,
             },
             [ModelTasks.Regression] = new Dictionary<string, bool>(StringComparer.Ordinal)
             {
-                ["rmse"] = false, ["mae"] = false, ["r2"] = false,
+                [MetricNames.Rmse] = false, [MetricNames.Mae] = false, [MetricNames.R2] = false,
             },
         };
 
@@ -102,14 +102,14 @@ public static partial class ModelSpecValidator
 
         ValidateRollout(spec, Add);
         ValidateDrift(spec, Add);
-        if (!Monitoring.TrainingDataPolicies.All.Contains(spec.Retraining?.TrainingData ?? ""))
+        if (!TrainingDataPolicies.All.Contains(spec.Retraining?.TrainingData ?? ""))
         {
-            Add("$.retraining.trainingData", $"Unknown policy '{spec.Retraining?.TrainingData}'; expected one of: {string.Join(", ", Monitoring.TrainingDataPolicies.All)}.");
+            Add("$.retraining.trainingData", $"Unknown policy '{spec.Retraining?.TrainingData}'; expected one of: {string.Join(", ", TrainingDataPolicies.All)}.");
         }
 
         if (spec.Retraining?.OnQualityDrop is { } drop)
         {
-            var live = Monitoring.LiveQuality.Metrics(spec.Task ?? "");
+            var live = MetricNames.MeasurableLive(spec.Task ?? "");
             if (!live.Contains(drop.Metric ?? ""))
             {
                 Add("$.retraining.onQualityDrop.metric", $"'{drop.Metric}' cannot be measured live for {spec.Task}; expected one of: {string.Join(", ", live)}.");
@@ -243,11 +243,11 @@ public static partial class ModelSpecValidator
 
         foreach (var (rule, severity) in validation.Severity ?? new Dictionary<string, string>())
         {
-            if (!Data.DataRules.Adjustable.Contains(rule))
+            if (!DataRules.Adjustable.Contains(rule))
             {
-                add($"$.validation.severity.{rule}", $"Rule '{rule}' has no adjustable severity; adjustable: {string.Join(", ", Data.DataRules.Adjustable)}.");
+                add($"$.validation.severity.{rule}", $"Rule '{rule}' has no adjustable severity; adjustable: {string.Join(", ", DataRules.Adjustable)}.");
             }
-            else if (!Data.Severities.All.Contains(severity ?? ""))
+            else if (!Severities.All.Contains(severity ?? ""))
             {
                 add($"$.validation.severity.{rule}", $"Unknown severity '{severity}'; expected blocking or warning.");
             }
@@ -264,7 +264,7 @@ public static partial class ModelSpecValidator
             add("$.validation.skew.psiThreshold", $"Must be a positive number; got {Format(skew.PsiThreshold)}.");
         }
 
-        if (!Data.Severities.All.Contains(skew.Severity ?? ""))
+        if (!Severities.All.Contains(skew.Severity ?? ""))
         {
             add("$.validation.skew.severity", $"Unknown severity '{skew.Severity}'; expected blocking or warning.");
         }

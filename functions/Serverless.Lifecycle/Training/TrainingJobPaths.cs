@@ -16,4 +16,10 @@ public static class TrainingJobPaths
     public static BlobPath Result(string runId, string jobId) => new(StorageNames.RunsContainer, Prefix(runId, jobId) + ResultFileName);
 
     public static BlobPath Onnx(string runId, string jobId) => new(StorageNames.RunsContainer, Prefix(runId, jobId) + OnnxFileName);
+
+    /// <summary>The route a trainer reports its end to, under the host's <c>/api</c> (the API maps the same template).</summary>
+    public const string CompleteRoute = "runs/{runId}/jobs/{jobId}/complete";
+
+    /// <summary>The path of <see cref="CompleteRoute"/> for one job, from the host's root.</summary>
+    public static string CompletePath(string runId, string jobId) => $"/api/runs/{Uri.EscapeDataString(runId)}/jobs/{Uri.EscapeDataString(jobId)}/complete";
 }

@@ -22,7 +22,7 @@ public sealed record OnnxParity(int Rows, double MaxProbabilityDifference, bool 
 /// What a training job reports, written once to <c>runs/{runId}/jobs/{jobId}/result.json</c>.
 /// Its presence is what tells the pipeline that the job has finished.
 /// </summary>
-/// <param name="ValidationMetrics">Metrics on the validation split, by the names of <see cref="Evaluation.MetricNames"/>.</param>
+/// <param name="ValidationMetrics">Metrics on the validation split, by the names of <see cref="Specs.MetricNames"/>.</param>
 /// <param name="Hardware">The CPU model or GPU name and count the job ran on.</param>
 /// <param name="PhaseSeconds">Seconds per phase inside the trainer: download, load, fit, validate, export, parity, upload.</param>
 public sealed record TrainingJobResult(

@@ -1,5 +1,6 @@
 using System.Text;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Specs;
 using Serverless.Samples.Churn;
 
 namespace Serverless.Lifecycle.Tests.Data;

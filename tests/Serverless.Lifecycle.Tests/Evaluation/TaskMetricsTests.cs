@@ -1,4 +1,5 @@
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 
 namespace Serverless.Lifecycle.Tests.Evaluation;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Statistics;
 using Serverless.Tests;
 
 namespace Serverless.Lifecycle.Tests.Monitoring;

@@ -1,4 +1,5 @@
 using Serverless.Lifecycle.Monitoring;
+using Serverless.Lifecycle.Statistics;
 
 namespace Serverless.Lifecycle.Tests.Monitoring;
 

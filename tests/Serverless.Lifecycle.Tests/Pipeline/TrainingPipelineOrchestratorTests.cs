@@ -1,7 +1,7 @@
 using System.Text;
-using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
@@ -193,7 +193,7 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         var onnx = await new ModelArtifactStore(fixture.Storage).ReadModelAsync(champion, CancellationToken.None);
         var test = (await fixture.Storage.Blob(RunPaths.Split(runId, "test")).DownloadContentAsync()).Value.Content.ToString();
         var batch = LabeledBatch.ReadCsv(new StringReader(test), spec);
-        using var model = new Lifecycle.Serving.OnnxModel(onnx, spec);
+        using var model = new Lifecycle.Scoring.OnnxModel(onnx, spec);
         return TaskMetrics.Binary(batch.Labels, model.Predict(batch.Features))["auc"];
     }
 

@@ -1,9 +1,9 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Microsoft.DurableTask;
-using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Monitoring;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Pipeline.Activities;
 using Serverless.Lifecycle.Registry;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Serverless.Lifecycle.Api;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
 using Serverless.Tests;
 
@@ -36,7 +37,7 @@ public sealed class OpenInferenceInputTests
         return $$"""{"id":"r-1","inputs":[{{string.Join(",", inputs.Values)}}]}""";
     }
 
-    private static (Lifecycle.Serving.FeatureBatch? Batch, string? Problem) Read(string json, ModelSpec? spec = null, int maxRows = 10) =>
+    private static (Lifecycle.Scoring.FeatureBatch? Batch, string? Problem) Read(string json, ModelSpec? spec = null, int maxRows = 10) =>
         OpenInferenceApi.ReadInputs(JsonDocument.Parse(json).RootElement, spec ?? Spec, maxRows);
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Tests;

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Trainer;

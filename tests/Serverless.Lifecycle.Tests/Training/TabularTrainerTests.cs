@@ -2,8 +2,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
-using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Specs;
 using Serverless.Trainer;
 
 namespace Serverless.Lifecycle.Tests.Training;

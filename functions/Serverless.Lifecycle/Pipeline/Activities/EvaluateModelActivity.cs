@@ -6,6 +6,7 @@ using Microsoft.ML.OnnxRuntime;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;

@@ -1,6 +1,5 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
-using Serverless.Lifecycle.Api;
 using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Training;
 
@@ -51,7 +50,7 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
             return null;
         }
 
-        var path = "/" + ApiRoutes.Prefix + "/" + ApiRoutes.JobCompleteUrl(job.RunId, job.JobId);
+        var path = TrainingJobPaths.CompletePath(job.RunId, job.JobId);
         var url = new UriBuilder(new Uri(baseUrl, path));
         if (!string.IsNullOrWhiteSpace(settings.CallbackKey))
         {

@@ -1,6 +1,5 @@
-using Serverless.Lifecycle.Specs;
 
-namespace Serverless.Lifecycle.Evaluation;
+namespace Serverless.Lifecycle.Specs;
 
 /// <summary>The metric names the trainer reports, the gate checks and the registry stores.</summary>
 public static class MetricNames
@@ -23,6 +22,14 @@ public static class MetricNames
         ModelTasks.Multiclass => [MacroAccuracy, MicroAccuracy, LogLoss],
         ModelTasks.Regression => [Rmse, Mae, R2],
         _ => [Auc, Accuracy, F1, LogLoss],
+    };
+
+    /// <summary>What can be measured from logged predictions: the log keeps the label and its probability (or the value), not every class's probability.</summary>
+    public static IReadOnlyList<string> MeasurableLive(string task) => task switch
+    {
+        ModelTasks.Multiclass => [MicroAccuracy],
+        ModelTasks.Regression => [Rmse, Mae, R2],
+        _ => [Auc, Accuracy, LogLoss],
     };
 
     /// <summary>True when a larger value is better (AUC, accuracy); false for losses and errors.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers;
-using Microsoft.AspNetCore.Http;
 
-namespace Serverless.Lifecycle.Api;
+namespace Serverless.Lifecycle.Serving;
 
 /// <summary>
 /// The id a prediction is logged under and feedback refers to: the caller's <c>X-Request-Id</c>
@@ -14,12 +13,8 @@ public static class RequestIds
 
     private static readonly SearchValues<char> Allowed = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:");
 
-    public static string From(HttpRequest request, string? fromBody = null)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var given = fromBody ?? request.Headers[Header].ToString();
-        return IsValid(given) ? given : Guid.NewGuid().ToString("N");
-    }
+    /// <summary>The caller's id when it is valid, else a new one.</summary>
+    public static string FromCaller(string? given) => IsValid(given) ? given! : Guid.NewGuid().ToString("N");
 
     /// <summary>1 to 128 characters of letters, digits and - _ . :</summary>
     public static bool IsValid(string? id) =>

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Serverless.Lifecycle.Specs;
 
-namespace Serverless.Lifecycle.Serving;
+namespace Serverless.Lifecycle.Scoring;
 
 /// <summary>
 /// One loaded model version: a single <see cref="InferenceSession"/>, created once and shared by

@@ -1,4 +1,4 @@
-namespace Serverless.Lifecycle.Serving;
+namespace Serverless.Lifecycle.Scoring;
 
 /// <summary>
 /// The named outputs of an exported model, as ML.NET names its columns. Binary models carry all

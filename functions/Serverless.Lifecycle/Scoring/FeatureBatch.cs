@@ -1,6 +1,6 @@
 using Serverless.Lifecycle.Specs;
 
-namespace Serverless.Lifecycle.Serving;
+namespace Serverless.Lifecycle.Scoring;
 
 /// <summary>
 /// Rows to score, held column by column in the layout the ONNX graph takes (one [rows, 1]

@@ -1,4 +1,4 @@
-namespace Serverless.Lifecycle.Data;
+namespace Serverless.Lifecycle.Specs;
 
 /// <summary>The names of the validation rules, and which of them a spec may make warnings or blocking.</summary>
 public static class DataRules
@@ -40,4 +40,13 @@ public static class DataRules
 
     /// <summary>Rules whose severity <c>validation.severity</c> may set (skew has its own <c>validation.skew.severity</c>).</summary>
     public static IReadOnlySet<string> Adjustable { get; } = DefaultSeverity.Keys.ToHashSet(StringComparer.Ordinal);
+}
+
+/// <summary>How much a data finding weighs (<c>validation.severity</c>).</summary>
+public static class Severities
+{
+    public const string Blocking = "blocking";
+    public const string Warning = "warning";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Blocking, Warning };
 }

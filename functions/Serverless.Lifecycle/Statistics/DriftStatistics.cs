@@ -1,4 +1,4 @@
-namespace Serverless.Lifecycle.Monitoring;
+namespace Serverless.Lifecycle.Statistics;
 
 /// <summary>Distribution distances between a baseline and a current sample, shared by validation (skew) and monitoring (drift).</summary>
 public static class DriftStatistics

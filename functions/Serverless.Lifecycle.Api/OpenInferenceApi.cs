@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
@@ -73,7 +74,7 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
 
             // The body's id is echoed as the protocol asks; the id the prediction is logged under (the
             // same one when it is a valid request id) goes back in X-Request-Id, for feedback to refer to.
-            var requestId = RequestIds.From(request, RequestIds.IsValid(id) ? id : null);
+            var requestId = RequestIds.FromCaller(RequestIds.IsValid(id) ? id : request.Headers[RequestIds.Header].ToString());
             request.HttpContext.Response.Headers[RequestIds.Header] = requestId;
             var (scored, problem) = await predictions.ScoreAsync<string>(name, version ?? ReservedAliases.Champion, requestId, Route, started, spec =>
             {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 
@@ -42,7 +43,7 @@ public sealed class PredictionApi(PredictionService predictions, ModelRegistry r
 
         using (document)
         {
-            var requestId = RequestIds.From(request);
+            var requestId = RequestIds.FromCaller(request.Headers[RequestIds.Header].ToString());
             // A clone outlives the request's document: a shadow challenger may parse it after the response.
             var root = document!.RootElement.Clone();
             (ScoredRequest? Scored, IResult? Error) outcome;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Serverless.Lifecycle.Specs;
 
-namespace Serverless.Lifecycle.Serving;
+namespace Serverless.Lifecycle.Scoring;
 
 /// <summary>
 /// Reads one value of a feature into a <see cref="FeatureBatch"/> under the spec's serving

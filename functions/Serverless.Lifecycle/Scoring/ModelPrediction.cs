@@ -1,4 +1,4 @@
-namespace Serverless.Lifecycle.Serving;
+namespace Serverless.Lifecycle.Scoring;
 
 /// <summary>
 /// One row's prediction.

@@ -1,9 +1,10 @@
 using System.Globalization;
 using nietras.SeparatedValues;
-using Serverless.Lifecycle.Serving;
+using Serverless.Lifecycle.Data;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
 
-namespace Serverless.Lifecycle.Data;
+namespace Serverless.Lifecycle.Evaluation;
 
 /// <summary>
 /// Rows of a (validated) CSV split read into a <see cref="FeatureBatch"/> with their labels, in

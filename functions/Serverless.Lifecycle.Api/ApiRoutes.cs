@@ -17,7 +17,7 @@ public static class ApiRoutes
     public const string RunCancel = "runs/{runId}/cancel";
     public const string RunApprove = "runs/{runId}/approve";
     public const string RunReject = "runs/{runId}/reject";
-    public const string JobComplete = "runs/{runId}/jobs/{jobId}/complete";
+    public const string JobComplete = Training.TrainingJobPaths.CompleteRoute;
     public const string Versions = "models/{name}/versions";
     public const string Version = "models/{name}/versions/{version}";
     public const string Alias = "models/{name}/aliases/{alias}";
@@ -89,5 +89,4 @@ public static class ApiRoutes
     public static string RunUrl(string runId) => $"/{Prefix}/runs/{runId}";
 
     /// <summary>The completion callback of a job, relative to <c>/api/</c>.</summary>
-    public static string JobCompleteUrl(string runId, string jobId) => $"runs/{Uri.EscapeDataString(runId)}/jobs/{Uri.EscapeDataString(jobId)}/complete";
 }
