@@ -11,6 +11,7 @@ using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Pipeline;
 using Serverless.Lifecycle.Pipeline.Activities;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Rollouts;
 
 namespace Serverless.Functions;
 
@@ -23,6 +24,10 @@ public static class PipelineFunctions
     [Function(nameof(TrainingJobOrchestrator))]
     public static Task<TrainingJobReport> RunTrainingJob([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new TrainingJobOrchestrator().RunAsync(context, context.GetInput<TrainingJobInput>()!);
+
+    [Function(nameof(RolloutOrchestrator))]
+    public static Task<RolloutState> RunRollout([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new RolloutOrchestrator().RunAsync(context, context.GetInput<RolloutInput>()!);
 
     [Function(nameof(ValidateDatasetActivity))]
     public static Task<ValidationReport> ValidateDataset([ActivityTrigger] DatasetStepInput input, string instanceId, FunctionContext executionContext) =>

@@ -17,6 +17,9 @@ public static class PipelineEvents
 
     /// <summary>The instance id of a job's orchestration: the run's id and the job's, so a callback can only reach its own run.</summary>
     public static string JobInstanceId(string runId, string jobId) => $"{runId}:job:{jobId}";
+
+    /// <summary>The instance id of a run's rollout sub-orchestration.</summary>
+    public static string RolloutInstanceId(string runId) => $"{runId}:rollout";
 }
 
 /// <summary>A person's decision on a candidate that passed the gate.</summary>

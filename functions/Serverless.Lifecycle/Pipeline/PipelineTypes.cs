@@ -5,7 +5,7 @@ namespace Serverless.Lifecycle.Pipeline;
 /// <summary>Every orchestrator and activity class, for the hosts that register them by type.</summary>
 public static class PipelineTypes
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(TrainingPipelineOrchestrator), typeof(TrainingJobOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(TrainingPipelineOrchestrator), typeof(TrainingJobOrchestrator), typeof(RolloutOrchestrator)];
 
     public static readonly IReadOnlyList<Type> Activities =
     [

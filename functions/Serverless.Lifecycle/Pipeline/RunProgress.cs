@@ -1,14 +1,16 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.DurableTask;
-using Serverless.Lifecycle.Evaluation;
+using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Observability;
 
 namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
 /// Records a run's steps with their timing (from the orchestration clock, so replay-safe) and
-/// publishes them as the orchestration's custom status after each change. Metrics (step
+/// publishes them as the orchestration's custom status after each change. It also keeps what the
+/// run has learned (findings, trials, metrics and verdict, version) and builds the run's result
+/// from it, whichever way the run ends. Metrics (step
 /// durations, the gate's verdict, the run's outcome) are emitted only when the code runs for the
 /// first time, not when it is replayed, so each is counted once.
 /// </summary>
@@ -16,6 +18,7 @@ internal sealed class RunProgress(TaskOrchestrationContext context, string runId
 {
     private readonly List<RunStep> steps = [];
     private readonly DateTime started = context.CurrentUtcDateTime;
+    private TrainingRunResult known = new(runId, model, null, []);
 
     public async Task<T> StepAsync<T>(string name, Func<Task<T>> action, Func<T, (string Outcome, string? Detail)> describe)
     {
@@ -38,12 +41,21 @@ internal sealed class RunProgress(TaskOrchestrationContext context, string runId
         return value;
     }
 
-    public TrainingRunResult Finish(RunOutcome outcome) => new(runId, model, outcome, steps.ToArray());
+    /// <summary>The run's result: how it ended, its steps and everything it learned on the way.</summary>
+    public TrainingRunResult Finish(RunOutcome outcome, string? error = null) => known with { Outcome = outcome, Steps = steps.ToArray(), Error = error };
 
-    /// <summary>Counts the gate's verdict, with the first failed check (metric and scope) when it failed.</summary>
-    public void Verdict(GateVerdict verdict)
+    public void Validated(ValidationReport report) => known = known with { Findings = report.Findings, ProfilePath = report.ProfilePath };
+
+    public void Trained(IReadOnlyList<Training.TrialRecord> trials) => known = known with { Trials = trials };
+
+    public void Registered(int version) => known = known with { Version = version };
+
+    /// <summary>Keeps the evaluation (the latest, after a re-gate) and counts the gate's verdict, with the first failed check (metric and scope) when it failed.</summary>
+    public void Evaluated(EvaluationResult evaluation)
     {
-        ArgumentNullException.ThrowIfNull(verdict);
+        ArgumentNullException.ThrowIfNull(evaluation);
+        known = known with { Metrics = evaluation.Metrics, Verdict = evaluation.Verdict };
+        var verdict = evaluation.Verdict;
         if (!context.IsReplaying)
         {
             var failed = verdict.Checks.FirstOrDefault(c => !c.Passed) is { } check ? $"{check.Metric}@{check.Scope}" : "none";

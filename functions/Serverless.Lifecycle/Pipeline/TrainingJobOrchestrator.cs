@@ -41,18 +41,8 @@ public sealed class TrainingJobOrchestrator : TaskOrchestrator<TrainingJobInput,
             // A job that had already reported (a restarted run) started nothing: look at once.
             if (job.ExecutionId is not null)
             {
-                using var timeout = new CancellationTokenSource();
                 var wake = Min(context.CurrentUtcDateTime.Add(interval), input.DeadlineUtc);
-                var timer = context.CreateTimer(wake, timeout.Token);
-                var first = await Task.WhenAny(timer, completed, cancel);
-                if (first != timer)
-                {
-                    // Synchronously: CancelAsync would continue on the thread pool, off the orchestration's thread.
-#pragma warning disable CA1849
-                    timeout.Cancel();
-#pragma warning restore CA1849
-                }
-
+                var first = await context.TimerOrFirstAsync(wake, completed, cancel);
                 if (first == cancel)
                 {
                     await StopAsync(context, job);

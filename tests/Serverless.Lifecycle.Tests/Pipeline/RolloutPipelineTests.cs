@@ -127,6 +127,30 @@ public sealed class RolloutPipelineTests(PipelineHostFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task CancelDuringTheRollout_ReachesTheRolloutSubOrchestration_AndTheChampionStays()
+    {
+        var spec = PipelineHostFixture.SampleSpec("cancelroll");
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        var canary = Canary(spec) with { Rollout = Canary(spec).Rollout with { Steps = [new RolloutStepSpec(0.5, 30)] } };
+        var rollouts = fixture.Services.GetRequiredService<RolloutStore>();
+
+        // The step would take 30 minutes: only the cancel, passed on to the rollout, can end it in the test's time.
+        var (run, _) = await RunWithTrafficAsync(canary, $"{spec.Name}-canary", async () =>
+        {
+            await Eventually.WaitAsync(() => rollouts.GetCurrentAsync(spec.Name, CancellationToken.None), r => r is { Status: RolloutStatuses.Running });
+            Assert.Equal(RunSignalOutcome.Accepted, await fixture.Client.CancelRunAsync($"{spec.Name}-canary", new CancelRequest("wrong data", "carol"), CancellationToken.None));
+        });
+
+        Assert.Equal(("cancelled", 2), (run.Status, run.Version));
+        Assert.Equal("Cancelled by carol: wrong data", run.Error);
+        Assert.Equal(1, (await fixture.Registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None)).Version);
+        Assert.Null(await fixture.Registry.TryGetAliasAsync(spec.Name, PredictionService.ChallengerAlias, CancellationToken.None));
+        var rollout = (await rollouts.GetCurrentAsync(spec.Name, CancellationToken.None))!;
+        Assert.Equal(RolloutStatuses.Cancelled, rollout.Status);
+        Assert.Contains("wrong data", rollout.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Shadow_ScoresOffTheResponsePath_LogsButNeverServesTheChallenger()
     {
         var spec = PipelineHostFixture.SampleSpec("shadow");
