@@ -64,13 +64,27 @@ public sealed partial class BlobPoller(LifecycleStorage storage, BlobPollerSetti
         await storage.EnsureCreatedAsync(cancellationToken);
         var settled = clock.GetUtcNow() - Settle;
         var due = new List<(string Name, string ETag)>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var blob in storage.Container(settings.Container).GetBlobsAsync(BlobTraits.None, BlobStates.None, null, cancellationToken))
         {
             var etag = blob.Properties.ETag?.ToString() ?? "";
+            listed.Add(blob.Name);
+            listed.Add(blob.Name + "|" + etag);
             if ((!handled.TryGetValue(blob.Name, out var done) || done != etag) && blob.Properties.LastModified <= settled && settings.Wants(blob.Name))
             {
                 due.Add((blob.Name, etag));
             }
+        }
+
+        // What is gone (deleted, or overwritten: a new version) is forgotten, so neither list grows without end.
+        foreach (var gone in handled.Keys.Where(n => !listed.Contains(n)).ToList())
+        {
+            handled.Remove(gone);
+        }
+
+        foreach (var gone in failures.Keys.Where(k => !listed.Contains(k)).ToList())
+        {
+            failures.Remove(gone);
         }
 
         foreach (var (name, etag) in due)

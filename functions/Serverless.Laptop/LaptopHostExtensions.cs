@@ -55,14 +55,16 @@ public static class LaptopHostExtensions
             _ => true,
             async (blob, ct) =>
             {
+                var log = sp.GetRequiredService<ILogger<BatchScorer>>();
                 if (!BatchScorer.IsUnderAModel(blob))
                 {
                     // Not under batch-input/{model}/: no model to score with, and no retry will change that.
-                    BatchScorer.LogNotUnderAModel(sp.GetRequiredService<ILogger<BatchScorer>>(), blob);
+                    BatchScorer.LogNotUnderAModel(log, blob);
                     return;
                 }
 
-                await sp.GetRequiredService<BatchScorer>().ScoreAsync(blob, ct);
+                var summary = await sp.GetRequiredService<BatchScorer>().ScoreAsync(blob, ct);
+                LaptopLog.BatchScored(log, blob, summary.Version, summary.Scored, summary.Rejected, summary.Error);
             })));
         builder.Services.AddSingleton<IHostedService>(sp =>
         {
@@ -121,4 +123,10 @@ public static class LaptopHostExtensions
     /// <summary>A listening address as a URI, with Kestrel's wildcards (<c>*</c>, <c>+</c>) read as every address; null when it is not one.</summary>
     private static Uri? Listening(string url) =>
         Uri.TryCreate(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null;
+}
+
+internal static partial class LaptopLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Blob}: version {Version} scored {Scored} row(s), rejected {Rejected}. {Error}")]
+    public static partial void BatchScored(ILogger logger, string blob, int? version, long scored, long rejected, string? error);
 }

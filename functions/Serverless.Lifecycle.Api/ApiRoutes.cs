@@ -87,6 +87,4 @@ public static class ApiRoutes
     ];
 
     public static string RunUrl(string runId) => $"/{Prefix}/runs/{runId}";
-
-    /// <summary>The completion callback of a job, relative to <c>/api/</c>.</summary>
 }

@@ -2,7 +2,6 @@ using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Data;
 
-/// <summary>Whether a finding stops the run (blocking) or is recorded and the run goes on (warning).</summary>
 /// <summary>
 /// One finding about a dataset, explained to a person in one line: which column, which rule,
 /// what was observed and what was expected, how severe, and up to five example lines.

@@ -36,6 +36,14 @@ public sealed class RolloutOrchestrator : TaskOrchestrator<RolloutInput, Rollout
             var promoted = await context.CallActivityAsync<AliasState>(
                 nameof(PromoteModelActivity), new PromoteInput(input.RunId, spec.Name, ReservedAliases.Champion, version, "first version: no champion to roll out against", GatedAgainst: null, Conditional: true), PipelineRetry.Storage);
             var now = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+            if (promoted.Version != version)
+            {
+                // Another run's first version became champion meanwhile; this one was compared with nothing.
+                var why = $"Superseded: version {promoted.Version} became the first champion while this run registered version {version}, which was never compared with it; it stays registered and can be promoted by hand.";
+                await context.CallActivityAsync<bool>(nameof(RecordSupersededActivity), new SupersededRecord(input.RunId, spec.Name, version, promoted.Version, why), PipelineRetry.Storage);
+                return new RolloutState(spec.Name, input.RunId, spec.Rollout.Strategy, version, promoted.Version, 0, 1, RolloutStatuses.Superseded, why, now, now, []);
+            }
+
             return new RolloutState(spec.Name, input.RunId, spec.Rollout.Strategy, version, promoted.Version, 0, 1, RolloutStatuses.Promoted, "The model had no champion: promoted directly.", now, now, []);
         }
 

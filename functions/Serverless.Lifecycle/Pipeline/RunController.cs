@@ -76,7 +76,8 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
     /// <summary>
     /// Starts run <paramref name="runId"/> unless the model's marked run is active, in which case the
     /// request is recorded as coalesced into it; with <paramref name="coalesce"/> false (an explicit
-    /// request) the run starts anyway and takes the mark.
+    /// request) the run starts anyway and takes the mark. A run that exists already is not started
+    /// again (the request is a <see cref="TriggerOutcomes.Duplicate"/>, or recorded once if it never was).
     /// </summary>
     public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken, bool coalesce = true)
     {
@@ -86,32 +87,55 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
         for (var attempt = 0; ; attempt++)
         {
             var marker = await Table.GetEntityIfExistsAsync<TableEntity>(model, ActiveRow, cancellationToken: cancellationToken);
-            if (marker.HasValue && marker.Value!.GetString("RunId") is { } holder)
+            var holder = marker.HasValue ? marker.Value!.GetString("RunId") : null;
+            if (holder != runId && await pipeline.GetRunAsync(runId, cancellationToken) is not null)
             {
-                var run = coalesce || holder == runId ? await ClaimedRunAsync(pipeline, holder, marker.Value.GetDateTimeOffset("ClaimedAt"), cancellationToken) : null;
-                if (coalesce && holder != runId && run is { IsFinished: false })
+                // The run this request asks for exists and is not the marked one. If the mark moved since it
+                // was read, a concurrent delivery has just claimed and started it: look again, to be
+                // recorded under that claim. Otherwise it is an old run (an event delivered again after
+                // other runs took the mark, a poller looking again after a restart): nothing to start.
+                var again = await Table.GetEntityIfExistsAsync<TableEntity>(model, ActiveRow, cancellationToken: cancellationToken);
+                if ((again.HasValue ? again.Value!.ETag : default) != (marker.HasValue ? marker.Value!.ETag : default) && attempt < MaxClaimAttempts - 1)
                 {
-                    return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Coalesced, holder), RecordKey(clock.GetUtcNow(), null), cancellationToken);
+                    continue;
                 }
 
+                return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Started, runId), checkHistory: true, cancellationToken);
+            }
+
+            string? displaced = null;
+            if (holder is not null)
+            {
+                var claimedAt = marker.Value!.GetDateTimeOffset("ClaimedAt");
+                var run = await ClaimedRunAsync(pipeline, holder, claimedAt, cancellationToken);
                 if (holder == runId && run is not null)
                 {
                     // This trigger's run exists: a concurrent or later delivery of the same trigger, or the
                     // retry of an attempt that started it and died before recording it.
-                    var at = marker.Value.GetDateTimeOffset("ClaimedAt");
-                    return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, at ?? clock.GetUtcNow(), TriggerOutcomes.Started, runId), checkHistory: at is null, cancellationToken);
+                    return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, claimedAt ?? clock.GetUtcNow(), TriggerOutcomes.Started, runId), checkHistory: claimedAt is null, cancellationToken);
                 }
 
-                // The holder's run has ended, or its claim went stale without a run (its trigger died), or this
-                // request is explicit: take over.
+                // An explicit run that took the mark from an active run keeps that run's id: automatic
+                // triggers coalesce into whichever of the two is still active.
+                var active = run is { IsFinished: false } ? holder
+                    : marker.Value.GetString("Displaced") is { } earlier && earlier != runId && await pipeline.GetRunAsync(earlier, cancellationToken) is { IsFinished: false } ? earlier
+                    : null;
+                if (coalesce && active is not null)
+                {
+                    return await RecordAsync(new TriggerRecord(model, trigger, reason, clock.GetUtcNow(), TriggerOutcomes.Coalesced, active), RecordKey(clock.GetUtcNow(), null), cancellationToken);
+                }
+
+                // The marked runs have ended, or the claim went stale without a run (its trigger died), or
+                // this request is explicit: take over (an explicit one keeps the active run it displaces).
+                displaced = active;
             }
 
             // To the millisecond: later deliveries read it back from the table and must derive the same record key.
             var now = clock.GetUtcNow().UtcTicks;
-            var claimedAt = new DateTimeOffset(now - (now % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+            var claimTime = new DateTimeOffset(now - (now % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
             try
             {
-                var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId, ["ClaimedAt"] = claimedAt };
+                var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId, ["ClaimedAt"] = claimTime, ["Displaced"] = displaced };
                 if (marker.HasValue)
                 {
                     await Table.UpdateEntityAsync(claim, marker.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -131,7 +155,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
 
             // A run that already existed before this claim (a late redelivery) was recorded under another claim.
             var created = await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken);
-            return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, claimedAt, TriggerOutcomes.Started, runId), checkHistory: !created, cancellationToken);
+            return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, claimTime, TriggerOutcomes.Started, runId), checkHistory: !created, cancellationToken);
         }
     }
 

@@ -122,6 +122,11 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath, input.Trigger, input.Reason, training.Trials), PipelineRetry.Storage),
             v => ("done", $"version {v.Version}"));
         run.Registered(registered.Version);
+        if (cancel.IsCompleted)
+        {
+            // Asked during approval or registration: the version stays registered and is never promoted.
+            return Cancelled(await cancel);
+        }
 
         if (input.Spec.Rollout.Strategy != RolloutStrategies.Direct)
         {

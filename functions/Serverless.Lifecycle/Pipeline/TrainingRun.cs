@@ -19,7 +19,7 @@ public enum RunOutcome
     /// <summary>The trainer reported a failure or did not finish in time.</summary>
     TrainingFailed,
 
-    /// <summary>Someone cancelled the run; its jobs were stopped and nothing was registered.</summary>
+    /// <summary>Someone cancelled the run; its jobs were stopped, and nothing was promoted (a version cancelled after its register step stays registered).</summary>
     Cancelled,
 
     /// <summary>The candidate passed the gate, but a person rejected it (or nobody decided in time); nothing was registered.</summary>

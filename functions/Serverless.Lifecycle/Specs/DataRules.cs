@@ -42,7 +42,7 @@ public static class DataRules
     public static IReadOnlySet<string> Adjustable { get; } = DefaultSeverity.Keys.ToHashSet(StringComparer.Ordinal);
 }
 
-/// <summary>How much a data finding weighs (<c>validation.severity</c>).</summary>
+/// <summary>Whether a finding stops the run (blocking) or is recorded and the run goes on (warning): <c>validation.severity</c>.</summary>
 public static class Severities
 {
     public const string Blocking = "blocking";

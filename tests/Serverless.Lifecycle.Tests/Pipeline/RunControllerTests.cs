@@ -51,18 +51,47 @@ public sealed class RunControllerTests(PipelineHostFixture fixture) : IClassFixt
         Assert.Equal((TriggerOutcomes.Duplicate, upload.RunId), (again.Outcome, again.RunId));
         Assert.False((await fixture.Client.GetRunAsync(drift.RunId, CancellationToken.None))!.IsFinished);
         Assert.Null(await fixture.Client.GetRunAsync(RunIds.ForOccurrence(spec.Name, RunTriggers.Quality, at.AddMinutes(5)), CancellationToken.None));
+
+        // The upload's run ends first; the automatic run it displaced is still active and takes what follows.
+        await DecideAsync(upload.RunId);
+        var schedule = await Controller.StartAsync(new RunRequest(spec, RunTriggers.Schedule, "nightly", second, at.AddMinutes(10)), fixture.Client, CancellationToken.None);
+        Assert.Equal((TriggerOutcomes.Coalesced, drift.RunId), (schedule.Outcome, schedule.RunId));
+        await DecideAsync(drift.RunId);
+
         var recorded = await Controller.ListAsync(spec.Name, CancellationToken.None);
         Assert.Equal(
-            [(RunTriggers.Quality, TriggerOutcomes.Coalesced, upload.RunId), (RunTriggers.Upload, TriggerOutcomes.Started, upload.RunId), (RunTriggers.Drift, TriggerOutcomes.Started, drift.RunId)],
+            [
+                (RunTriggers.Schedule, TriggerOutcomes.Coalesced, drift.RunId), (RunTriggers.Quality, TriggerOutcomes.Coalesced, upload.RunId),
+                (RunTriggers.Upload, TriggerOutcomes.Started, upload.RunId), (RunTriggers.Drift, TriggerOutcomes.Started, drift.RunId),
+            ],
             recorded.Select(r => (r.Trigger, r.Outcome, r.RunId)));
+    }
 
-        foreach (var runId in new[] { drift.RunId, upload.RunId })
-        {
-            await WaitUntilWaitingAsync(runId);
-            await fixture.Client.DecideRunAsync(runId, new ApprovalDecision(false, "test", "only the policy is under test"), CancellationToken.None);
-            var run = await fixture.WaitAsync(runId);
-            Assert.True(run.Status == "notApproved", $"{runId}: {run.Status} {run.Error} {System.Text.Json.JsonSerializer.Serialize(run.Verdict)}");
-        }
+    [Fact]
+    public async Task AnEventDeliveredAgainAfterItsRunEnded_IsADuplicate_NotCoalescedIntoAnotherActiveRun()
+    {
+        var spec = Held("redeliver");
+        await fixture.Registry.PutSpecAsync(spec, "test", CancellationToken.None);
+        var data = await UploadAsync(spec, 31);
+        var first = await Controller.StartAsync(new RunRequest(spec, RunTriggers.NewData, "new data", data), fixture.Client, CancellationToken.None);
+        await DecideAsync(first.RunId);
+        var drift = await Controller.StartAsync(new RunRequest(spec, RunTriggers.Drift, "drift", data, DateTimeOffset.UnixEpoch), fixture.Client, CancellationToken.None);
+        await WaitUntilWaitingAsync(drift.RunId);
+
+        var again = await Controller.StartAsync(new RunRequest(spec, RunTriggers.NewData, "new data", data), fixture.Client, CancellationToken.None);
+
+        Assert.Equal((TriggerOutcomes.Duplicate, first.RunId), (again.Outcome, again.RunId));
+        Assert.Equal([drift.RunId, first.RunId], (await Controller.ListAsync(spec.Name, CancellationToken.None)).Select(r => r.RunId));
+        await DecideAsync(drift.RunId);
+    }
+
+    /// <summary>Rejects a run waiting for approval (only the run controller is under test) and waits for its end.</summary>
+    private async Task DecideAsync(string runId)
+    {
+        await WaitUntilWaitingAsync(runId);
+        await fixture.Client.DecideRunAsync(runId, new ApprovalDecision(false, "test", "only the run controller is under test"), CancellationToken.None);
+        var run = await fixture.WaitAsync(runId);
+        Assert.True(run.Status == "notApproved", $"{runId}: {run.Status} {run.Error}");
     }
 
     [Fact]
