@@ -55,16 +55,19 @@ public sealed partial class LocalProcessTrainingDispatcher(
             DeleteRecord(job.JobId);
         }
 
+        // Through the launcher when there is one (it names the runtime), else dotnet for a .dll, else the program itself.
+        var launcher = training.Value.TrainerLauncher;
         var isDll = trainer.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
-        var start = new ProcessStartInfo(isDll ? "dotnet" : trainer)
+        string[] command = launcher.Count > 0 ? [.. launcher, trainer] : isDll ? ["dotnet", trainer] : [trainer];
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (isDll)
+        foreach (var word in command.Skip(1))
         {
-            start.ArgumentList.Add(trainer);
+            start.ArgumentList.Add(word);
         }
 
         start.ArgumentList.Add("--job");
@@ -100,7 +103,16 @@ public sealed partial class LocalProcessTrainingDispatcher(
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex) when (launcher.Count > 0)
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"{TrainingOptions.SectionName}:{nameof(TrainingOptions.TrainerLauncher)} starts with '{launcher[0]}', which could not be started: {ex.Message}", ex);
+        }
+
         executionId = ExecutionId(job, process.Id, StartTicks(process));
         WriteRecord(job.JobId, executionId);
         running[executionId] = process;

@@ -16,6 +16,15 @@ public sealed class TrainingOptions : IValidatableObject
     /// </summary>
     public string? TrainerPath { get; set; }
 
+    /// <summary>
+    /// local-process: the command the trainer is started through, word by word (the program, then its
+    /// arguments); the trainer path and <c>--job</c> follow them. For example
+    /// <c>["chroot", "/var/cache/trixie", "/usr/share/dotnet/dotnet"]</c> runs it in a root file system
+    /// with a newer C++ runtime, as its container would. With a launcher a <c>.dll</c> trainer is not
+    /// prefixed with <c>dotnet</c>: the launcher names the runtime. Empty: the trainer is started directly.
+    /// </summary>
+    public IList<string> TrainerLauncher { get; } = [];
+
     /// <summary>Extra environment variables passed to the trainer process, for example a thread count.</summary>
     public Dictionary<string, string> Environment { get; set; } = [];
 
@@ -57,6 +66,12 @@ public sealed class TrainingOptions : IValidatableObject
             yield return new ValidationResult(
                 $"{SectionName}:{nameof(Dispatcher)} is '{Dispatcher}'; use one of {string.Join(", ", TrainingDispatchers.All)}.",
                 [nameof(Dispatcher)]);
+        }
+
+        if (TrainerLauncher.Any(string.IsNullOrWhiteSpace))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(TrainerLauncher)} has an empty word; give the program and each argument as one entry.", [nameof(TrainerLauncher)]);
         }
 
         // Unset, the first run says so; an absolute path to a file that is not there, the host says so at

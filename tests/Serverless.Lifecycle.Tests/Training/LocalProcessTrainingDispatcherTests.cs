@@ -13,18 +13,30 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
 
     public void Dispose() => folder.Delete(recursive: true);
 
-    private LocalProcessTrainingDispatcher Dispatcher(string script)
+    private LocalProcessTrainingDispatcher Dispatcher(string script, params string[] launcher)
     {
-        var path = Path.Combine(folder.FullName, "trainer.sh");
-        File.WriteAllText(path, "#!/bin/sh\n" + script + "\n");
+        var path = Script("trainer.sh", script);
+        var options = new TrainingOptions { TrainerPath = path, LocalStateDirectory = Path.Combine(folder.FullName, "state") };
+        foreach (var word in launcher)
+        {
+            options.TrainerLauncher.Add(word);
+        }
+
+        var training = Options.Create(options);
+        var storage = Options.Create(new StorageOptions { ConnectionString = "UseDevelopmentStorage=true" });
+        return new LocalProcessTrainingDispatcher(training, storage, NullLogger<LocalProcessTrainingDispatcher>.Instance);
+    }
+
+    private string Script(string name, string body)
+    {
+        var path = Path.Combine(folder.FullName, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var training = Options.Create(new TrainingOptions { TrainerPath = path, LocalStateDirectory = Path.Combine(folder.FullName, "state") });
-        var storage = Options.Create(new StorageOptions { ConnectionString = "UseDevelopmentStorage=true" });
-        return new LocalProcessTrainingDispatcher(training, storage, NullLogger<LocalProcessTrainingDispatcher>.Instance);
+        return path;
     }
 
     private static async Task<JobExecutionStatus> WaitForEndAsync(LocalProcessTrainingDispatcher dispatcher, string execution)
@@ -82,6 +94,32 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
         var status = await dispatcher.GetStatusAsync(ContainerAppsJobDispatcherTests.Job(), execution, CancellationToken.None);
 
         Assert.Equal((JobExecutionState.Ended, "trainer process is not running"), (status.State, status.Detail));
+    }
+
+    [Fact]
+    public async Task Start_WithALauncher_RunsTheTrainerThroughIt_WordForWord()
+    {
+        // The launcher records how it was called, then runs the rest as a chroot or a container runner would.
+        var marker = Path.Combine(folder.FullName, "launched.txt");
+        var launcher = Script("launcher.sh", $"printf '%s\\n' \"$@\" > '{marker}'\nexec \"$@\"");
+        using var dispatcher = Dispatcher("exit 0", launcher, "/bin/sh");
+        var job = ContainerAppsJobDispatcherTests.Job();
+
+        var execution = await dispatcher.StartAsync(job, CancellationToken.None);
+        var ended = await WaitForEndAsync(dispatcher, execution);
+
+        Assert.Equal("trainer process exited with code 0", ended.Detail);
+        Assert.Equal(["/bin/sh", Path.Combine(folder.FullName, "trainer.sh"), "--job", TrainingJobPaths.Spec(job.RunId, job.JobId).ToString()], File.ReadAllLines(marker));
+    }
+
+    [Fact]
+    public async Task Start_LauncherThatCannotStart_SaysWhichSetting()
+    {
+        using var dispatcher = Dispatcher("exit 0", "/no/such/launcher", "/usr/share/dotnet/dotnet");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => dispatcher.StartAsync(ContainerAppsJobDispatcherTests.Job(), CancellationToken.None));
+
+        Assert.Contains("Training:TrainerLauncher starts with '/no/such/launcher'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
