@@ -10,7 +10,8 @@ namespace Serverless.Laptop;
 /// <param name="Interval">How often it polls while storage answers.</param>
 /// <param name="Wants">Which blob names this host handles (for example the models it covers).</param>
 /// <param name="Handle">What a blob event would do in Azure: idempotent, since a blob is handed over again after a failure.</param>
-public sealed record BlobPollerSettings(string Container, string Component, TimeSpan Interval, Func<string, bool> Wants, Func<string, CancellationToken, Task> Handle);
+/// <param name="Enabled">False: the poller does not run at all (for example <c>Monitoring:Enabled</c> off for datasets).</param>
+public sealed record BlobPollerSettings(string Container, string Component, TimeSpan Interval, Func<string, bool> Wants, Func<string, CancellationToken, Task> Handle, bool Enabled = true);
 
 /// <summary>
 /// Laptop mode's stand-in for the Event Grid blob triggers (new datasets, batch files), with one
@@ -37,7 +38,7 @@ public sealed partial class BlobPoller(LifecycleStorage storage, BlobPollerSetti
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failedPolls = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        while (settings.Enabled && !stoppingToken.IsCancellationRequested)
         {
             var wait = settings.Interval;
             try

@@ -73,8 +73,9 @@ public static class LaptopHostExtensions
                 StorageNames.DatasetsContainer,
                 TelemetryNames.Components.DatasetWatcher,
                 monitoring.DatasetPollInterval,
-                blob => monitoring.Enabled && monitoring.Covers(blob.Split('/')[0]),
-                (blob, ct) => sp.GetRequiredService<NewDataTrigger>().OnBlobAsync(blob, sp.GetRequiredService<IPipelineClient>(), ct)));
+                blob => monitoring.Covers(blob.Split('/')[0]),
+                (blob, ct) => sp.GetRequiredService<NewDataTrigger>().OnBlobAsync(blob, sp.GetRequiredService<IPipelineClient>(), ct),
+                monitoring.Enabled));
         });
         builder.Services.AddHostedService<MonitoringScheduler>();
         builder.Services.AddProblemDetails();

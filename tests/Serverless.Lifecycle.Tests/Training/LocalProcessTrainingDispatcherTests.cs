@@ -123,6 +123,18 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
     }
 
     [Fact]
+    public void Options_LauncherWithAnEmptyWord_IsRefusedNamingTheSetting()
+    {
+        var options = new TrainingOptions();
+        options.TrainerLauncher.Add("chroot");
+        options.TrainerLauncher.Add(" ");
+
+        var problem = Assert.Single(options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)));
+
+        Assert.Contains("Training:TrainerLauncher has an empty word", problem.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_TrainerPathMissing_SaysWhichSetting()
     {
         using var dispatcher = new LocalProcessTrainingDispatcher(
