@@ -33,7 +33,7 @@ public sealed partial class BlobPoller(LifecycleStorage storage, BlobPollerSetti
     private static readonly TimeSpan MaxPollBackoff = TimeSpan.FromMinutes(1);
 
     private readonly Dictionary<string, string> handled = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> failures = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Name, string ETag), int> failures = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -64,33 +64,31 @@ public sealed partial class BlobPoller(LifecycleStorage storage, BlobPollerSetti
     {
         await storage.EnsureCreatedAsync(cancellationToken);
         var settled = clock.GetUtcNow() - Settle;
+        var listed = new Dictionary<string, string>(StringComparer.Ordinal);
         var due = new List<(string Name, string ETag)>();
-        var listed = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var blob in storage.Container(settings.Container).GetBlobsAsync(BlobTraits.None, BlobStates.None, null, cancellationToken))
         {
-            var etag = blob.Properties.ETag?.ToString() ?? "";
-            listed.Add(blob.Name);
-            listed.Add(blob.Name + "|" + etag);
+            var etag = listed[blob.Name] = blob.Properties.ETag?.ToString() ?? "";
             if ((!handled.TryGetValue(blob.Name, out var done) || done != etag) && blob.Properties.LastModified <= settled && settings.Wants(blob.Name))
             {
                 due.Add((blob.Name, etag));
             }
         }
 
-        // What is gone (deleted, or overwritten: a new version) is forgotten, so neither list grows without end.
-        foreach (var gone in handled.Keys.Where(n => !listed.Contains(n)).ToList())
+        // What is gone (deleted) is forgotten, and so are the failures of versions since overwritten, so neither grows without end.
+        foreach (var gone in handled.Keys.Where(n => !listed.ContainsKey(n)).ToList())
         {
             handled.Remove(gone);
         }
 
-        foreach (var gone in failures.Keys.Where(k => !listed.Contains(k)).ToList())
+        foreach (var stale in failures.Keys.Where(v => !(listed.TryGetValue(v.Name, out var etag) && etag == v.ETag)).ToList())
         {
-            failures.Remove(gone);
+            failures.Remove(stale);
         }
 
         foreach (var (name, etag) in due)
         {
-            var key = name + "|" + etag;
+            var key = (name, etag);
             try
             {
                 await settings.Handle(name, cancellationToken);

@@ -12,9 +12,6 @@ namespace Serverless.Lifecycle.Monitoring;
 /// </summary>
 public sealed record LiveQuality(int Version, long Labelled, IReadOnlyDictionary<string, double> Live, IReadOnlyDictionary<string, double> Card, string? Metric, double? Drop, bool Degraded, string Summary)
 {
-    /// <summary>What can be measured from logged predictions (<see cref="MetricNames.MeasurableLive"/>).</summary>
-    public static IReadOnlyList<string> Metrics(string task) => MetricNames.MeasurableLive(task);
-
     public static LiveQuality Compute(ModelSpec spec, int version, IReadOnlyDictionary<string, double> card, IReadOnlyList<(PredictionRecord Prediction, string Truth)> labelled)
     {
         ArgumentNullException.ThrowIfNull(spec);

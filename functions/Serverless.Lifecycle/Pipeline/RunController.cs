@@ -62,7 +62,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
             reason = $"{reason} Training {note}.";
         }
 
-        return await TriggerAsync(spec.Name, trigger, reason, dataset, runId, pipeline, cancellationToken, coalesce: !RunTriggers.IsExplicit(trigger));
+        return await TriggerAsync(spec, trigger, reason, dataset, runId, pipeline, !RunTriggers.IsExplicit(trigger), cancellationToken);
     }
 
     /// <summary>The controller bound to one Durable engine's client, as monitoring asks for runs.</summary>
@@ -79,11 +79,14 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
     /// request) the run starts anyway and takes the mark. A run that exists already is not started
     /// again (the request is a <see cref="TriggerOutcomes.Duplicate"/>, or recorded once if it never was).
     /// </summary>
-    public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken, bool coalesce = true)
+    public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken, bool coalesce = true) =>
+        await TriggerAsync(await registry.GetSpecAsync(model, cancellationToken), trigger, reason, dataset, runId, pipeline, coalesce, cancellationToken);
+
+    private async Task<TriggerRecord> TriggerAsync(ModelSpec spec, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, bool coalesce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         await storage.EnsureCreatedAsync(cancellationToken);
-        var spec = await registry.GetSpecAsync(model, cancellationToken);
+        var model = spec.Name;
         for (var attempt = 0; ; attempt++)
         {
             var marker = await Table.GetEntityIfExistsAsync<TableEntity>(model, ActiveRow, cancellationToken: cancellationToken);
