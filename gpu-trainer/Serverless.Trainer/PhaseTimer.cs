@@ -10,6 +10,9 @@ public sealed class PhaseTimer
 
     public IReadOnlyDictionary<string, double> Seconds => seconds;
 
+    /// <summary>The time since the previous lap.</summary>
+    public TimeSpan Elapsed => clock.Elapsed;
+
     /// <summary>Records the time since the previous lap under <paramref name="phase"/> (adding to it if it repeats).</summary>
     public void Lap(string phase)
     {

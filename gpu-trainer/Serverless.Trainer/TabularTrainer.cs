@@ -16,10 +16,23 @@ using Serverless.Lifecycle.Training;
 
 namespace Serverless.Trainer;
 
-/// <summary>What training produced: the ONNX bytes, validation metrics, and the parity check.</summary>
-/// <param name="Timings">Seconds per phase: load, fit, validate, export, parity.</param>
-public sealed record TrainedModel(
-    byte[] Onnx, IReadOnlyDictionary<string, double> ValidationMetrics, OnnxParity Parity, ITransformer Transformer, MLContext Context, IReadOnlyDictionary<string, double> Timings);
+/// <summary>What ML.NET training produced: the model itself besides what every trainer reports.</summary>
+public sealed record MlNetTrainedModel(
+    byte[] Onnx,
+    IReadOnlyDictionary<string, double> ValidationMetrics,
+    OnnxParity Parity,
+    IReadOnlyDictionary<string, double> Timings,
+    double TrainingRowsPerSecond,
+    ITransformer Transformer,
+    MLContext Context) : TrainedModel(Onnx, ValidationMetrics, Parity, Timings, TrainedModel.CpuDevice, TrainingRowsPerSecond);
+
+/// <summary>The ML.NET algorithms (<see cref="TabularTrainer"/>) behind the trainer interface.</summary>
+public sealed class MlNetTrainer : IAlgorithmTrainer
+{
+    public IReadOnlySet<string> Algorithms { get; } = new HashSet<string>(StringComparer.Ordinal) { TrainerAlgorithms.LightGbm, TrainerAlgorithms.FastTree, TrainerAlgorithms.Sdca };
+
+    public TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, IProgress<TrainingProgress>? progress) => TabularTrainer.Train(spec, trainCsv, validationCsv);
+}
 
 /// <summary>
 /// Trains a binary classifier, a multiclass classifier or a regression model with ML.NET
@@ -37,7 +50,7 @@ public static class TabularTrainer
     public const int ParitySampleRows = 10_000;
     private const string FeaturesColumn = "Features";
 
-    public static TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv)
+    public static MlNetTrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var timings = new PhaseTimer();
@@ -46,7 +59,7 @@ public static class TabularTrainer
         var withoutLabel = CreateLoader(ml, spec, trainCsv, includeLabel: false);
         var train = withLabel.Load(trainCsv);
         var validation = withLabel.Load(validationCsv);
-        CheckLabels(spec, train);
+        var rows = CheckLabels(spec, train);
 
         // Multiclass labels become keys before training, outside the exported graph, which has no label.
         ITransformer? labelKeys = null;
@@ -62,6 +75,7 @@ public static class TabularTrainer
         var pipeline = BuildPipeline(ml, spec);
         timings.Lap("load");
         var model = pipeline.Fit(train);
+        var rowsPerSecond = rows / Math.Max(timings.Elapsed.TotalSeconds, 1e-9);
         timings.Lap("fit");
 
         var scored = model.Transform(validation);
@@ -76,21 +90,23 @@ public static class TabularTrainer
         timings.Lap("export");
         var parity = CheckParity(spec, exported.Transform(withoutLabel.Load(validationCsv)), onnx, validationCsv);
         timings.Lap("parity");
-        return new TrainedModel(onnx, validationMetrics, parity, exported, ml, timings.Seconds);
+        return new MlNetTrainedModel(onnx, validationMetrics, parity, timings.Seconds, rowsPerSecond, exported, ml);
     }
 
-    private static void CheckLabels(ModelSpec spec, IDataView train)
+    /// <summary>Checks that the training split's labels can train the task; returns its row count.</summary>
+    private static int CheckLabels(ModelSpec spec, IDataView train)
     {
         switch (spec.Task)
         {
             case ModelTasks.Multiclass:
-                var classes = train.GetColumn<ReadOnlyMemory<char>>(spec.Label).Select(l => l.ToString()).Distinct(StringComparer.Ordinal).Count();
+                var names = train.GetColumn<ReadOnlyMemory<char>>(spec.Label).Select(l => l.ToString()).ToList();
+                var classes = names.Distinct(StringComparer.Ordinal).Count();
                 if (classes < 2)
                 {
                     throw new TrainingFailedException($"The training split has {classes} class(es) of '{spec.Label}'; a multiclass model needs at least two.");
                 }
 
-                break;
+                return names.Count;
             case ModelTasks.Regression:
                 var values = train.GetColumn<float>(spec.Label).ToArray();
                 if (values.Length == 0 || values.Any(v => !float.IsFinite(v)) || values.Distinct().Count() < 2)
@@ -99,7 +115,7 @@ public static class TabularTrainer
                         $"The training split's '{spec.Label}' must be finite numbers that are not all equal ({values.Length} row(s), {values.Count(v => !float.IsFinite(v))} missing or not finite).");
                 }
 
-                break;
+                return values.Length;
             default:
                 var labels = train.GetColumn<bool>(spec.Label).ToArray();
                 if (labels.Length == 0 || labels.All(l => l) || !labels.Any(l => l))
@@ -108,7 +124,7 @@ public static class TabularTrainer
                         $"The training split has {labels.Length} row(s) and only one class of '{spec.Label}'; a binary model needs both.");
                 }
 
-                break;
+                return labels.Length;
         }
     }
 
@@ -277,7 +293,8 @@ public static class TabularTrainer
         }
     }
 
-    private static OnnxParity Compare(int actualRows, int expectedRows, Func<int, float[]> expected, Func<int, float[]> actual, Func<int, bool> sameLabel)
+    /// <summary>Parity over the rows both sides scored: the largest difference (relative beyond 1) and whether every label matched.</summary>
+    public static OnnxParity Compare(int actualRows, int expectedRows, Func<int, float[]> expected, Func<int, float[]> actual, Func<int, bool> sameLabel)
     {
         var maxDifference = 0.0;
         var labelsIdentical = actualRows == expectedRows;

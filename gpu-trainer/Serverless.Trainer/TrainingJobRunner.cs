@@ -4,6 +4,7 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 
@@ -12,10 +13,13 @@ namespace Serverless.Trainer;
 /// <summary>
 /// Runs one training job end to end: read the spec, train, upload the ONNX file, write the result.
 /// Idempotent: a job that already has a result is not trained again, and a committed artifact is
-/// never overwritten with different bytes.
+/// never overwritten with different bytes. Trains the algorithms of its <paramref name="trainers"/>
+/// (by default the ML.NET ones); a job for another algorithm fails with a result that says where it belongs.
 /// </summary>
-public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore jobs, ICompletionNotifier? notifier = null)
+public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore jobs, ICompletionNotifier? notifier = null, IReadOnlyList<IAlgorithmTrainer>? trainers = null)
 {
+    private readonly IReadOnlyList<IAlgorithmTrainer> trainers = trainers ?? [new MlNetTrainer()];
+
     public static string TrainerVersion { get; } =
         typeof(TrainingJobRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
@@ -47,7 +51,13 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             await storage.Blob(BlobPath.Parse(job.ValidationPath)).DownloadToAsync(validation, cancellationToken);
             timings.Lap("download");
 
-            var trained = TabularTrainer.Train(job.EffectiveModel, train, validation);
+            var trainer = trainers.FirstOrDefault(t => t.Algorithms.Contains(job.Algorithm))
+                ?? throw new TrainingFailedException(
+                    $"This trainer ({typeof(TrainingJobRunner).Assembly.GetName().Name} or the program that hosts it) does not train '{job.Algorithm}'; it trains {string.Join(", ", trainers.SelectMany(t => t.Algorithms))}. "
+                    + $"'{job.Algorithm}' runs on the {TrainerAlgorithms.Placement(job.Algorithm)} trainer; check which trainer the dispatcher starts for it.");
+            var progress = new ProgressWriter(storage.Blob(TrainingJobPaths.Progress(job.RunId, job.JobId)), job.JobId);
+            var trained = trainer.Train(job.EffectiveModel, train, validation, progress);
+            progress.Flush();
             timings.Add(trained.Timings);
             if (!trained.Parity.LabelsIdentical || trained.Parity.MaxProbabilityDifference > TabularTrainer.ParityTolerance)
             {
@@ -59,7 +69,7 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
                 timings.Lap("upload");
                 result = new TrainingJobResult(
                     job.JobId, TrainingJobState.Succeeded, null, trained.ValidationMetrics, [artifact], trained.Parity, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion,
-                    job.Algorithm, job.Hyperparameters, job.Seed, timings.Seconds);
+                    job.Algorithm, job.Hyperparameters, job.Seed, timings.Seconds, trained.Device, trained.TrainingRowsPerSecond);
             }
         }
         catch (TrainingFailedException ex)

@@ -75,7 +75,7 @@ public sealed record RangeSpec(double? Min, double? Max);
 
 public sealed record TrainerSpec
 {
-    /// <summary>lightgbm, fasttree or sdca (see <see cref="TrainerAlgorithms"/>).</summary>
+    /// <summary>lightgbm, fasttree, sdca or mlp (see <see cref="TrainerAlgorithms"/>).</summary>
     public string Algorithm { get; init; } = TrainerAlgorithms.LightGbm;
 
     public IReadOnlyDictionary<string, double> Hyperparameters { get; init; } = new Dictionary<string, double>();
@@ -143,6 +143,9 @@ public static class TrainerAlgorithms
     /// <summary>A linear model (logistic regression) trained with stochastic dual coordinate ascent, on min-max normalized features.</summary>
     public const string Sdca = "sdca";
 
+    /// <summary>A multilayer perceptron trained with TorchSharp: on a CUDA GPU when the job has one, else on the CPU.</summary>
+    public const string Mlp = "mlp";
+
     /// <summary>The tasks each algorithm trains: ML.NET has no FastTree multiclass trainer.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Tasks =
         new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
@@ -150,6 +153,7 @@ public static class TrainerAlgorithms
             [LightGbm] = ModelTasks.All,
             [FastTree] = new HashSet<string>(StringComparer.Ordinal) { ModelTasks.Binary, ModelTasks.Regression },
             [Sdca] = ModelTasks.All,
+            [Mlp] = ModelTasks.All,
         };
 
     public static bool Supports(string algorithm, string task) => Tasks.TryGetValue(algorithm, out var tasks) && tasks.Contains(task);
@@ -157,23 +161,136 @@ public static class TrainerAlgorithms
     /// <summary>"use lightgbm or sdca": the algorithms that train <paramref name="task"/>.</summary>
     public static string Describe(string task) => "use " + string.Join(" or ", Tasks.Where(t => t.Value.Contains(task)).Select(t => t.Key));
 
+    /// <summary>
+    /// Where an algorithm's job runs: <see cref="TrainerPlacements.Gpu"/> for the deep model (its
+    /// trainer uses CUDA when the job has a GPU), <see cref="TrainerPlacements.Cpu"/> for the ML.NET
+    /// algorithms, which train on one CPU thread whatever the job has.
+    /// </summary>
+    public static string Placement(string algorithm) => algorithm == Mlp ? TrainerPlacements.Gpu : TrainerPlacements.Cpu;
+
+    /// <summary>
+    /// Each algorithm's hyperparameters with their ranges and defaults. The ML.NET algorithms'
+    /// defaults are ML.NET's own (the trainer passes only what the spec sets).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<HyperparameterRule>> Rules =
+        new Dictionary<string, IReadOnlyList<HyperparameterRule>>(StringComparer.Ordinal)
+        {
+            [LightGbm] =
+            [
+                HyperparameterRule.Count("numberOfLeaves", 2, 131_072, 31), HyperparameterRule.Count("numberOfIterations", 1, 100_000, 100),
+                HyperparameterRule.Rate("learningRate", 0.1), HyperparameterRule.Count("minimumExampleCountPerLeaf", 1, 1_000_000, 20),
+            ],
+            [FastTree] =
+            [
+                HyperparameterRule.Count("numberOfLeaves", 2, 131_072, 20), HyperparameterRule.Count("numberOfTrees", 1, 100_000, 100),
+                HyperparameterRule.Rate("learningRate", 0.2), HyperparameterRule.Count("minimumExampleCountPerLeaf", 1, 1_000_000, 10),
+            ],
+            [Sdca] =
+            [
+                new("l2Regularization", 0, double.MaxValue, null, MinExclusive: true), new("l1Regularization", 0, double.MaxValue, null, MinExclusive: true),
+                HyperparameterRule.Count("maximumNumberOfIterations", 1, 1_000_000, null),
+            ],
+            [Mlp] = MlpHyperparameters.Rules,
+        };
+
     /// <summary>Algorithms and the hyperparameters each accepts.</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> Hyperparameters =
-        new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal)
+        Rules.ToDictionary(r => r.Key, r => (IReadOnlySet<string>)r.Value.Select(h => h.Name).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+
+    /// <summary>The rule for one of an algorithm's hyperparameters, or null when it has no such hyperparameter.</summary>
+    public static HyperparameterRule? Rule(string algorithm, string name) =>
+        Rules.TryGetValue(algorithm, out var rules) ? rules.FirstOrDefault(r => r.Name == name) : null;
+}
+
+/// <summary>Which kind of job trains an algorithm (see <see cref="TrainerAlgorithms.Placement"/>).</summary>
+public static class TrainerPlacements
+{
+    public const string Cpu = "cpu";
+    public const string Gpu = "gpu";
+}
+
+/// <summary>
+/// A hyperparameter's allowed values: from <see cref="Min"/> (exclusive when <see cref="MinExclusive"/>)
+/// to <see cref="Max"/>, whole numbers when <see cref="Integer"/>; <see cref="Default"/> when the spec
+/// does not set it (null: the library's own default).
+/// </summary>
+public sealed record HyperparameterRule(string Name, double Min, double Max, double? Default, bool Integer = false, bool MinExclusive = false)
+{
+    public static HyperparameterRule Count(string name, double min, double max, double? fallback) => new(name, min, max, fallback, Integer: true);
+
+    public static HyperparameterRule Rate(string name, double? fallback) => new(name, 0, 1, fallback, MinExclusive: true);
+
+    /// <summary>Null when <paramref name="value"/> is allowed, else what is wrong with it.</summary>
+    public string? Check(double value)
+    {
+        var inRange = double.IsFinite(value) && (MinExclusive ? value > Min : value >= Min) && value <= Max;
+        if (inRange && (!Integer || value == Math.Floor(value)))
         {
-            [LightGbm] = new HashSet<string>(StringComparer.Ordinal)
-            {
-                "numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf",
-            },
-            [FastTree] = new HashSet<string>(StringComparer.Ordinal)
-            {
-                "numberOfLeaves", "numberOfTrees", "learningRate", "minimumExampleCountPerLeaf",
-            },
-            [Sdca] = new HashSet<string>(StringComparer.Ordinal)
-            {
-                "l2Regularization", "l1Regularization", "maximumNumberOfIterations",
-            },
-        };
+            return null;
+        }
+
+        var what = Integer ? "a whole number" : "a number";
+        var low = MinExclusive ? $"greater than {Format(Min)}" : $"at least {Format(Min)}";
+        var high = Max == double.MaxValue ? "" : $" and at most {Format(Max)}";
+        return $"Must be {what} {low}{high}; got {Format(value)}.";
+    }
+
+    private static string Format(double value) => value.ToString("G", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>The <c>mlp</c> algorithm's hyperparameters, their ranges and defaults.</summary>
+public static class MlpHyperparameters
+{
+    /// <summary>Width of the first hidden layer.</summary>
+    public const string HiddenLayer1Units = "hiddenLayer1Units";
+
+    /// <summary>Width of the second hidden layer; 0 for none.</summary>
+    public const string HiddenLayer2Units = "hiddenLayer2Units";
+
+    /// <summary>Width of the third hidden layer; 0 for none (and 0 whenever the second is 0).</summary>
+    public const string HiddenLayer3Units = "hiddenLayer3Units";
+
+    /// <summary>Share of each hidden layer's units dropped while training.</summary>
+    public const string Dropout = "dropout";
+
+    /// <summary>AdamW's learning rate.</summary>
+    public const string LearningRate = "learningRate";
+
+    /// <summary>Most passes over the training split.</summary>
+    public const string Epochs = "epochs";
+
+    /// <summary>Rows per optimizer step.</summary>
+    public const string BatchSize = "batchSize";
+
+    /// <summary>AdamW's decoupled weight decay.</summary>
+    public const string WeightDecay = "weightDecay";
+
+    /// <summary>Epochs without a better validation loss before training stops (the best epoch's weights are kept); 0 never stops early.</summary>
+    public const string Patience = "patience";
+
+    public static readonly IReadOnlyList<HyperparameterRule> Rules =
+    [
+        HyperparameterRule.Count(HiddenLayer1Units, 1, 4096, 64),
+        HyperparameterRule.Count(HiddenLayer2Units, 0, 4096, 32),
+        HyperparameterRule.Count(HiddenLayer3Units, 0, 4096, 0),
+        new(Dropout, 0, 0.9, 0.1),
+        HyperparameterRule.Rate(LearningRate, 0.003),
+        HyperparameterRule.Count(Epochs, 1, 10_000, 60),
+        HyperparameterRule.Count(BatchSize, 1, 65_536, 256),
+        new(WeightDecay, 0, 1, 0.0001),
+        HyperparameterRule.Count(Patience, 0, 10_000, 8),
+    ];
+
+    /// <summary>The value the spec sets, else the default.</summary>
+    public static double Get(IReadOnlyDictionary<string, double> hyperparameters, string name)
+    {
+        ArgumentNullException.ThrowIfNull(hyperparameters);
+        return hyperparameters.TryGetValue(name, out var value) ? value : Rules.First(r => r.Name == name).Default!.Value;
+    }
+
+    /// <summary>The hidden layers' widths, in order: the non-zero ones of the three.</summary>
+    public static int[] HiddenLayers(IReadOnlyDictionary<string, double> hyperparameters) =>
+        new[] { HiddenLayer1Units, HiddenLayer2Units, HiddenLayer3Units }.Select(n => (int)Get(hyperparameters, n)).TakeWhile(w => w > 0).ToArray();
 }
 
 /// <summary>How strict data validation is: thresholds, the unexpected-column policy, severities.</summary>

@@ -307,10 +307,15 @@ public static partial class ModelSpecValidator
                 {
                     add($"$.trainer.hyperparameters.{name}", $"Unknown hyperparameter for {trainer.Algorithm}; expected one of: {string.Join(", ", known)}.");
                 }
-                else if (!(value > 0) || double.IsInfinity(value))
+                else if (TrainerAlgorithms.Rule(trainer.Algorithm!, name)!.Check(value) is { } problem)
                 {
-                    add($"$.trainer.hyperparameters.{name}", $"Must be a positive number; got {Format(value)}.");
+                    add($"$.trainer.hyperparameters.{name}", problem);
                 }
+            }
+
+            if (trainer.Algorithm == TrainerAlgorithms.Mlp)
+            {
+                ValidateMlpLayers(trainer.Hyperparameters ?? new Dictionary<string, double>(), add);
             }
         }
 
@@ -321,11 +326,24 @@ public static partial class ModelSpecValidator
 
         if (trainer.Search is { } search)
         {
-            ValidateSearch(search, known, task, add);
+            ValidateSearch(search, known, trainer.Algorithm ?? "", task, add);
         }
     }
 
-    private static void ValidateSearch(SearchSpec search, IReadOnlySet<string>? known, string? task, Action<string, string> add)
+    /// <summary>A hidden layer of width 0 ends the network: a later layer cannot have units after it.</summary>
+    private static void ValidateMlpLayers(IReadOnlyDictionary<string, double> hyperparameters, Action<string, string> add)
+    {
+        string[] layers = [MlpHyperparameters.HiddenLayer1Units, MlpHyperparameters.HiddenLayer2Units, MlpHyperparameters.HiddenLayer3Units];
+        for (var i = 1; i < layers.Length; i++)
+        {
+            if (hyperparameters.ContainsKey(layers[i]) && MlpHyperparameters.Get(hyperparameters, layers[i]) > 0 && MlpHyperparameters.Get(hyperparameters, layers[i - 1]) == 0)
+            {
+                add($"$.trainer.hyperparameters.{layers[i]}", $"A hidden layer needs the one before it: {layers[i - 1]} is 0, so {layers[i]} must be 0 too.");
+            }
+        }
+    }
+
+    private static void ValidateSearch(SearchSpec search, IReadOnlySet<string>? known, string algorithm, string? task, Action<string, string> add)
     {
         if (!SearchStrategies.All.Contains(search.Strategy ?? ""))
         {
@@ -368,11 +386,20 @@ public static partial class ModelSpecValidator
                 continue;
             }
 
+            var rule = TrainerAlgorithms.Rule(algorithm, name);
             if (dimension.Values is { } values)
             {
-                if (values.Count == 0 || values.Any(v => !(v > 0) || double.IsInfinity(v)))
+                if (values.Count == 0)
                 {
-                    add(path + ".values", "Must list at least one value, each a positive number.");
+                    add(path + ".values", "Must list at least one value.");
+                }
+
+                foreach (var (value, i) in values.Select((v, i) => (v, i)))
+                {
+                    if (rule?.Check(value) is { } problem)
+                    {
+                        add($"{path}.values[{i}]", problem);
+                    }
                 }
             }
             else if (search.Strategy == SearchStrategies.Grid)
@@ -382,6 +409,10 @@ public static partial class ModelSpecValidator
             else if (dimension.Min is not { } min || dimension.Max is not { } max || !(min > 0) || !(max >= min) || double.IsInfinity(max))
             {
                 add(path, $"Give values, or min and max with 0 < min <= max; got min {Format(dimension.Min ?? double.NaN)} and max {Format(dimension.Max ?? double.NaN)}.");
+            }
+            else if ((rule?.Check(min) ?? rule?.Check(max)) is { } problem)
+            {
+                add(path, $"The range {Format(min)} to {Format(max)} leaves the hyperparameter's own: {problem}");
             }
         }
     }

@@ -8,6 +8,8 @@ using Azure.Identity;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Serverless.Lifecycle.Specs;
+
 namespace Serverless.Lifecycle.Training;
 
 /// <summary>
@@ -60,13 +62,27 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
         pipeline = HttpPipelineBuilder.Build(clientOptions, new BearerTokenAuthenticationPolicy(credential, scope));
     }
 
-    private string JobPath =>
-        $"/subscriptions/{Uri.EscapeDataString(options.SubscriptionId!)}/resourceGroups/{Uri.EscapeDataString(options.ResourceGroup!)}/providers/Microsoft.App/jobs/{Uri.EscapeDataString(options.JobName!)}";
+    private string JobPath(string jobName) =>
+        $"/subscriptions/{Uri.EscapeDataString(options.SubscriptionId!)}/resourceGroups/{Uri.EscapeDataString(options.ResourceGroup!)}/providers/Microsoft.App/jobs/{Uri.EscapeDataString(jobName)}";
+
+    /// <summary>
+    /// The Container Apps job that runs <paramref name="job"/>: the GPU job for the algorithms placed
+    /// there (<see cref="TrainerAlgorithms.Placement"/>), the CPU job for the others.
+    /// </summary>
+    private string JobNameFor(TrainingJobSpec job) =>
+        TrainerAlgorithms.Placement(job.Algorithm) != TrainerPlacements.Gpu
+            ? options.JobName!
+            : options.GpuJobName is { Length: > 0 } gpu
+                ? gpu
+                : throw new InvalidOperationException(
+                    $"'{job.Algorithm}' trains on the GPU job, and this deployment has none ({TrainingOptions.SectionName}:{nameof(TrainingOptions.ContainerAppsJob)}:{nameof(ContainerAppsJobOptions.GpuJobName)} is not set). "
+                    + "Deploy with the GPU job (azd env set GPU_TRAINING true; README, \"Deep models\") or choose a CPU algorithm.");
 
     public async Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var template = await GetContainerAsync(cancellationToken);
+        var jobName = JobNameFor(job);
+        var template = await GetContainerAsync(jobName, cancellationToken);
         var environment = template["env"]?.DeepClone() as JsonArray ?? [];
         foreach (var existing in environment.Where(e => e?["name"]?.GetValue<string>() == JobEnvironmentVariable).ToList())
         {
@@ -82,23 +98,25 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
         };
         CopyIfPresent(template, execution, "command");
         CopyIfPresent(template, execution, "args");
-        execution["resources"] = options.Cpu is { } cpu
+        // The hardware override is the CPU job's; the GPU job keeps its template's (its profile fixes them).
+        execution["resources"] = options.Cpu is { } cpu && jobName == options.JobName
             ? new JsonObject { ["cpu"] = cpu, ["memory"] = options.Memory }
             : template["resources"]?.DeepClone();
 
         var body = new JsonObject { ["containers"] = new JsonArray(execution) };
-        var response = await SendAsync(RequestMethod.Post, Url(JobPath + "/start"), body, cancellationToken);
+        var response = await SendAsync(RequestMethod.Post, Url(JobPath(jobName) + "/start"), body, cancellationToken);
         var name = response.Status == 202
-            ? await WaitForExecutionNameAsync(response, cancellationToken)
-            : ExecutionName(response);
-        JobStarted(logger, job.JobId, options.JobName!, name);
+            ? await WaitForExecutionNameAsync(jobName, response, cancellationToken)
+            : ExecutionName(jobName, response);
+        JobStarted(logger, job.JobId, jobName, name);
         return name;
     }
 
     public async Task<JobExecutionStatus> GetStatusAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(executionId);
-        var response = await SendAsync(RequestMethod.Get, ExecutionUrl(executionId), body: null, cancellationToken, allow404: true);
+        var response = await SendAsync(RequestMethod.Get, ExecutionUrl(JobNameFor(job), executionId), body: null, cancellationToken, allow404: true);
         if (response.Status == 404)
         {
             return new JobExecutionStatus(JobExecutionState.Ended, $"execution {executionId} does not exist");
@@ -115,13 +133,14 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
 
     public async Task StopAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(executionId);
 
         // 404: gone already; 409: it is no longer running. Either way there is nothing to stop.
-        var response = await SendAsync(RequestMethod.Post, Url($"{JobPath}/executions/{Uri.EscapeDataString(executionId)}/stop"), body: null, cancellationToken, allow404: true, allow409: true);
+        var response = await SendAsync(RequestMethod.Post, Url($"{JobPath(JobNameFor(job))}/executions/{Uri.EscapeDataString(executionId)}/stop"), body: null, cancellationToken, allow404: true, allow409: true);
     }
 
-    private Uri ExecutionUrl(string executionId) => Url($"{JobPath}/executions/{Uri.EscapeDataString(executionId)}");
+    private Uri ExecutionUrl(string jobName, string executionId) => Url($"{JobPath(jobName)}/executions/{Uri.EscapeDataString(executionId)}");
 
     private Uri Url(string path) => new(options.ManagementEndpoint, $"{path}?api-version={Uri.EscapeDataString(options.ApiVersion)}");
 
@@ -130,26 +149,26 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
     /// execution override replaces the whole container, so a stale copy would run an old image
     /// after a deployment updated the job.
     /// </summary>
-    private async Task<JsonObject> GetContainerAsync(CancellationToken cancellationToken)
+    private async Task<JsonObject> GetContainerAsync(string jobName, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(RequestMethod.Get, Url(JobPath), body: null, cancellationToken);
+        var response = await SendAsync(RequestMethod.Get, Url(JobPath(jobName)), body: null, cancellationToken);
         var containers = JsonNode.Parse(response.Content.ToString())?["properties"]?["template"]?["containers"] as JsonArray
-            ?? throw new InvalidOperationException($"Container Apps job {options.JobName} has no containers in its template.");
+            ?? throw new InvalidOperationException($"Container Apps job {jobName} has no containers in its template.");
         var candidates = containers.OfType<JsonObject>()
             .Where(c => string.IsNullOrWhiteSpace(options.ContainerName) || c["name"]?.GetValue<string>() == options.ContainerName)
             .ToList();
         return candidates.Count == 1
             ? candidates[0]
             : throw new InvalidOperationException(string.IsNullOrWhiteSpace(options.ContainerName)
-                ? $"Container Apps job {options.JobName} has {containers.Count} containers; set {TrainingOptions.SectionName}:{nameof(TrainingOptions.ContainerAppsJob)}:{nameof(ContainerAppsJobOptions.ContainerName)}."
-                : $"Container Apps job {options.JobName} has no container named '{options.ContainerName}'.");
+                ? $"Container Apps job {jobName} has {containers.Count} containers; set {TrainingOptions.SectionName}:{nameof(TrainingOptions.ContainerAppsJob)}:{nameof(ContainerAppsJobOptions.ContainerName)}."
+                : $"Container Apps job {jobName} has no container named '{options.ContainerName}'.");
     }
 
-    private async Task<string> WaitForExecutionNameAsync(ArmResponse accepted, CancellationToken cancellationToken)
+    private async Task<string> WaitForExecutionNameAsync(string jobName, ArmResponse accepted, CancellationToken cancellationToken)
     {
         if (accepted.Location is not { } location || !Uri.TryCreate(location, UriKind.Absolute, out var operation))
         {
-            throw new InvalidOperationException($"Starting Container Apps job {options.JobName} was accepted without a Location to follow.");
+            throw new InvalidOperationException($"Starting Container Apps job {jobName} was accepted without a Location to follow.");
         }
 
         var delay = RetryAfter(accepted);
@@ -159,21 +178,21 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
             var response = await SendAsync(RequestMethod.Get, operation, body: null, cancellationToken);
             if (response.Status != 202)
             {
-                return ExecutionName(response);
+                return ExecutionName(jobName, response);
             }
 
             delay = RetryAfter(response);
         }
 
-        throw new TimeoutException($"Container Apps job {options.JobName} accepted the start but named no execution after {MaxOperationPolls} polls of {operation}.");
+        throw new TimeoutException($"Container Apps job {jobName} accepted the start but named no execution after {MaxOperationPolls} polls of {operation}.");
     }
 
-    private string ExecutionName(ArmResponse response)
+    private static string ExecutionName(string jobName, ArmResponse response)
     {
         var json = response.Content.ToString();
         return JsonNode.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json)?["name"]?.GetValue<string>() is { Length: > 0 } name
             ? name
-            : throw new InvalidOperationException($"Starting Container Apps job {options.JobName} returned {response.Status} without the execution's name: {json}");
+            : throw new InvalidOperationException($"Starting Container Apps job {jobName} returned {response.Status} without the execution's name: {json}");
     }
 
     private static TimeSpan RetryAfter(ArmResponse response) =>

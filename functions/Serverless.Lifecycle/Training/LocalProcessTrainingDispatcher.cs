@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Training;
@@ -26,11 +27,17 @@ public sealed partial class LocalProcessTrainingDispatcher(
     public Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var trainer = training.Value.TrainerPath;
+
+        // The deep model's jobs go to the deep trainer (the GPU job's program), the others to the ML.NET one.
+        var deep = TrainerAlgorithms.Placement(job.Algorithm) == TrainerPlacements.Gpu;
+        var (trainer, launcher) = deep ? (training.Value.DeepTrainerPath, training.Value.DeepTrainerLauncher) : (training.Value.TrainerPath, training.Value.TrainerLauncher);
+        var (pathSetting, launcherSetting) = deep
+            ? (nameof(TrainingOptions.DeepTrainerPath), nameof(TrainingOptions.DeepTrainerLauncher))
+            : (nameof(TrainingOptions.TrainerPath), nameof(TrainingOptions.TrainerLauncher));
         if (string.IsNullOrWhiteSpace(trainer) || !File.Exists(trainer))
         {
             throw new InvalidOperationException(
-                $"{TrainingOptions.SectionName}:{nameof(TrainingOptions.TrainerPath)} must name the built gpu-trainer program; '{trainer}' does not exist.");
+                $"{TrainingOptions.SectionName}:{pathSetting} must name the built {(deep ? "deep trainer (Serverless.Trainer.Deep.dll), which trains " + job.Algorithm : "trainer (Serverless.Trainer.dll)")}; '{trainer}' does not exist.");
         }
 
         // A job already running in this host is not started twice.
@@ -56,7 +63,6 @@ public sealed partial class LocalProcessTrainingDispatcher(
         }
 
         // Through the launcher when there is one (it names the runtime), else dotnet for a .dll, else the program itself.
-        var launcher = training.Value.TrainerLauncher;
         var isDll = trainer.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         string[] command = launcher.Count > 0 ? [.. launcher, trainer] : isDll ? ["dotnet", trainer] : [trainer];
         var start = new ProcessStartInfo(command[0])
@@ -110,7 +116,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
         catch (System.ComponentModel.Win32Exception ex) when (launcher.Count > 0)
         {
             process.Dispose();
-            throw new InvalidOperationException($"{TrainingOptions.SectionName}:{nameof(TrainingOptions.TrainerLauncher)} starts with '{launcher[0]}', which could not be started: {ex.Message}", ex);
+            throw new InvalidOperationException($"{TrainingOptions.SectionName}:{launcherSetting} starts with '{launcher[0]}', which could not be started: {ex.Message}", ex);
         }
 
         executionId = ExecutionId(job, process.Id, StartTicks(process));

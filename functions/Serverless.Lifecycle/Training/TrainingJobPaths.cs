@@ -8,6 +8,7 @@ public static class TrainingJobPaths
     public const string SpecFileName = "job.json";
     public const string ResultFileName = "result.json";
     public const string OnnxFileName = "model.onnx";
+    public const string ProgressFileName = "progress.json";
 
     public static string Prefix(string runId, string jobId) => $"{runId}/jobs/{jobId}/";
 
@@ -16,6 +17,9 @@ public static class TrainingJobPaths
     public static BlobPath Result(string runId, string jobId) => new(StorageNames.RunsContainer, Prefix(runId, jobId) + ResultFileName);
 
     public static BlobPath Onnx(string runId, string jobId) => new(StorageNames.RunsContainer, Prefix(runId, jobId) + OnnxFileName);
+
+    /// <summary>The trainer's progress, rewritten as it trains (see <see cref="TrainingProgress"/>).</summary>
+    public static BlobPath Progress(string runId, string jobId) => new(StorageNames.RunsContainer, Prefix(runId, jobId) + ProgressFileName);
 
     /// <summary>The route a trainer reports its end to, under the host's <c>/api</c> (the API maps the same template).</summary>
     public const string CompleteRoute = "runs/{runId}/jobs/{jobId}/complete";

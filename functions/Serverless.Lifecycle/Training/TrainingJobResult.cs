@@ -25,6 +25,8 @@ public sealed record OnnxParity(int Rows, double MaxProbabilityDifference, bool 
 /// <param name="ValidationMetrics">Metrics on the validation split, by the names of <see cref="Specs.MetricNames"/>.</param>
 /// <param name="Hardware">The CPU model or GPU name and count the job ran on.</param>
 /// <param name="PhaseSeconds">Seconds per phase inside the trainer: download, load, fit, validate, export, parity, upload.</param>
+/// <param name="Device">What the model was fitted on: <c>cpu</c>, or <c>cuda: {GPU name}, CUDA {version}</c>.</param>
+/// <param name="TrainingRowsPerSecond">Training rows the fit went through per second (rows times epochs for the deep model, over the fit's time).</param>
 public sealed record TrainingJobResult(
     string JobId,
     TrainingJobState State,
@@ -38,7 +40,9 @@ public sealed record TrainingJobResult(
     string? Algorithm = null,
     IReadOnlyDictionary<string, double>? Hyperparameters = null,
     int? Seed = null,
-    IReadOnlyDictionary<string, double>? PhaseSeconds = null)
+    IReadOnlyDictionary<string, double>? PhaseSeconds = null,
+    string? Device = null,
+    double? TrainingRowsPerSecond = null)
 {
     public TrainingArtifact? Onnx => Artifacts.FirstOrDefault(a => a.Name == TrainingJobPaths.OnnxFileName);
 

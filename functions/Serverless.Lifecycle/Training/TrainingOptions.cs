@@ -25,6 +25,21 @@ public sealed class TrainingOptions : IValidatableObject
     /// </summary>
     public IList<string> TrainerLauncher { get; } = [];
 
+    /// <summary>
+    /// The deep trainer for the local-process dispatcher: the path of <c>Serverless.Trainer.Deep.dll</c>,
+    /// which trains the algorithms placed on the GPU job (<c>mlp</c>; see <see cref="Specs.TrainerAlgorithms.Placement"/>).
+    /// Unset, a run with such an algorithm fails at its training step and says so.
+    /// </summary>
+    public string? DeepTrainerPath { get; set; }
+
+    /// <summary>
+    /// local-process: the command the deep trainer is started through, as <see cref="TrainerLauncher"/> is for the
+    /// other one. Its libtorch needs libstdc++ with GLIBCXX_3.4.32 (GCC 13); on an older system, for example
+    /// <c>["scripts/rootfs-run.sh", "/var/cache/serverless-lifecycle/trixie", "/usr/share/dotnet/dotnet"]</c>
+    /// runs it in a Debian 13 root file system (README, "Deep models").
+    /// </summary>
+    public IList<string> DeepTrainerLauncher { get; } = [];
+
     /// <summary>Extra environment variables passed to the trainer process, for example a thread count.</summary>
     public Dictionary<string, string> Environment { get; set; } = [];
 
@@ -68,20 +83,23 @@ public sealed class TrainingOptions : IValidatableObject
                 [nameof(Dispatcher)]);
         }
 
-        if (TrainerLauncher.Any(string.IsNullOrWhiteSpace))
+        foreach (var (name, launcher) in new[] { (nameof(TrainerLauncher), TrainerLauncher), (nameof(DeepTrainerLauncher), DeepTrainerLauncher) })
         {
-            yield return new ValidationResult(
-                $"{SectionName}:{nameof(TrainerLauncher)} has an empty word; give the program and each argument as one entry.", [nameof(TrainerLauncher)]);
+            if (launcher.Any(string.IsNullOrWhiteSpace))
+            {
+                yield return new ValidationResult($"{SectionName}:{name} has an empty word; give the program and each argument as one entry.", [name]);
+            }
         }
 
         // Unset, the first run says so; an absolute path to a file that is not there, the host says so at
         // start. A relative path is left to the run: it is read against the process's current folder,
         // which func start and the worker may not share with the one the host starts in.
-        if (Dispatcher == TrainingDispatchers.LocalProcess && !string.IsNullOrWhiteSpace(TrainerPath) && Path.IsPathRooted(TrainerPath) && !File.Exists(TrainerPath))
+        foreach (var (name, path) in new[] { (nameof(TrainerPath), TrainerPath), (nameof(DeepTrainerPath), DeepTrainerPath) })
         {
-            yield return new ValidationResult(
-                $"{SectionName}:{nameof(TrainerPath)} must name the built gpu-trainer program; '{TrainerPath}' does not exist.",
-                [nameof(TrainerPath)]);
+            if (Dispatcher == TrainingDispatchers.LocalProcess && !string.IsNullOrWhiteSpace(path) && Path.IsPathRooted(path) && !File.Exists(path))
+            {
+                yield return new ValidationResult($"{SectionName}:{name} must name the built trainer program; '{path}' does not exist.", [name]);
+            }
         }
 
         if (Dispatcher == TrainingDispatchers.ContainerAppsJob)
@@ -120,6 +138,13 @@ public sealed class ContainerAppsJobOptions
     public string? ResourceGroup { get; set; }
 
     public string? JobName { get; set; }
+
+    /// <summary>
+    /// The Container Apps job on a GPU workload profile that runs the deep trainer image, for the
+    /// algorithms placed on the GPU (<c>mlp</c>); empty when the deployment has no GPU job, and then
+    /// such a run fails at its training step saying so.
+    /// </summary>
+    public string? GpuJobName { get; set; }
 
     /// <summary>The job's container that runs the trainer; may be left empty when the job has one container.</summary>
     public string? ContainerName { get; set; }

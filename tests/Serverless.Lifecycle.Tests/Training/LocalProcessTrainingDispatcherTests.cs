@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 using Serverless.Tests;
@@ -143,6 +144,20 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => dispatcher.StartAsync(ContainerAppsJobDispatcherTests.Job(), CancellationToken.None));
 
         Assert.Contains("Training:TrainerPath", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_MlpJob_GoesToTheDeepTrainer_AndWithoutOneSaysWhichSetting()
+    {
+        // The ML.NET trainer is configured and exists; an mlp job still does not go to it.
+        using var dispatcher = new LocalProcessTrainingDispatcher(
+            Options.Create(new TrainingOptions { TrainerPath = typeof(LocalProcessTrainingDispatcherTests).Assembly.Location }), Options.Create(new StorageOptions()), NullLogger<LocalProcessTrainingDispatcher>.Instance);
+        var job = ContainerAppsJobDispatcherTests.Job() with { Algorithm = TrainerAlgorithms.Mlp };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => dispatcher.StartAsync(job, CancellationToken.None));
+
+        Assert.Contains("Training:DeepTrainerPath", error.Message, StringComparison.Ordinal);
+        Assert.Contains("mlp", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
