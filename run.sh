@@ -40,6 +40,16 @@ fi
 
 bin="$root/functions/Serverless.Laptop/bin/Release/net10.0"
 trainer="$root/gpu-trainer/Serverless.Trainer/bin/Release/net10.0/Serverless.Trainer.dll"
+export Training__DeepTrainerPath="$root/gpu-trainer/Serverless.Trainer.Deep/bin/Release/net10.0/Serverless.Trainer.Deep.dll"
+# The deep trainer (mlp) needs libstdc++ with GLIBCXX_3.4.32. Where this system's is older and a
+# Debian 13 root file system has been made (scripts/trixie-rootfs.sh, as root), it runs in that;
+# otherwise an mlp run fails and says what is needed (README, "Deep models").
+rootfs="${SERVERLESS_ROOTFS:-/var/cache/serverless-lifecycle/trixie}"
+if [ -z "${Training__DeepTrainerLauncher__0:-}" ] && [ -f "$rootfs/.complete" ] && [ "$(id -u)" = 0 ]; then
+  export Training__DeepTrainerLauncher__0="$root/scripts/rootfs-run.sh" Training__DeepTrainerLauncher__1="$rootfs" \
+    Training__DeepTrainerLauncher__2="$(readlink -f "$(command -v dotnet)")"
+  say "The deep trainer (mlp) runs in the root file system $rootfs"
+fi
 say "Starting the laptop host on $url (log in .laptop/host.log)"
 Training__TrainerPath="$trainer" dotnet "$bin/Serverless.Laptop.dll" --contentRoot "$bin" --urls "$url" >"$state/host.log" 2>&1 &
 pids+=("$!")

@@ -28,11 +28,11 @@ public sealed class RunFunctions(RunsApi api)
         api.GetRunProfileAsync(runId, request.HttpContext.RequestAborted);
 
     [Function("GetRun")]
-    public static Task<IResult> GetRun(
+    public Task<IResult> GetRun(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Run)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
-        RunsApi.GetRunAsync(runId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
+        api.GetRunAsync(runId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("CancelRun")]
     public static Task<IResult> CancelRun(

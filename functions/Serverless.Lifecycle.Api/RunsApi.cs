@@ -9,7 +9,7 @@ using Serverless.Lifecycle.Training;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>Dataset uploads and training runs over HTTP.</summary>
-public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunController runs, Storage.LifecycleStorage storage)
+public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunController runs, Storage.LifecycleStorage storage, TrainingJobStore jobs)
 {
     /// <summary>
     /// POST /models/{name}/datasets: stores the CSV or Parquet body as a new dataset version and, unless
@@ -70,12 +70,18 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
         return Accepted(runId, new { dataset, runId, statusUrl = ApiRoutes.RunUrl(runId) });
     });
 
-    /// <summary>GET /runs/{runId}: the run's steps with timing and outcome.</summary>
-    public static Task<IResult> GetRunAsync(string runId, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    /// <summary>GET /runs/{runId}: the run's steps with timing and outcome, and the training jobs' progress by epoch.</summary>
+    public Task<IResult> GetRunAsync(string runId, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         var status = await pipeline.GetRunAsync(runId, cancellationToken);
-        return status is null ? ApiResults.NotFound($"There is no run '{runId}'.") : ApiResults.Json(status);
+        if (status is null)
+        {
+            return ApiResults.NotFound($"There is no run '{runId}'.");
+        }
+
+        var progress = await jobs.ReadProgressAsync(runId, cancellationToken);
+        return ApiResults.Json(progress.Count == 0 ? status : status with { Training = progress });
     });
 
     /// <summary>GET /runs/{runId}/profile: the dataset profile the run produced (the version's drift baseline).</summary>

@@ -25,6 +25,12 @@ public sealed record RunStatus(
     string? Error,
     IReadOnlyList<TrialRecord>? Trials)
 {
+    /// <summary>
+    /// Each training job's progress, epoch by epoch, for algorithms that train in epochs (<c>mlp</c>):
+    /// added by the API from the jobs' <c>progress.json</c>, so it shows while the run is running.
+    /// </summary>
+    public IReadOnlyList<TrainingProgress>? Training { get; init; }
+
     /// <summary>Where the API serves the run's dataset profile (<c>GET /api/runs/{runId}/profile</c>), once validation has written it.</summary>
     public string? ProfileUrl => ProfilePath is null ? null : $"/api/runs/{RunId}/profile";
 

@@ -29,7 +29,9 @@ public sealed record ModelCard(
     string OnnxSha256,
     long OnnxSizeBytes,
     string? ProfilePath = null,
-    CardLineage? Lineage = null);
+    CardLineage? Lineage = null,
+    string? Device = null,
+    double? TrainingRowsPerSecond = null);
 
 /// <summary>
 /// What produced the version beyond its data and trainer: why the run started, the spec's

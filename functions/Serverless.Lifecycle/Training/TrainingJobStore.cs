@@ -47,6 +47,46 @@ public sealed class TrainingJobStore(LifecycleStorage storage)
         }
     }
 
+    /// <summary>
+    /// The progress reports of a run's jobs that train in epochs (<see cref="TrainingProgress"/>), in
+    /// job order; none for a run without such jobs. A report that cannot be read is left out: it is
+    /// rewritten at the next epoch, and progress is for watching, not for deciding.
+    /// </summary>
+    public async Task<IReadOnlyList<TrainingProgress>> ReadProgressAsync(string runId, CancellationToken cancellationToken)
+    {
+        var reports = new List<TrainingProgress>();
+        var container = storage.Container(StorageNames.RunsContainer);
+        try
+        {
+            await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{runId}/jobs/", cancellationToken))
+            {
+                if (!item.Name.EndsWith("/" + TrainingJobPaths.ProgressFileName, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var content = await container.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken);
+                    if (content.Value.Content.ToObjectFromJson<TrainingProgress>(SpecJson.Options) is { } report)
+                    {
+                        reports.Add(report);
+                    }
+                }
+                catch (Exception ex) when (ex is JsonException || (ex is RequestFailedException { Status: 404 }))
+                {
+                    // Being rewritten, or gone with its run.
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No runs container yet: no progress.
+        }
+
+        return reports.OrderBy(r => r.JobId, StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Writes the result once: a second run of the same job keeps the first result.</summary>
     public async Task<TrainingJobResult> WriteResultOnceAsync(string runId, TrainingJobResult result, CancellationToken cancellationToken)
     {

@@ -209,9 +209,7 @@ public sealed class LaptopFaultTests(ITestOutputHelper output)
             // A long training job (about a minute on 2 cores), so the trainer outlives the host's death and restart.
             var name = Azurite.UniqueModelName("orphan");
             var spec = await LaptopEndToEndTests.SampleSpecAsync(name);
-            spec["trainer"]!["hyperparameters"]!["numberOfIterations"] = 5000;
-            spec["trainer"]!["hyperparameters"]!["numberOfLeaves"] = 31;
-            spec["trainer"]!["hyperparameters"]!["learningRate"] = 0.01;
+            spec["trainer"]!["hyperparameters"] = new JsonObject { ["numberOfIterations"] = 5000, ["numberOfLeaves"] = 31, ["learningRate"] = 0.01 };
             Assert.Equal(HttpStatusCode.Created, (await host.Http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()))).StatusCode);
             var statusUrl = await host.UploadAsync(name, new StringContent(ChurnDataGenerator.Generate(150_000, seed: 77), Encoding.UTF8, "text/csv"));
             watch.Model = name;

@@ -91,6 +91,7 @@ public class LaptopHostProcess : IAsyncLifetime
         start.Environment["Laptop__TaskHubName"] = taskHub;
         start.Environment["Laptop__WorkerId"] = workerId;
         start.Environment["Training__TrainerPath"] = trainer;
+        start.Environment["Training__DeepTrainerPath"] = DeepTrainerRootFs.TrainerPath;
 
         // Only one host per storage account should monitor and watch for datasets; the tests share
         // one Azurite, so only the retraining-loop host does (every few seconds, to be tested end to end).

@@ -10,7 +10,8 @@ public sealed class TrialPlannerTests
     private static ModelSpec WithSearch(SearchSpec search, int seed = 42)
     {
         var sample = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec!;
-        return sample with { Trainer = sample.Trainer with { Search = search, Seed = seed } };
+        var hyperparameters = new Dictionary<string, double> { ["numberOfIterations"] = 120 };
+        return sample with { Trainer = sample.Trainer with { Search = search, Seed = seed, Hyperparameters = hyperparameters } };
     }
 
     private static readonly SearchSpec Random = new()

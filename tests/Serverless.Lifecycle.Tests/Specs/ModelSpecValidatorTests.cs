@@ -22,6 +22,57 @@ public sealed class ModelSpecValidatorTests
     }
 
     [Fact]
+    public void Parse_MlpWithEveryHyperparameterInRange_HasNoProblems_AndSearchesLikeTheTrees()
+    {
+        var json = Sample();
+        json["trainer"] = JsonNode.Parse("""
+            {"algorithm":"mlp","seed":7,"hyperparameters":{"hiddenLayer1Units":128,"hiddenLayer2Units":64,"hiddenLayer3Units":0,"dropout":0,"learningRate":0.001,
+             "epochs":100,"batchSize":512,"weightDecay":0,"patience":0},
+             "search":{"strategy":"grid","trials":4,"space":{"hiddenLayer1Units":{"values":[32,64]},"dropout":{"values":[0,0.2]}}}}
+            """);
+
+        var (spec, problems) = ModelSpecValidator.Parse(json.ToJsonString());
+
+        Assert.Empty(problems);
+        Assert.Equal([128, 64], MlpHyperparameters.HiddenLayers(spec!.Trainer.Hyperparameters));
+        Assert.Equal(TrainerPlacements.Gpu, TrainerAlgorithms.Placement(spec.Trainer.Algorithm));
+    }
+
+    [Theory]
+    [InlineData("dropout", 1.5, "at most 0.9")]
+    [InlineData("epochs", 2.5, "a whole number")]
+    [InlineData("epochs", 0, "at least 1")]
+    [InlineData("learningRate", 0, "greater than 0")]
+    [InlineData("batchSize", 100000, "at most 65536")]
+    [InlineData("weightDecay", -0.1, "at least 0")]
+    [InlineData("patience", -1, "at least 0")]
+    [InlineData("hiddenLayer1Units", 0, "at least 1")]
+    public void Parse_MlpHyperparameterOutOfRange_IsNamedByItsJsonPath(string name, double value, string expected)
+    {
+        var json = Sample();
+        json["trainer"] = new JsonObject { ["algorithm"] = "mlp", ["hyperparameters"] = new JsonObject { [name] = value } };
+
+        var problem = Assert.Single(ProblemsOf(json));
+
+        Assert.Equal($"$.trainer.hyperparameters.{name}", problem.Path);
+        Assert.Contains(expected, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_MlpThirdLayerWithoutASecond_AndSearchValuesOutOfRange_AreNamed()
+    {
+        var json = Sample();
+        json["trainer"] = JsonNode.Parse("""
+            {"algorithm":"mlp","hyperparameters":{"hiddenLayer2Units":0,"hiddenLayer3Units":16},
+             "search":{"strategy":"grid","space":{"dropout":{"values":[0.1,0.95]}}}}
+            """);
+
+        var problems = ProblemsOf(json).Select(p => p.Path).ToHashSet();
+
+        Assert.Equal(new HashSet<string> { "$.trainer.hyperparameters.hiddenLayer3Units", "$.trainer.search.space.dropout.values[1]" }, problems);
+    }
+
+    [Fact]
     public void Parse_UnknownTask_NamesTheTaskPath()
     {
         var json = Sample();
@@ -111,7 +162,7 @@ public sealed class ModelSpecValidatorTests
             new HashSet<string>
             {
                 "$.trainer.search.trials", "$.trainer.search.maxParallel", "$.trainer.search.metric",
-                "$.trainer.search.space.numberOfLeaves.values", "$.trainer.search.space.depth", "$.trainer.search.space.learningRate.values",
+                "$.trainer.search.space.numberOfLeaves.values", "$.trainer.search.space.depth", "$.trainer.search.space.learningRate.values[1]",
             },
             paths);
     }
@@ -188,8 +239,7 @@ public sealed class ModelSpecValidatorTests
     public void Parse_UnknownHyperparameterAndNonPositiveValue_AreBothReported()
     {
         var json = Sample();
-        json["trainer"]!["hyperparameters"]!["depth"] = 3;
-        json["trainer"]!["hyperparameters"]!["learningRate"] = 0;
+        json["trainer"]!["hyperparameters"] = new JsonObject { ["depth"] = 3, ["learningRate"] = 0 };
 
         var paths = ProblemsOf(json).Select(p => p.Path).ToHashSet();
         Assert.Equal(new HashSet<string> { "$.trainer.hyperparameters.depth", "$.trainer.hyperparameters.learningRate" }, paths);

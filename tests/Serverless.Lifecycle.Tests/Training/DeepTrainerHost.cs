@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Data;
@@ -11,25 +10,15 @@ using Serverless.Tests;
 namespace Serverless.Lifecycle.Tests.Training;
 
 /// <summary>
-/// Runs the deep trainer (<c>Serverless.Trainer.Deep</c>) the way its container would: in a Debian 13
-/// root file system (its libtorch needs GLIBCXX_3.4.32, newer than Debian 12's), made once per machine
-/// by <c>scripts/trixie-rootfs.sh</c> and cached outside the repository, and entered through
-/// <c>scripts/rootfs-run.sh</c>, whose private mount namespace undoes every mount when the trainer
-/// ends. Jobs start through laptop mode's dispatcher with <see cref="TrainingOptions.DeepTrainerLauncher"/>
-/// set, as a user would. When the root file system cannot be made, every test that needs it fails
-/// with the reason: none is skipped.
+/// Runs deep training jobs in the Debian 13 root file system (<see cref="DeepTrainerRootFs"/>):
+/// each starts through laptop mode's dispatcher with <see cref="TrainingOptions.DeepTrainerLauncher"/>
+/// set, as a user would.
 /// </summary>
 public static class DeepTrainerHost
 {
-    private static readonly Lazy<string> RootFs = new(MakeRootFs, LazyThreadSafetyMode.ExecutionAndPublication);
+    public static string TrainerPath => DeepTrainerRootFs.TrainerPath;
 
-    public static string TrainerPath => RepoPaths.ProjectOutput(Path.Combine("gpu-trainer", "Serverless.Trainer.Deep"), "Serverless.Trainer.Deep.dll");
-
-    /// <summary>The dotnet executable of the running runtime (…/dotnet/shared/Microsoft.NETCore.App/{version}/ is three levels below it).</summary>
-    public static string DotnetPath => Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
-
-    /// <summary>The launcher words, as a user sets <c>Training:DeepTrainerLauncher</c>; makes the root file system on first use.</summary>
-    public static IReadOnlyList<string> Launcher => [Path.Combine(RepoPaths.Root, "scripts", "rootfs-run.sh"), RootFs.Value, DotnetPath];
+    public static IReadOnlyList<string> Launcher => DeepTrainerRootFs.Launcher;
 
     /// <summary>Writes the job (splits and spec) to Azurite, starts it through the dispatcher, and waits for its result.</summary>
     public static async Task<DeepJob> TrainAsync(LifecycleStorage storage, ModelSpec spec, string trainCsv, string validationCsv, string runId, string jobId, bool useLauncher = true)
@@ -101,19 +90,6 @@ public static class DeepTrainerHost
     }
 
     private static string Output(RecordingLogger<LocalProcessTrainingDispatcher> log) => string.Join('\n', log.Entries.Select(e => e.Message));
-
-    private static string MakeRootFs()
-    {
-        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "scripts", "trixie-rootfs.sh")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0
-            ? stdout.Trim().Split('\n')[^1]
-            : throw new InvalidOperationException(
-                $"The Debian 13 root file system the deep trainer's tests run in could not be made (scripts/trixie-rootfs.sh exited {process.ExitCode}): {stderr.Result.Trim()}");
-    }
 }
 
 /// <summary>A deep job's result, its ONNX bytes (when it succeeded), its last progress report, and the trainer's output.</summary>

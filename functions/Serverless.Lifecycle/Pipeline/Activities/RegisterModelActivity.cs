@@ -55,7 +55,9 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
                 input.Evaluation.Slices ?? [],
                 input.Evaluation.Champion,
                 input.Evaluation.LoadMs,
-                input.Evaluation.LatencyP99Ms));
+                input.Evaluation.LatencyP99Ms),
+            input.Job.Device,
+            input.Job.TrainingRowsPerSecond);
         await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
         var ready = await registry.CompleteVersionAsync(reserved, sha, input.Evaluation.Metrics, CancellationToken.None);
         return new RegisteredVersion(ready.Model, ready.Version, sha);
