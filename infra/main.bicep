@@ -2,9 +2,10 @@
 // the user-assigned identity everything runs as; storage without shared keys (the containers and
 // tables of the storage layout); the Functions app on the Flex Consumption plan; Event Grid (the
 // storage account's system topic, and optionally a custom topic for lifecycle events); a container
-// registry, a Container Apps environment with a GPU workload profile and the trainer job; Log
-// Analytics, Application Insights (Entra-only ingestion) and the workbooks; least-privilege role
-// assignments. No secret is written to any setting.
+// registry, a Container Apps environment with the CPU trainer job on its Consumption profile (and,
+// when gpuTraining is set, a GPU workload profile with the GPU trainer job); Log Analytics,
+// Application Insights (Entra-only ingestion) and the workbooks; least-privilege role assignments.
+// No secret is written to any setting.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -13,18 +14,28 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for all resources. It must offer the Flex Consumption plan and the GPU workload profile (see the README).')
+@description('Azure region for all resources. It must offer the Flex Consumption plan, and the GPU workload profile when gpuTraining is set (see the README).')
 param location string
 
-@description('GPU workload profile of the trainer: Consumption-GPU-NC8as-T4 (default) or Consumption-GPU-NC24-A100.')
+@description('CPU cores of the CPU trainer job (LightGBM, FastTree, SDCA) on the Consumption profile: 0.25 to 4 in steps of 0.25.')
+@allowed(['0.25', '0.5', '0.75', '1', '1.25', '1.5', '1.75', '2', '2.25', '2.5', '2.75', '3', '3.25', '3.5', '3.75', '4'])
+param trainerCpu string = '2'
+
+@description('Memory of the CPU trainer job: twice its cores in GiB (2 cores: 4Gi), the only pairs the Consumption profile allows.')
+param trainerMemory string = '4Gi'
+
+@description('Add a GPU workload profile and the GPU trainer job, which trains the mlp algorithm. Off by default: the other algorithms use only the CPU.')
+param gpuTraining bool = false
+
+@description('GPU workload profile of the GPU trainer job: Consumption-GPU-NC8as-T4 (default) or Consumption-GPU-NC24-A100.')
 @allowed(['Consumption-GPU-NC8as-T4', 'Consumption-GPU-NC24-A100'])
 param gpuProfileType string = 'Consumption-GPU-NC8as-T4'
 
-@description('CPU cores of the trainer container; must fit the GPU profile (T4: up to 8, A100: up to 24).')
-param trainerCpu string = '8'
+@description('CPU cores of the GPU trainer job; must fit the GPU profile (T4: up to 8, A100: up to 24).')
+param gpuTrainerCpu string = '8'
 
-@description('Memory of the trainer container; must fit the GPU profile (T4: up to 56Gi, A100: up to 220Gi).')
-param trainerMemory string = '56Gi'
+@description('Memory of the GPU trainer job; must fit the GPU profile (T4: up to 56Gi, A100: up to 220Gi).')
+param gpuTrainerMemory string = '56Gi'
 
 @description('Six-field CRON of the drift monitor timer (MonitoringSchedule); every 15 minutes by default.')
 param monitoringSchedule string = '0 */15 * * * *'
@@ -35,6 +46,31 @@ param createEventsTopic bool = false
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
+
+// The Consumption profile takes a container's cores and memory only in these pairs (Azure Container
+// Apps, "Containers": allocations). Checked here, before anything deploys, so a wrong pair fails
+// with both values named instead of a Container Apps error halfway through the deployment.
+var consumptionMemory = {
+  '0.25': '0.5Gi'
+  '0.5': '1Gi'
+  '0.75': '1.5Gi'
+  '1': '2Gi'
+  '1.25': '2.5Gi'
+  '1.5': '3Gi'
+  '1.75': '3.5Gi'
+  '2': '4Gi'
+  '2.25': '4.5Gi'
+  '2.5': '5Gi'
+  '2.75': '5.5Gi'
+  '3': '6Gi'
+  '3.25': '6.5Gi'
+  '3.5': '7Gi'
+  '3.75': '7.5Gi'
+  '4': '8Gi'
+}
+var checkedTrainerMemory = consumptionMemory[trainerCpu] == trainerMemory
+  ? trainerMemory
+  : fail('trainerMemory (AZURE_TRAINER_MEMORY) is ${trainerMemory}; with trainerCpu ${trainerCpu} the Consumption profile takes ${consumptionMemory[trainerCpu]}')
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -93,6 +129,7 @@ module trainer 'app/trainer.bicep' = {
   params: {
     environmentName: 'cae-${resourceToken}'
     jobName: 'trainer-${take(resourceToken, 12)}'
+    gpuJobName: 'trainer-gpu-${take(resourceToken, 12)}'
     location: location
     tags: tags
     identityId: identity.outputs.id
@@ -103,9 +140,12 @@ module trainer 'app/trainer.bicep' = {
     blobEndpoint: storage.outputs.blobEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     applicationInsightsConnectionString: monitoring.outputs.connectionString
-    gpuProfileType: gpuProfileType
     trainerCpu: trainerCpu
-    trainerMemory: trainerMemory
+    trainerMemory: checkedTrainerMemory
+    gpuTraining: gpuTraining
+    gpuProfileType: gpuProfileType
+    gpuTrainerCpu: gpuTrainerCpu
+    gpuTrainerMemory: gpuTrainerMemory
   }
 }
 
@@ -139,6 +179,7 @@ module functions 'app/functions.bicep' = {
     deploymentContainer: deploymentContainer
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     trainerJobName: trainer.outputs.jobName
+    gpuTrainerJobName: trainer.outputs.gpuJobName
     eventsTopicEndpoint: events.outputs.customTopicEndpoint
     monitoringSchedule: monitoringSchedule
   }
@@ -155,6 +196,8 @@ output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
 output AZURE_FUNCTION_APP_NAME string = functions.outputs.name
 output AZURE_FUNCTION_APP_URL string = 'https://${functions.outputs.hostName}'
 output AZURE_TRAINER_JOB_NAME string = trainer.outputs.jobName
+// Empty without the GPU job; the postdeploy hook deploys the deep trainer image only to a job named here.
+output AZURE_GPU_TRAINER_JOB_NAME string = trainer.outputs.gpuJobName
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = events.outputs.systemTopicName
 output AZURE_EVENTS_TOPIC_ENDPOINT string = events.outputs.customTopicEndpoint
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

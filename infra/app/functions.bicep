@@ -1,5 +1,5 @@
 // The Functions app on the Flex Consumption plan: runs as the user-assigned identity, reaches
-// storage, the trainer job, Event Grid and Application Insights with it, and holds no secret in
+// storage, the trainer jobs, Event Grid and Application Insights with it, and holds no secret in
 // its settings.
 param planName string
 param appName string
@@ -13,6 +13,10 @@ param tableEndpoint string
 param deploymentContainer string
 param applicationInsightsConnectionString string
 param trainerJobName string
+
+@description('The GPU trainer job (the mlp algorithm); empty when the deployment has none.')
+param gpuTrainerJobName string
+
 param eventsTopicEndpoint string
 
 @description('Six-field CRON of the drift monitor (MonitoringSchedule).')
@@ -85,6 +89,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         Training__ContainerAppsJob__ManagedIdentityClientId: identityClientId
         MonitoringSchedule: monitoringSchedule
       },
+      // Without a GPU job the setting is absent, and an mlp run fails saying how to deploy one.
+      empty(gpuTrainerJobName) ? {} : { Training__ContainerAppsJob__GpuJobName: gpuTrainerJobName },
       empty(eventsTopicEndpoint)
         ? {}
         : {
