@@ -158,7 +158,10 @@ public sealed class ContainerAppsJobOptions
     /// <summary>Client id of the user-assigned managed identity that may start the job; empty for the default credential chain.</summary>
     public string? ManagedIdentityClientId { get; set; }
 
-    /// <summary>Hardware of an execution, overriding the job's template when set: cores (for example 8) and memory (for example "56Gi").</summary>
+    /// <summary>
+    /// Hardware of a CPU job's execution, overriding the job's template when set: cores (for example 4) and
+    /// memory (for example "8Gi"; on the Consumption profile twice the cores in GiB). The GPU job keeps its template's.
+    /// </summary>
     public double? Cpu { get; set; }
 
     public string? Memory { get; set; }
@@ -187,7 +190,7 @@ public sealed class ContainerAppsJobOptions
 
         if (Cpu is <= 0 || (Cpu is not null) != !string.IsNullOrWhiteSpace(Memory))
         {
-            yield return $"{nameof(Cpu)} and {nameof(Memory)} go together (for example 8 and \"56Gi\"); got {Cpu?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} and '{Memory}'.";
+            yield return $"{nameof(Cpu)} and {nameof(Memory)} go together (for example 4 and \"8Gi\"); got {Cpu?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} and '{Memory}'.";
         }
     }
 }
