@@ -181,11 +181,17 @@ public static class TabularTrainer
         // LightGBM's own categorical splits (which ML.NET turns on for one-hot slots) export to
         // ONNX as branches on feature -1, which ONNX Runtime refuses to load; splits on the
         // one-hot columns export correctly. Every trainer runs on one thread for reproducibility.
+        // Unset hyperparameters take the defaults the spec's rules name (TrainerAlgorithms.Rules).
+        double Get(string algorithm, string name) => TrainerAlgorithms.Value(algorithm, hyper, name)!.Value;
         var (leaves, iterations, rate, minLeaf) = (
-            (int)Get(hyper, "numberOfLeaves", 31), (int)Get(hyper, "numberOfIterations", 100), Get(hyper, "learningRate", 0.1), (int)Get(hyper, "minimumExampleCountPerLeaf", 20));
+            (int)Get(TrainerAlgorithms.LightGbm, "numberOfLeaves"), (int)Get(TrainerAlgorithms.LightGbm, "numberOfIterations"),
+            Get(TrainerAlgorithms.LightGbm, "learningRate"), (int)Get(TrainerAlgorithms.LightGbm, "minimumExampleCountPerLeaf"));
         var (treeLeaves, trees, treeRate, treeMinLeaf) = (
-            (int)Get(hyper, "numberOfLeaves", 20), (int)Get(hyper, "numberOfTrees", 100), Get(hyper, "learningRate", 0.2), (int)Get(hyper, "minimumExampleCountPerLeaf", 10));
-        var (l2, l1, passes) = ((float?)GetOptional(hyper, "l2Regularization"), (float?)GetOptional(hyper, "l1Regularization"), (int?)GetOptional(hyper, "maximumNumberOfIterations"));
+            (int)Get(TrainerAlgorithms.FastTree, "numberOfLeaves"), (int)Get(TrainerAlgorithms.FastTree, "numberOfTrees"),
+            Get(TrainerAlgorithms.FastTree, "learningRate"), (int)Get(TrainerAlgorithms.FastTree, "minimumExampleCountPerLeaf"));
+        var (l2, l1, passes) = (
+            (float?)TrainerAlgorithms.Value(TrainerAlgorithms.Sdca, hyper, "l2Regularization"), (float?)TrainerAlgorithms.Value(TrainerAlgorithms.Sdca, hyper, "l1Regularization"),
+            (int?)TrainerAlgorithms.Value(TrainerAlgorithms.Sdca, hyper, "maximumNumberOfIterations"));
 
         // A linear model needs features on one scale; min-max normalization exports to ONNX as a Scaler.
         var normalized = features.Append(ml.Transforms.NormalizeMinMax(FeaturesColumn));
@@ -352,12 +358,6 @@ public static class TabularTrainer
         var index = Array.IndexOf(header, column);
         return index >= 0 ? index : throw new InvalidDataException($"Column '{column}' is not in the split's header.");
     }
-
-    private static double Get(IReadOnlyDictionary<string, double> hyper, string name, double fallback) =>
-        hyper.TryGetValue(name, out var value) ? value : fallback;
-
-    private static double? GetOptional(IReadOnlyDictionary<string, double> hyper, string name) =>
-        hyper.TryGetValue(name, out var value) ? value : null;
 }
 
 /// <summary>Training cannot succeed with this input; reported as a failed job, not retried.</summary>

@@ -92,6 +92,29 @@ public sealed class ContainerAppsJobDispatcherTests : IAsyncLifetime
         Assert.Equal("56Gi", resources["memory"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Start_MlpJob_GoesToTheGpuJob_AndWithoutOneSaysHowToDeployIt()
+    {
+        var mlp = Job() with { Algorithm = TrainerAlgorithms.Mlp };
+        var withoutGpu = Dispatcher();
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => withoutGpu.StartAsync(mlp, CancellationToken.None));
+
+        Assert.Contains("Training:ContainerAppsJob:GpuJobName", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("GPU_TRAINING", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(arm.Requests);
+
+        // With a GPU job named, the mlp job's requests go to it, a tree job's to the CPU job, and only the CPU job takes the hardware override.
+        var withGpu = Dispatcher(o => (o.ContainerAppsJob.GpuJobName, o.ContainerAppsJob.Cpu, o.ContainerAppsJob.Memory) = ("trainer-gpu-job", 2, "4Gi"));
+        await withGpu.StartAsync(mlp, CancellationToken.None);
+        await withGpu.StartAsync(Job(), CancellationToken.None);
+
+        var jobs = arm.Requests.Select(r => r.PathAndQuery.Split("/providers/Microsoft.App/jobs/")[1].Split('/', '?')[0]).Distinct().ToList();
+        Assert.Equal(["trainer-gpu-job", FakeContainerAppsArm.JobName], jobs);
+        var cores = arm.Requests.Where(r => r.Method == "POST").Select(r => JsonNode.Parse(r.Body)!["containers"]![0]!["resources"]!["cpu"]!.GetValue<double>());
+        Assert.Equal([4.0, 2.0], cores);
+    }
+
     [Theory]
     [InlineData(429)]
     [InlineData(500)]
