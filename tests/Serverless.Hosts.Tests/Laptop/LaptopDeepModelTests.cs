@@ -72,6 +72,15 @@ public sealed class LaptopDeepModelTests(DeepLaptopHostProcess host) : IClassFix
         var probabilities = output["data"]!.AsArray().Select(v => (double)v!).ToArray();
         Assert.Equal(high, probabilities[0], 5);
         Assert.Equal(low, probabilities[1], 5);
+
+        // Batch scoring takes it as any version: a file under batch-input/{model}/ is scored by the champion.
+        using var storage = Azurite.CreateStorage();
+        await storage.Blob(new Lifecycle.Storage.BlobPath("batch-input", $"{name}/today.csv")).UploadAsync(BinaryData.FromString(ChurnDataGenerator.Generate(40, seed: 3)), overwrite: true);
+        var summary = storage.Blob(new Lifecycle.Storage.BlobPath("batch-output", $"{name}/today.summary.json"));
+        await Eventually.WaitAsync(async () => (await summary.ExistsAsync()).Value, exists => exists);
+        var scored = JsonNode.Parse((await summary.DownloadContentAsync()).Value.Content.ToString())!;
+        Assert.True(scored["error"] is null, scored.ToJsonString());
+        Assert.Equal((40, 1), ((int)scored["scored"]!, (int)scored["version"]!));
     }
 
     [Fact]
