@@ -2,7 +2,8 @@
 # Runs a program inside a root file system, the way its container would: in a private mount
 # namespace (so every mount is undone when the program ends, however it ends), with /proc, /dev
 # and the folder of each absolute file path among the arguments (the .NET runtime, the trainer)
-# mounted at the same paths inside. The environment passes through; the network is the host's.
+# mounted at the same paths inside (such a path is passed on resolved, symbolic links followed).
+# The environment passes through; the network is the host's.
 #
 #   scripts/rootfs-run.sh ROOTFS PROGRAM [ARGUMENTS...]
 #
@@ -25,10 +26,12 @@ root="$1"; shift
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 declare -A bound=()
+words=()
 for word in "$@"; do
   case "$word" in
     /*) if [ -f "$word" ]; then
-          folder=$(dirname "$(readlink -f "$word")")
+          word=$(readlink -f "$word")
+          folder=$(dirname "$word")
           if [ -z "${bound[$folder]:-}" ]; then
             mkdir -p "$root$folder"
             mount --bind "$folder" "$root$folder"
@@ -36,6 +39,7 @@ for word in "$@"; do
           fi
         fi ;;
   esac
+  words+=("$word")
 done
-exec chroot "$root" "$@"
+exec chroot "$root" "${words[@]}"
 ' rootfs-run "$rootfs" "$@"

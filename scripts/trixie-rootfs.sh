@@ -8,8 +8,12 @@
 # Needs root (debootstrap and, later, mount and chroot do) and the Debian mirror apt uses; about
 # 215 MB and under a few minutes. A folder already made is reused; a half-made one is made again.
 set -euo pipefail
-rootfs="${1:-${SERVERLESS_ROOTFS:-/var/cache/serverless-lifecycle/trixie}}"
+rootfs=$(realpath -m -- "${1:-${SERVERLESS_ROOTFS:-/var/cache/serverless-lifecycle/trixie}}")
 if [ -f "$rootfs/.complete" ]; then echo "$rootfs"; exit 0; fi
+if [ -e "$rootfs" ] && [ -n "$(ls -A "$rootfs" 2>/dev/null)" ]; then
+  echo "trixie-rootfs: $rootfs exists and is not a root file system this script finished; choose another folder or remove it" >&2
+  exit 1
+fi
 if [ "$(id -u)" != 0 ]; then
   echo "trixie-rootfs: making $rootfs needs root (debootstrap, mount and chroot do); run it once as root or give a folder made before" >&2
   exit 1
@@ -34,12 +38,13 @@ mirror="${mirror:-http://deb.debian.org/debian}"
 log="$rootfs.log"
 rm -rf "$rootfs.partial"
 echo "trixie-rootfs: debootstrap --variant=minbase trixie $rootfs from $mirror (log: $log)" >&2
-if ! debootstrap --variant=minbase trixie "$rootfs.partial" "$mirror" >"$log" 2>&1; then
+# In a private mount namespace, so the mounts debootstrap makes inside go away even if it is killed.
+if ! unshare --mount --propagation private debootstrap --variant=minbase trixie "$rootfs.partial" "$mirror" >"$log" 2>&1; then
   echo "trixie-rootfs: debootstrap failed; the end of $log:" >&2
   tail -n 20 "$log" >&2
   exit 1
 fi
-rm -rf "$rootfs"
-mv "$rootfs.partial" "$rootfs"
+rmdir "$rootfs" 2>/dev/null || true
+mv -T "$rootfs.partial" "$rootfs"
 touch "$rootfs/.complete"
 echo "$rootfs"

@@ -23,6 +23,9 @@ public static class MlpOnnx
 {
     private const string MlDomain = "ai.onnx.ml";
 
+    /// <summary>The prefix of every name inside the graph, so none can be a feature's (an input's) name.</summary>
+    private const string Internal = "mlp/";
+
     public static byte[] Export(
         ModelSpec spec, MlpPreprocessor preprocessor, IReadOnlyList<DenseLayer> layers, IReadOnlyList<string> classes, (float Mean, float Scale) target, string producerVersion)
     {
@@ -39,32 +42,32 @@ public static class MlpOnnx
         var blocks = new List<string>();
         if (preprocessor.Numeric.Count > 0)
         {
-            graph.Initializer.Add(Floats("numeric_mean", preprocessor.Means, preprocessor.Means.Length));
-            graph.Initializer.Add(Floats("numeric_scale", preprocessor.Scales, preprocessor.Scales.Length));
-            var raw = preprocessor.Numeric.Count == 1 ? preprocessor.Numeric[0] : Node(graph, "Concat", [.. preprocessor.Numeric], "numeric", Int("axis", 1));
-            Node(graph, "IsNaN", [raw], "numeric_missing");
-            Node(graph, "Where", ["numeric_missing", "numeric_mean", raw], "numeric_imputed");
-            Node(graph, "Sub", ["numeric_imputed", "numeric_mean"], "numeric_centred");
-            blocks.Add(Node(graph, "Div", ["numeric_centred", "numeric_scale"], "numeric_standardized"));
+            graph.Initializer.Add(Floats(Internal + "numeric_mean", preprocessor.Means, preprocessor.Means.Length));
+            graph.Initializer.Add(Floats(Internal + "numeric_scale", preprocessor.Scales, preprocessor.Scales.Length));
+            var raw = preprocessor.Numeric.Count == 1 ? preprocessor.Numeric[0] : Node(graph, "Concat", [.. preprocessor.Numeric], Internal + "numeric", Int("axis", 1));
+            Node(graph, "IsNaN", [raw], Internal + "numeric_missing");
+            Node(graph, "Where", [Internal + "numeric_missing", Internal + "numeric_mean", raw], Internal + "numeric_imputed");
+            Node(graph, "Sub", [Internal + "numeric_imputed", Internal + "numeric_mean"], Internal + "numeric_centred");
+            blocks.Add(Node(graph, "Div", [Internal + "numeric_centred", Internal + "numeric_scale"], Internal + "numeric_standardized"));
         }
 
         foreach (var (feature, categories) in preprocessor.Categorical.Where(c => c.Categories.Length > 0))
         {
             // [N, 1] strings -> [N, 1, K] one-hot (zeros for a value not listed) -> [N, K].
-            var encoded = Node(graph, "OneHotEncoder", [feature], feature + "_onehot", MlDomain, Strings("cats_strings", categories), Int("zeros", 1));
-            blocks.Add(Node(graph, "Flatten", [encoded], feature + "_columns", Int("axis", 1)));
+            var encoded = Node(graph, "OneHotEncoder", [feature], Internal + feature + "_onehot", MlDomain, Strings("cats_strings", categories), Int("zeros", 1));
+            blocks.Add(Node(graph, "Flatten", [encoded], Internal + feature + "_columns", Int("axis", 1)));
         }
 
-        var hidden = blocks.Count == 1 ? blocks[0] : Node(graph, "Concat", [.. blocks], "features", Int("axis", 1));
+        var hidden = blocks.Count == 1 ? blocks[0] : Node(graph, "Concat", [.. blocks], Internal + "features", Int("axis", 1));
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
-            graph.Initializer.Add(Floats($"dense{i}_weight", layer.Weight, layer.Outputs, layer.Inputs));
-            graph.Initializer.Add(Floats($"dense{i}_bias", layer.Bias, layer.Outputs));
-            hidden = Node(graph, "Gemm", [hidden, $"dense{i}_weight", $"dense{i}_bias"], $"dense{i}", Int("transB", 1));
+            graph.Initializer.Add(Floats($"{Internal}dense{i}_weight", layer.Weight, layer.Outputs, layer.Inputs));
+            graph.Initializer.Add(Floats($"{Internal}dense{i}_bias", layer.Bias, layer.Outputs));
+            hidden = Node(graph, "Gemm", [hidden, $"{Internal}dense{i}_weight", $"{Internal}dense{i}_bias"], $"{Internal}dense{i}", Int("transB", 1));
             if (i < layers.Count - 1)
             {
-                hidden = Node(graph, "Relu", [hidden], $"dense{i}_relu");
+                hidden = Node(graph, "Relu", [hidden], $"{Internal}dense{i}_relu");
             }
         }
 
@@ -73,27 +76,27 @@ public static class MlpOnnx
             case ModelTasks.Multiclass:
                 Node(graph, "Softmax", [hidden], OnnxOutputs.Score, Int("axis", 1));
                 // The class is the name at the index of the largest logit (the first, on a tie).
-                var names = new TensorProto { Name = "class_names", DataType = (int)TensorProto.Types.DataType.String };
+                var names = new TensorProto { Name = Internal + "class_names", DataType = (int)TensorProto.Types.DataType.String };
                 names.Dims.Add(classes.Count);
                 names.StringData.AddRange(classes.Select(ByteString.CopyFromUtf8));
                 graph.Initializer.Add(names);
-                Node(graph, "ArgMax", [hidden], "class_index", Int("axis", 1), Int("keepdims", 0));
-                Node(graph, "Gather", ["class_names", "class_index"], OnnxOutputs.PredictedLabel, Int("axis", 0));
+                Node(graph, "ArgMax", [hidden], Internal + "class_index", Int("axis", 1), Int("keepdims", 0));
+                Node(graph, "Gather", [Internal + "class_names", Internal + "class_index"], OnnxOutputs.PredictedLabel, Int("axis", 0));
                 graph.Output.Add(Tensor(OnnxOutputs.PredictedLabel, TensorProto.Types.DataType.String, "N"));
                 graph.Output.Add(Tensor(OnnxOutputs.Score, TensorProto.Types.DataType.Float, "N", classes.Count));
                 break;
             case ModelTasks.Regression:
-                graph.Initializer.Add(Floats("target_scale", [target.Scale], 1));
-                graph.Initializer.Add(Floats("target_mean", [target.Mean], 1));
-                Node(graph, "Mul", [hidden, "target_scale"], "target_scaled");
-                Node(graph, "Add", ["target_scaled", "target_mean"], OnnxOutputs.Score);
+                graph.Initializer.Add(Floats(Internal + "target_scale", [target.Scale], 1));
+                graph.Initializer.Add(Floats(Internal + "target_mean", [target.Mean], 1));
+                Node(graph, "Mul", [hidden, Internal + "target_scale"], Internal + "target_scaled");
+                Node(graph, "Add", [Internal + "target_scaled", Internal + "target_mean"], OnnxOutputs.Score);
                 graph.Output.Add(Tensor(OnnxOutputs.Score, TensorProto.Types.DataType.Float, "N", 1));
                 break;
             default:
-                graph.Initializer.Add(Floats("zero", [0f], 1));
+                graph.Initializer.Add(Floats(Internal + "zero", [0f], 1));
                 Node(graph, "Identity", [hidden], OnnxOutputs.Score);
                 Node(graph, "Sigmoid", [hidden], OnnxOutputs.Probability);
-                Node(graph, "Greater", [hidden, "zero"], OnnxOutputs.PredictedLabel);
+                Node(graph, "Greater", [hidden, Internal + "zero"], OnnxOutputs.PredictedLabel);
                 graph.Output.Add(Tensor(OnnxOutputs.PredictedLabel, TensorProto.Types.DataType.Bool, "N", 1));
                 graph.Output.Add(Tensor(OnnxOutputs.Probability, TensorProto.Types.DataType.Float, "N", 1));
                 graph.Output.Add(Tensor(OnnxOutputs.Score, TensorProto.Types.DataType.Float, "N", 1));
@@ -124,7 +127,7 @@ public static class MlpOnnx
 
     private static string Node(GraphProto graph, string op, string[] inputs, string output, string domain, params AttributeProto[] attributes)
     {
-        var node = new NodeProto { OpType = op, Name = output + "_node", Domain = domain };
+        var node = new NodeProto { OpType = op, Name = (output.StartsWith(Internal, StringComparison.Ordinal) ? output : Internal + output) + "_node", Domain = domain };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);

@@ -47,11 +47,11 @@ public sealed class MlpPreprocessor
         var scales = new float[numeric.Count];
         for (var i = 0; i < numeric.Count; i++)
         {
-            // Mean and population standard deviation of the values present, in double (Welford).
+            // Mean and population standard deviation of the finite values present, in double (Welford).
             var (count, mean, squares) = (0L, 0.0, 0.0);
             foreach (var value in train.Numeric[numeric[i]])
             {
-                if (!float.IsNaN(value))
+                if (float.IsFinite(value))
                 {
                     count++;
                     var delta = value - mean;

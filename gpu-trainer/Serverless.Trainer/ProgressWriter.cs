@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Azure;
 using Azure.Storage.Blobs;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Training;
@@ -7,15 +6,19 @@ using Serverless.Lifecycle.Training;
 namespace Serverless.Trainer;
 
 /// <summary>
-/// Writes a job's <see cref="TrainingProgress"/> to its <c>progress.json</c>: at most once a
-/// second while it trains (a fast epoch does not become a storage call), and the last report
-/// always. Progress is for people watching; a failed write is reported on stderr and training goes on.
+/// Writes a job's <see cref="TrainingProgress"/> to its <c>progress.json</c> off the training
+/// thread: one write at a time, at most about once a second, always of the latest report, each
+/// bounded by <see cref="WriteTimeout"/>. <see cref="Flush"/> writes the last report before the
+/// result. Progress is for people watching: a write that fails or times out is reported on stderr
+/// and training goes on, neither stopped nor slowed by storage.
 /// </summary>
 public sealed class ProgressWriter(BlobClient blob, string jobId) : IProgress<TrainingProgress>
 {
+    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private readonly Lock gate = new();
     private TrainingProgress? pending;
+    private Task writing = Task.CompletedTask;
     private DateTimeOffset lastWrite = DateTimeOffset.MinValue;
 
     public void Report(TrainingProgress value)
@@ -24,39 +27,56 @@ public sealed class ProgressWriter(BlobClient blob, string jobId) : IProgress<Tr
         lock (gate)
         {
             pending = value with { JobId = jobId };
-            if (value.Finished || DateTimeOffset.UtcNow - lastWrite >= Interval)
+            if (writing.IsCompleted && DateTimeOffset.UtcNow - lastWrite >= Interval)
             {
-                WritePending();
+                writing = Task.Run(WritePendingAsync);
             }
         }
     }
 
-    /// <summary>Writes the last report if it has not been written yet.</summary>
+    /// <summary>Waits for the write in flight, then writes the last report if it has not been written.</summary>
     public void Flush()
     {
+        Task inFlight;
         lock (gate)
         {
-            WritePending();
+            inFlight = writing;
         }
+
+        inFlight.Wait(WriteTimeout + TimeSpan.FromSeconds(1));
+        lock (gate)
+        {
+            writing = Task.Run(WritePendingAsync);
+            inFlight = writing;
+        }
+
+        inFlight.Wait(WriteTimeout + TimeSpan.FromSeconds(1));
     }
 
-    private void WritePending()
+    private async Task WritePendingAsync()
     {
-        if (pending is null)
+        TrainingProgress? report;
+        lock (gate)
+        {
+            (report, pending) = (pending, null);
+            lastWrite = DateTimeOffset.UtcNow;
+        }
+
+        if (report is null)
         {
             return;
         }
 
+        using var timeout = new CancellationTokenSource(WriteTimeout);
         try
         {
-            blob.Upload(new BinaryData(JsonSerializer.SerializeToUtf8Bytes(pending, SpecJson.Options)), overwrite: true);
+            await blob.UploadAsync(new BinaryData(JsonSerializer.SerializeToUtf8Bytes(report, SpecJson.Options)), overwrite: true, timeout.Token).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex)
+#pragma warning disable CA1031 // Whatever storage throws (a refusal, a timeout, retries exhausted), training goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            Console.Error.WriteLine($"Could not write the training progress ({ex.Status}); training goes on: {ex.Message.Split('\n')[0]}");
+            await Console.Error.WriteLineAsync($"Could not write the training progress of epoch {report.Epoch}; training goes on: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}").ConfigureAwait(false);
         }
-
-        pending = null;
-        lastWrite = DateTimeOffset.UtcNow;
     }
 }

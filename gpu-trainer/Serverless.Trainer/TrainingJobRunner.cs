@@ -59,9 +59,10 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             var trained = trainer.Train(job.EffectiveModel, train, validation, progress);
             progress.Flush();
             timings.Add(trained.Timings);
-            if (!trained.Parity.LabelsIdentical || trained.Parity.MaxProbabilityDifference > TabularTrainer.ParityTolerance)
+            // Written so that a NaN difference (a model that outputs NaN) fails too.
+            if (!trained.Parity.LabelsIdentical || !(trained.Parity.MaxProbabilityDifference <= TabularTrainer.ParityTolerance))
             {
-                result = Failed(job, clock, $"The ONNX export does not reproduce ML.NET: max probability difference {trained.Parity.MaxProbabilityDifference:G3}, labels identical: {trained.Parity.LabelsIdentical}.");
+                result = Failed(job, clock, $"The ONNX export does not reproduce the trainer's own predictions: max probability difference {trained.Parity.MaxProbabilityDifference:G3}, labels identical: {trained.Parity.LabelsIdentical}.");
             }
             else
             {

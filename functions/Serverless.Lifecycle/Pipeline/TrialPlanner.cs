@@ -35,7 +35,7 @@ public static class TrialPlanner
         var names = search.Space.Keys.Order(StringComparer.Ordinal).ToArray();
         var points = search.Strategy == SearchStrategies.Grid
             ? Grid(names, search).Take(search.Trials)
-            : Random(names, search, trainer.Seed);
+            : Random(names, search, trainer.Seed, trainer.Algorithm);
         return points
             .Select((point, i) =>
             {
@@ -93,7 +93,7 @@ public static class TrialPlanner
         return points;
     }
 
-    private static IEnumerable<IReadOnlyList<(string, double)>> Random(string[] names, SearchSpec search, int seed)
+    private static IEnumerable<IReadOnlyList<(string, double)>> Random(string[] names, SearchSpec search, int seed, string algorithm)
     {
         // Seeded System.Random: not for security, only a reproducible sample of the space.
 #pragma warning disable CA5394
@@ -117,7 +117,9 @@ public static class TrialPlanner
                         : min + (random.NextDouble() * (max - min));
                 }
 
-                point.Add((name, dimension.Integer ? Math.Max(1, Math.Round(value)) : value));
+                // Whole numbers where the dimension asks for them or the hyperparameter counts something, within its range.
+                var rule = TrainerAlgorithms.Rule(algorithm, name);
+                point.Add((name, dimension.Integer || rule?.Integer == true ? Math.Max(rule?.Min ?? 1, Math.Round(value)) : value));
             }
 
             yield return point;

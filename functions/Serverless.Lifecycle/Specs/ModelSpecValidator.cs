@@ -315,7 +315,7 @@ public static partial class ModelSpecValidator
 
             if (trainer.Algorithm == TrainerAlgorithms.Mlp)
             {
-                ValidateMlpLayers(trainer.Hyperparameters ?? new Dictionary<string, double>(), add);
+                ValidateMlpLayers(trainer.Hyperparameters ?? new Dictionary<string, double>(), trainer.Search, add);
             }
         }
 
@@ -330,15 +330,25 @@ public static partial class ModelSpecValidator
         }
     }
 
-    /// <summary>A hidden layer of width 0 ends the network: a later layer cannot have units after it.</summary>
-    private static void ValidateMlpLayers(IReadOnlyDictionary<string, double> hyperparameters, Action<string, string> add)
+    /// <summary>
+    /// A hidden layer of width 0 ends the network: a later layer cannot have units after it, neither
+    /// as set nor in any trial a search could plan (the layer before may be 0 while this one may not).
+    /// </summary>
+    private static void ValidateMlpLayers(IReadOnlyDictionary<string, double> hyperparameters, SearchSpec? search, Action<string, string> add)
     {
         string[] layers = [MlpHyperparameters.HiddenLayer1Units, MlpHyperparameters.HiddenLayer2Units, MlpHyperparameters.HiddenLayer3Units];
+        (double Low, double High) Widths(string name) =>
+            search?.Space is { } space && space.TryGetValue(name, out var dimension) && dimension is not null
+                ? dimension.Values is { Count: > 0 } values ? (values.Min(), values.Max()) : (dimension.Min ?? 0, dimension.Max ?? 0)
+                : (MlpHyperparameters.Get(hyperparameters, name), MlpHyperparameters.Get(hyperparameters, name));
         for (var i = 1; i < layers.Length; i++)
         {
-            if (hyperparameters.ContainsKey(layers[i]) && MlpHyperparameters.Get(hyperparameters, layers[i]) > 0 && MlpHyperparameters.Get(hyperparameters, layers[i - 1]) == 0)
+            var (before, after) = (search?.Space?.ContainsKey(layers[i - 1]) == true, search?.Space?.ContainsKey(layers[i]) == true);
+            if ((hyperparameters.ContainsKey(layers[i]) || before || after) && Widths(layers[i]).High > 0 && Widths(layers[i - 1]).Low == 0)
             {
-                add($"$.trainer.hyperparameters.{layers[i]}", $"A hidden layer needs the one before it: {layers[i - 1]} is 0, so {layers[i]} must be 0 too.");
+                // Named where the conflict can be resolved: the searched layer that may be 0, else the one that has units.
+                var path = before ? $"$.trainer.search.space.{layers[i - 1]}" : after ? $"$.trainer.search.space.{layers[i]}" : $"$.trainer.hyperparameters.{layers[i]}";
+                add(path, $"A hidden layer needs the one before it: {layers[i - 1]} is or may be 0, so {layers[i]} must be 0 too.");
             }
         }
     }
@@ -406,9 +416,9 @@ public static partial class ModelSpecValidator
             {
                 add(path + ".values", "A grid search lists the values to try.");
             }
-            else if (dimension.Min is not { } min || dimension.Max is not { } max || !(min > 0) || !(max >= min) || double.IsInfinity(max))
+            else if (dimension.Min is not { } min || dimension.Max is not { } max || !(min >= 0) || !(max >= min) || double.IsInfinity(max) || (dimension.Log && !(min > 0)))
             {
-                add(path, $"Give values, or min and max with 0 < min <= max; got min {Format(dimension.Min ?? double.NaN)} and max {Format(dimension.Max ?? double.NaN)}.");
+                add(path, $"Give values, or min and max with 0 <= min <= max (0 < min on a log scale); got min {Format(dimension.Min ?? double.NaN)} and max {Format(dimension.Max ?? double.NaN)}.");
             }
             else if ((rule?.Check(min) ?? rule?.Check(max)) is { } problem)
             {

@@ -82,4 +82,17 @@ public sealed class TrialPlannerTests
         Assert.Equal(2, best);
         Assert.Null(TrialPlanner.Best(spec, [Report(TrainingJobState.Failed, 0.1)]));
     }
+
+    [Fact]
+    public void Plan_RandomOverACountingHyperparameter_DrawsWholeNumbersWithinItsRange()
+    {
+        var sample = ModelSpecValidator.Parse(File.ReadAllText(RepoPaths.SampleSpec)).Spec!;
+        var search = new SearchSpec { Strategy = SearchStrategies.Random, Trials = 30, Space = new Dictionary<string, SearchDimension> { ["epochs"] = new() { Min = 1, Max = 40 } } };
+        var spec = sample with { Trainer = sample.Trainer with { Algorithm = TrainerAlgorithms.Mlp, Search = search } };
+
+        var epochs = TrialPlanner.Plan("r", spec).Select(p => p.Hyperparameters["epochs"]).ToList();
+
+        Assert.All(epochs, e => Assert.True(e == Math.Round(e) && e is >= 1 and <= 40, $"epochs {e}"));
+        Assert.True(epochs.Distinct().Count() > 5);
+    }
 }

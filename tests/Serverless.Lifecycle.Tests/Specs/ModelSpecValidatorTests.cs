@@ -73,6 +73,21 @@ public sealed class ModelSpecValidatorTests
     }
 
     [Fact]
+    public void Parse_MlpSearch_RangesFromZeroAreAllowed_ButNotATrialWithALayerAfterAnEmptyOne()
+    {
+        var json = Sample();
+        json["trainer"] = JsonNode.Parse("""
+            {"algorithm":"mlp","hyperparameters":{"hiddenLayer3Units":16},
+             "search":{"strategy":"random","trials":4,"space":{"dropout":{"min":0,"max":0.5},"hiddenLayer2Units":{"values":[0,32]}}}}
+            """);
+
+        var problem = Assert.Single(ProblemsOf(json));
+
+        Assert.Equal("$.trainer.search.space.hiddenLayer2Units", problem.Path);
+        Assert.Contains("hiddenLayer3Units must be 0", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnknownTask_NamesTheTaskPath()
     {
         var json = Sample();
