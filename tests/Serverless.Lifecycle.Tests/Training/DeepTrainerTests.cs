@@ -134,4 +134,20 @@ public sealed class DeepTrainerTests : IDisposable
             Assert.Contains("Training:DeepTrainerLauncher", job.Result.Error, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Mlp_ValidationSplitWithOnlyClassesTheTrainingSplitLacks_FailsSayingTheLossWasNeverFinite()
+    {
+        var spec = Mlp(data.Spec, ModelTasks.Multiclass, "internet_service", (MlpHyperparameters.Epochs, 5), (MlpHyperparameters.Patience, 2));
+        var header = "customer_id,tenure_months,monthly_charges,support_calls,contract,internet_service,payment_method,churned";
+        var train = string.Join('\n', [header, .. Enumerable.Range(0, 60).Select(i => $"c{i},{i % 50},{20 + i},{i % 4},one-year,{(i % 2 == 0 ? "dsl" : "fiber")},card,0")]) + "\n";
+        var validation = string.Join('\n', [header, .. Enumerable.Range(0, 20).Select(i => $"v{i},{i},{30 + i},1,one-year,none,card,1")]) + "\n";
+        var runId = Azurite.UniqueModelName("deep-nan");
+
+        var job = await DeepTrainerHost.TrainAsync(storage, spec, train, validation, runId, $"{runId}-train");
+
+        Assert.Equal(TrainingJobState.Failed, job.Result.State);
+        Assert.Contains("validation loss was never a finite number", job.Result.Error, StringComparison.Ordinal);
+        Assert.Null(job.Onnx);
+    }
 }
