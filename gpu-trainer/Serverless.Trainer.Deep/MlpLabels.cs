@@ -42,24 +42,16 @@ public sealed class MlpLabels
         {
             case ModelTasks.Multiclass:
                 var classes = train.Classes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-                return classes.Length >= 2
-                    ? new MlpLabels(spec.Task, classes, (0, 1))
-                    : throw new TrainingFailedException($"The training split has {classes.Length} class(es) of '{spec.Label}'; a multiclass model needs at least two.");
+                TrainingLabels.CheckMulticlass(spec.Label, classes.Length);
+                return new MlpLabels(spec.Task, classes, (0, 1));
             case ModelTasks.Regression:
-                var values = train.Values;
-                if (values.Any(v => !float.IsFinite(v)) || values.Distinct().Count() < 2)
-                {
-                    throw new TrainingFailedException(
-                        $"The training split's '{spec.Label}' must be finite numbers that are not all equal ({values.Length} row(s), {values.Count(v => !float.IsFinite(v))} missing or not finite).");
-                }
-
-                var mean = values.Average(v => (double)v);
-                var deviation = Math.Sqrt(values.Average(v => (v - mean) * (v - mean)));
+                TrainingLabels.CheckRegression(spec.Label, train.Values);
+                var mean = train.Values.Average(v => (double)v);
+                var deviation = Math.Sqrt(train.Values.Average(v => (v - mean) * (v - mean)));
                 return new MlpLabels(spec.Task, [], ((float)mean, (float)deviation));
             default:
-                return train.Labels.Any(l => l) && train.Labels.Any(l => !l)
-                    ? new MlpLabels(spec.Task, [], (0, 1))
-                    : throw new TrainingFailedException($"The training split has {train.Rows} row(s) and only one class of '{spec.Label}'; a binary model needs both.");
+                TrainingLabels.CheckBinary(spec.Label, train.Labels);
+                return new MlpLabels(spec.Task, [], (0, 1));
         }
     }
 

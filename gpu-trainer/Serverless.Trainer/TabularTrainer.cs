@@ -100,30 +100,15 @@ public static class TabularTrainer
         {
             case ModelTasks.Multiclass:
                 var names = train.GetColumn<ReadOnlyMemory<char>>(spec.Label).Select(l => l.ToString()).ToList();
-                var classes = names.Distinct(StringComparer.Ordinal).Count();
-                if (classes < 2)
-                {
-                    throw new TrainingFailedException($"The training split has {classes} class(es) of '{spec.Label}'; a multiclass model needs at least two.");
-                }
-
+                TrainingLabels.CheckMulticlass(spec.Label, names.Distinct(StringComparer.Ordinal).Count());
                 return names.Count;
             case ModelTasks.Regression:
                 var values = train.GetColumn<float>(spec.Label).ToArray();
-                if (values.Length == 0 || values.Any(v => !float.IsFinite(v)) || values.Distinct().Count() < 2)
-                {
-                    throw new TrainingFailedException(
-                        $"The training split's '{spec.Label}' must be finite numbers that are not all equal ({values.Length} row(s), {values.Count(v => !float.IsFinite(v))} missing or not finite).");
-                }
-
+                TrainingLabels.CheckRegression(spec.Label, values);
                 return values.Length;
             default:
                 var labels = train.GetColumn<bool>(spec.Label).ToArray();
-                if (labels.Length == 0 || labels.All(l => l) || !labels.Any(l => l))
-                {
-                    throw new TrainingFailedException(
-                        $"The training split has {labels.Length} row(s) and only one class of '{spec.Label}'; a binary model needs both.");
-                }
-
+                TrainingLabels.CheckBinary(spec.Label, labels);
                 return labels.Length;
         }
     }
