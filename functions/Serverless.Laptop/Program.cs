@@ -6,6 +6,7 @@ builder.AddLaptopMode();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<BrowserGuard>();
 app.MapLifecycleApi();
 
 // A trivial JSON echo, the baseline of the HTTP serving benchmark (benchmarks/serving.sh); off unless asked for.
