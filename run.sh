@@ -28,7 +28,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say "Restoring and building (Release)"
-[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
+{ [ -x node_modules/.bin/azurite ] && [ -f node_modules/uplot/package.json ]; } || npm ci --no-audit --no-fund --loglevel=error
 dotnet build Serverless.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 
 if (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null; then

@@ -17,7 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error || exit 1
+{ [ -x node_modules/.bin/azurite ] && [ -f node_modules/uplot/package.json ]; } || npm ci --no-audit --no-fund --loglevel=error || exit 1
 
 # Three free loopback ports, chosen by the OS.
 read -r blob queue table < <(node -e '

@@ -14,7 +14,7 @@ cleanup() {
 trap cleanup EXIT
 
 build_release() {
-  [ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
+  { [ -x node_modules/.bin/azurite ] && [ -f node_modules/uplot/package.json ]; } || npm ci --no-audit --no-fund --loglevel=error
   dotnet build Serverless.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 }
 

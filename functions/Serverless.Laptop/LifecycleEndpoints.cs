@@ -9,6 +9,7 @@ public static class LifecycleEndpoints
     public static IEndpointRouteBuilder MapLifecycleApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/" + ApiRoutes.Prefix);
+        api.MapGet(ApiRoutes.Dashboard, (HttpContext context, string? file) => DashboardApi.Get(context, file));
         api.MapPut(ApiRoutes.Model, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.PutModelAsync(request, name, ct));
         api.MapGet(ApiRoutes.Models, (RegistryApi registry, CancellationToken ct) => registry.ListModelsAsync(ct));
         api.MapGet(ApiRoutes.Model, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.GetModelAsync(request, name, ct));

@@ -9,6 +9,9 @@ app.UseStatusCodePages();
 app.UseMiddleware<BrowserGuard>();
 app.MapLifecycleApi();
 
+// A browser opening the host's address lands on the dashboard.
+app.MapGet("/", () => Results.Redirect(Serverless.Lifecycle.Api.DashboardApi.Url));
+
 // A trivial JSON echo, the baseline of the HTTP serving benchmark (benchmarks/serving.sh); off unless asked for.
 if (app.Configuration.GetValue<bool>("Laptop:EchoRoute"))
 {

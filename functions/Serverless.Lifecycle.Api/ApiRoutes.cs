@@ -42,6 +42,13 @@ public static class ApiRoutes
     public const string OipReady = "v2/health/ready";
     public const string Health = "health";
 
+    /// <summary>
+    /// The dashboard's files (<c>/api/ui/</c> is its page). Anonymous: they are static and hold no data,
+    /// which the pages fetch from the keyed routes. In Azure the route answers only behind App Service
+    /// Authentication (a signed-in person); without it, a page that says how to turn it on.
+    /// </summary>
+    public const string Dashboard = "ui/{*file}";
+
     /// <summary>What this host holds and how its storage, serving and prediction log are doing (needs a key).</summary>
     public const string Status = "status";
 
@@ -84,6 +91,7 @@ public static class ApiRoutes
         ("GET", OipReady),
         ("GET", Health),
         ("GET", Status),
+        ("GET", Dashboard),
     ];
 
     public static string RunUrl(string runId) => $"/{Prefix}/runs/{runId}";

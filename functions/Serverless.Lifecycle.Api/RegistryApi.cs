@@ -94,6 +94,9 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
                 v.ServingProblem,
                 aliases = aliases.Where(a => a.Version == v.Version).Select(a => a.Alias).ToArray(),
             }),
+
+            // What a client sends as If-Match to move an alias only if nobody moved it since it looked.
+            aliasETags = aliases.ToDictionary(a => a.Alias, a => a.ETag),
         });
     });
 

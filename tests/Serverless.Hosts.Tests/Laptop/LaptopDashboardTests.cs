@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using Serverless.Tests;
+
+namespace Serverless.Hosts.Tests.Laptop;
+
+/// <summary>
+/// A laptop host that monitors its own models (prefix <c>dash-</c>, so it leaves other tests' models
+/// alone), with a model trained twice, served, and sent the drifted sample traffic; and a headless
+/// Chromium (Debian's, found by <c>scripts/chromium.sh</c>) driven by Playwright.
+/// </summary>
+public sealed class DashboardHostProcess : LaptopHostProcess, IAsyncLifetime
+{
+    protected override bool Monitors => true;
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Monitoring__ModelPrefixes__0"] = "dash-",
+        ["Monitoring__ModelPrefixes__1"] = "dash-",
+    };
+
+    public string Model { get; } = Azurite.UniqueModelName("dash");
+
+    public string FirstRun { get; private set; } = "";
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    private IPlaywright? playwright;
+
+    public new async Task InitializeAsync()
+    {
+        await StartAsync();
+        var spec = await LaptopEndToEndTests.SampleSpecAsync(Model);
+        spec["drift"] = new JsonObject { ["windowMinutes"] = 5, ["minSamples"] = 150, ["consecutiveWindows"] = 1000 };
+
+        // Drift is reported but never retrains (1000 windows in a row), so only the test moves the champion.
+        // Two versions to roll back between: a gate loose enough that the second dataset's model passes too.
+        spec["evaluation"]!["gate"] = new JsonObject { ["thresholds"] = new JsonArray(new JsonObject { ["metric"] = "auc", ["min"] = 0.7 }) };
+        Assert.Equal(HttpStatusCode.Created, (await Http.PutAsync($"/api/models/{Model}", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"))).StatusCode);
+        var first = await UploadAndWaitAsync(Model);
+        Assert.True((string)first["status"]! == "succeeded", first.ToJsonString());
+        FirstRun = (string)first["runId"]!;
+        var second = await UploadAndWaitAsync(Model, new StringContent(Samples.Churn.ChurnDataGenerator.Generate(2500, seed: 32), Encoding.UTF8, "text/csv"));
+        Assert.True((string)second["status"]! == "succeeded", second.ToJsonString());
+
+        // The drifted sample as prediction traffic, 50 rows a request, then a monitoring pass that sees it.
+        var lines = (await File.ReadAllLinesAsync(Path.Combine(RepoPaths.Root, "samples", "churn", "churn-drifted.csv"))).Take(601).ToArray();
+        var header = lines[0].Split(',');
+        foreach (var chunk in lines.Skip(1).Chunk(50))
+        {
+            var instances = new JsonArray([.. chunk.Select(line => Instance(header, line.Split(',')))]);
+            var response = await Http.PostAsync($"/api/models/{Model}/predict", new StringContent(new JsonObject { ["instances"] = instances }.ToJsonString(), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Eventually.WaitAsync(
+            async () => (await Http.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/monitoring"))!["latest"]?["report"] as JsonObject,
+            report => report is not null && (string)report["status"]! == "drift");
+
+        var path = RunScript("chromium.sh");
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = path, Headless = true, Args = ["--no-sandbox"] });
+    }
+
+    public new async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        playwright?.Dispose();
+        await base.DisposeAsync();
+    }
+
+    private static JsonObject Instance(string[] header, string[] fields)
+    {
+        var instance = new JsonObject();
+        foreach (var (column, i) in header.Select((c, i) => (c, i)))
+        {
+            if (column is "customer_id" or "churned")
+            {
+                continue;
+            }
+
+            instance[column] = column is "contract" or "internet_service" or "payment_method"
+                ? fields[i]
+                : fields[i].Length == 0 ? null : JsonValue.Create(double.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return instance;
+    }
+
+    private static string RunScript(string script)
+    {
+        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "scripts", script)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0
+            ? stdout.Trim().Split('\n')[^1]
+            : throw new InvalidOperationException($"The browser tests need Chromium, and scripts/{script} could not provide it: {stderr.Result.Trim()}");
+    }
+}
+
+/// <summary>The dashboard in a real browser against a real laptop host: every page with real data, no console errors, no serious accessibility violation.</summary>
+public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixture<DashboardHostProcess>
+{
+    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string hash, string expectedHeading)
+    {
+        var page = await host.Browser.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") { errors.Add(message.Text); } };
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync($"{host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority)}/{hash}");
+        await page.GetByRole(AriaRole.Heading, new() { Name = expectedHeading, Level = 1 }).WaitForAsync(new() { Timeout = 30_000 });
+        return (page, errors);
+    }
+
+    private static async Task AssertAccessibleAsync(IPage page, List<string> errors)
+    {
+        var results = await page.RunAxe();
+        var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id}: {v.Help} ({v.Nodes.Length} node(s))").ToList();
+        Assert.True(serious.Count == 0, string.Join('\n', serious));
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+    }
+
+    [Fact]
+    public async Task ModelsPage_ListsTheModelWithItsChampion()
+    {
+        var (page, errors) = await OpenAsync("#/", "Models");
+
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = host.Model });
+        await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = host.Model })).ToBeVisibleAsync();
+        await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = "v2" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, errors);
+    }
+
+    [Fact]
+    public async Task RunPage_ShowsTheStepsTrialsAndTheGatesTable()
+    {
+        var (page, errors) = await OpenAsync($"#/runs/{host.FirstRun}", $"Run {host.FirstRun}");
+
+        foreach (var step in new[] { "validate", "train", "evaluate", "register" })
+        {
+            await Assertions.Expect(page.Locator(".timeline").GetByText(step, new() { Exact = true })).ToBeVisibleAsync();
+        }
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Trials" })).ToBeVisibleAsync();
+        var gate = page.Locator("table").Filter(new() { HasText = "Bound" });
+        await Assertions.Expect(gate.GetByRole(AriaRole.Cell, new() { Name = "auc", Exact = true }).First).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "dataset profile" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = $"Dataset profile of run {host.FirstRun}" }).WaitForAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "tenure_months histogram" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, errors);
+    }
+
+    [Fact]
+    public async Task VersionPage_ShowsTheLineageAndMetrics()
+    {
+        var (page, errors) = await OpenAsync($"#/models/{host.Model}/versions/1", $"{host.Model} v1");
+
+        await Assertions.Expect(page.GetByText("Dataset SHA-256")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "auc", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Download the ONNX file" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, errors);
+    }
+
+    [Fact]
+    public async Task DriftPage_AfterTheDriftedSampleTraffic_ShowsTheShiftedFeaturesAsDrifted()
+    {
+        var report = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}/monitoring"))!["latest"]!["report"]!;
+        var features = report["features"]!.AsArray().ToDictionary(f => (string)f!["feature"]!, f => (bool)f!["drifted"]!);
+        Assert.True(features["monthly_charges"], report.ToJsonString());
+        Assert.Contains(features, f => !f.Value);
+
+        var (page, errors) = await OpenAsync($"#/models/{host.Model}/drift", $"Drift: {host.Model}");
+
+        foreach (var (feature, drifted) in features)
+        {
+            var card = page.GetByRole(AriaRole.Region, new() { Name = $"{feature} drift" });
+            await Assertions.Expect(card.GetByText(drifted ? "drifted" : "stable", new() { Exact = true })).ToBeVisibleAsync();
+        }
+
+        await AssertAccessibleAsync(page, errors);
+    }
+
+    [Fact]
+    public async Task ModelPage_RollBack_AsksForAReason_MovesTheChampion_AndShowsIt()
+    {
+        var (page, errors) = await OpenAsync($"#/models/{host.Model}", host.Model);
+        var versions = page.Locator("table").Filter(new() { HasText = "Aliases" });
+        await Assertions.Expect(versions.GetByRole(AriaRole.Row).Filter(new() { HasText = "v2" })).ToContainTextAsync("champion");
+        await AssertAccessibleAsync(page, errors);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back champion" }).ClickAsync();
+        await page.GetByLabel("Reason (recorded in the audit trail)").FillAsync("v2 misbehaves in the browser test");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+
+
+        await Assertions.Expect(versions.GetByRole(AriaRole.Row).Filter(new() { HasText = "v1" }).First).ToContainTextAsync("champion");
+        var model = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}"))!;
+        Assert.Equal(1, (int)model["aliases"]!["champion"]!);
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "v2 misbehaves in the browser test" })).ToBeVisibleAsync();
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+    }
+}
