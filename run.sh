@@ -91,6 +91,7 @@ Try a prediction:
     -d '{"instances":[{"tenure_months":3,"monthly_charges":95.5,"support_calls":4,"contract":"month-to-month","internet_service":"fiber","payment_method":"electronic-check"}]}'
 
 Run status: curl -s $url/api/runs/$run_id
+Dashboard:  $url/api/ui/   (models, runs, versions, drift; open it in a browser on this machine)
 Serving until Ctrl+C.
 EOT
 wait "${pids[-1]}"
