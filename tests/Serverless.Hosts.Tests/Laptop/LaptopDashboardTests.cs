@@ -120,7 +120,28 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         page.PageError += (_, error) => errors.Add(error);
         await page.GotoAsync($"{host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority)}/{hash}");
         await page.GetByRole(AriaRole.Heading, new() { Name = expectedHeading, Level = 1 }).WaitForAsync(new() { Timeout = 30_000 });
+
+        await ScreenshotAsync(page, hash.Split('/', StringSplitOptions.RemoveEmptyEntries) switch
+        {
+            ["#"] => "models",
+            [_, "runs", _] => "run",
+            [_, "models", _] => "model",
+            [_, "models", _, "versions", _] => "version",
+            [_, "models", _, "drift"] => "drift",
+            _ => "page",
+        });
         return (page, errors);
+    }
+
+    /// <summary>DASHBOARD_SCREENSHOTS=docs/screenshots ./test.sh --filter LaptopDashboardTests refreshes the README's pictures.</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("DASHBOARD_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            await page.SetViewportSizeAsync(1280, 900);
+            await page.WaitForTimeoutAsync(500);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(RepoPaths.Root, folder, $"dashboard-{name}.png"), FullPage = true });
+        }
     }
 
     private static async Task AssertAccessibleAsync(IPage page, List<string> errors)
@@ -158,6 +179,7 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         await page.GetByRole(AriaRole.Link, new() { Name = "dataset profile" }).ClickAsync();
         await page.GetByRole(AriaRole.Heading, new() { Name = $"Dataset profile of run {host.FirstRun}" }).WaitForAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "tenure_months histogram" })).ToBeVisibleAsync();
+        await ScreenshotAsync(page, "profile");
         await AssertAccessibleAsync(page, errors);
     }
 
