@@ -18,9 +18,22 @@ public static class DriftStatuses
 /// <summary>One test on one feature: the statistic, its p-value where it has one, the threshold and the outcome.</summary>
 public sealed record DriftTestResult(string Test, double Statistic, double? PValue, double Threshold, bool Drifted);
 
-/// <summary>A feature's drift and production data quality in the window.</summary>
+/// <summary>
+/// A feature's drift and production data quality in the window, with the histograms its tests compared
+/// (<see cref="Bins"/>; absent from reports written before they were stored).
+/// </summary>
 public sealed record FeatureDrift(
-    string Feature, string Type, long Samples, double MissingRate, double OutOfRangeRate, double UnseenRate, IReadOnlyList<DriftTestResult> Tests, bool Drifted);
+    string Feature, string Type, long Samples, double MissingRate, double OutOfRangeRate, double UnseenRate, IReadOnlyList<DriftTestResult> Tests, bool Drifted, DriftBins? Bins = null);
+
+/// <summary>
+/// The reference's (training data's) counts and the window's, bin by bin, so a page can overlay the two
+/// histograms. There is always one more bin than <see cref="Edges"/> or <see cref="Categories"/>: for a
+/// numeric value, bin k holds (edges[k-1], edges[k]], the first everything up to edges[0] and the last
+/// everything above the last edge (the training profile's bins); for a category, bin k is categories[k]
+/// and the last bin every other value (for the predicted classes, which are all listed, it is 0).
+/// Missing values are in no bin.
+/// </summary>
+public sealed record DriftBins(IReadOnlyList<double>? Edges, IReadOnlyList<string>? Categories, IReadOnlyList<long> Reference, IReadOnlyList<long> Current);
 
 /// <summary>
 /// What one monitoring window found against the training profile: every feature's tests and
@@ -225,7 +238,8 @@ public sealed class DriftWindow
         var js = DriftStatistics.JensenShannon(expected, actual);
         var threshold = policy.Threshold("prediction", DriftTests.JensenShannon);
         var tests = new List<DriftTestResult> { new(DriftTests.JensenShannon, js, p, threshold, js > threshold) };
-        return new FeatureDrift("prediction", "prediction", actual.Sum(), 0, 0, 0, tests, tests[0].Drifted);
+        var bins = new DriftBins(null, classes, [.. expected, 0], [.. actual, 0]);
+        return new FeatureDrift("prediction", "prediction", actual.Sum(), 0, 0, 0, tests, tests[0].Drifted, bins);
     }
 
     /// <summary>The row's place in the uniform sample: a hash of request id and row, formatted without allocating.</summary>
@@ -309,7 +323,7 @@ public sealed class DriftWindow
                 }
             }
 
-            return new FeatureDrift(name, type, present, Rate(missing, total), Rate(outOfRange, total), 0, results, results.Exists(r => r.Drifted));
+            return new FeatureDrift(name, type, present, Rate(missing, total), Rate(outOfRange, total), 0, results, results.Exists(r => r.Drifted), new DriftBins(bounds, null, baselineCounts, [.. counts]));
         }
     }
 
@@ -363,7 +377,7 @@ public sealed class DriftWindow
                 }
             }
 
-            return new FeatureDrift(name, FeatureTypes.Categorical, present, Rate(missing, total), 0, Rate(unseen, total), results, results.Exists(r => r.Drifted));
+            return new FeatureDrift(name, FeatureTypes.Categorical, present, Rate(missing, total), 0, Rate(unseen, total), results, results.Exists(r => r.Drifted), new DriftBins(null, top, expected, actual));
         }
     }
 

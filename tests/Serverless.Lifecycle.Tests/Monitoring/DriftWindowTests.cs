@@ -124,6 +124,70 @@ public sealed class DriftWindowTests
     }
 
     [Fact]
+    public async Task Report_KeepsEachFeaturesWindowCountsNextToTheReferenceCounts_BinByBin()
+    {
+        var baseline = await BaselineAsync();
+        var traffic = Traffic(600, seed: 6, drifted: true).Select((r, i) => i % 50 != 0 ? r : r with
+        {
+            Inputs = new Dictionary<string, object?>(r.Inputs) { ["contract"] = "weekly" },
+        }).ToList();
+
+        var report = Report(baseline, traffic);
+
+        // Numeric: the training profile's edges and counts, and the window's values binned as the profile bins them.
+        var histogram = baseline.Features["monthly_charges"].Numeric!.Histogram;
+        var charges = report.Features.Single(f => f.Feature == "monthly_charges").Bins!;
+        Assert.Equal(histogram.Edges, charges.Edges);
+        Assert.Equal(histogram.Counts, charges.Reference);
+        var expected = new long[histogram.Edges.Count + 1];
+        foreach (var value in traffic.Select(r => r.Inputs["monthly_charges"]).OfType<double>())
+        {
+            expected[histogram.Edges.Count(edge => value > edge)]++;
+        }
+
+        Assert.Equal(expected, charges.Current);
+        Assert.Null(charges.Categories);
+
+        // Categorical: the profile's top categories, then one bin for every other value (here the unseen "weekly").
+        var categories = baseline.Features["contract"].Categorical!;
+        var contract = report.Features.Single(f => f.Feature == "contract").Bins!;
+        Assert.Equal(categories.Top.Select(c => c.Value), contract.Categories);
+        Assert.Equal(categories.Top.Select(c => c.Count).Append(categories.Other), contract.Reference);
+        var seen = traffic.Select(r => (string)r.Inputs["contract"]!).ToList();
+        Assert.Equal(contract.Categories!.Select(c => (long)seen.Count(s => s == c)).Append(seen.Count(s => s == "weekly")), contract.Current);
+
+        // The predicted classes against the training labels, every class listed, so the last bin is empty.
+        var prediction = report.Prediction!.Bins!;
+        Assert.Equal(traffic.Count, prediction.Current.Sum());
+        Assert.Equal(baseline.Label!.Classes.Values.Sum(), prediction.Reference.Sum());
+        Assert.Equal((0L, 0L), (prediction.Reference[^1], prediction.Current[^1]));
+        Assert.Equal(prediction.Categories!.Count + 1, prediction.Current.Count);
+    }
+
+    [Fact]
+    public async Task StoredReports_ReadBackWithTheirBins_AndReportsWrittenBeforeBinsStillRead()
+    {
+        var report = Report(await BaselineAsync(), Traffic(400, seed: 7, drifted: false));
+        var json = System.Text.Json.JsonSerializer.Serialize(report, SpecJson.Options);
+
+        var read = System.Text.Json.JsonSerializer.Deserialize<DriftReport>(json, SpecJson.Options)!;
+        Assert.Equal(report.Features[0].Bins!.Current, read.Features[0].Bins!.Current);
+
+        // A report as stored before bins existed: the same fields without "bins".
+        var old = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        foreach (var feature in old["features"]!.AsArray())
+        {
+            feature!.AsObject().Remove("bins");
+        }
+
+        old["prediction"]!.AsObject().Remove("bins");
+        var oldReport = System.Text.Json.JsonSerializer.Deserialize<DriftReport>(old.ToJsonString(), SpecJson.Options)!;
+        Assert.DoesNotContain("bins", old.ToJsonString(), StringComparison.Ordinal);
+        Assert.All(oldReport.Features, f => Assert.Null(f.Bins));
+        Assert.Equal(report.Features.Select(f => f.Drifted), oldReport.Features.Select(f => f.Drifted));
+    }
+
+    [Fact]
     public async Task TrafficReadBackFromTheLog_GivesTheSameReportAsTheRecordsServingWrote()
     {
         var baseline = await BaselineAsync();
