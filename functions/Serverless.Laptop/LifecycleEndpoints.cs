@@ -30,6 +30,8 @@ public static class LifecycleEndpoints
         api.MapPost(ApiRoutes.Archive, (HttpRequest request, string name, string version, RegistryApi registry, CancellationToken ct) => registry.ArchiveVersionAsync(request, name, version, ct));
         api.MapGet(ApiRoutes.Rollout, (string name, RegistryApi registry, CancellationToken ct) => registry.GetRolloutAsync(name, ct));
         api.MapGet(ApiRoutes.Monitoring, (string name, MonitoringApi monitoring, CancellationToken ct) => monitoring.GetAsync(name, ct));
+        api.MapGet(ApiRoutes.MonitoringReports, (HttpRequest request, string name, MonitoringApi monitoring, CancellationToken ct) => monitoring.ListReportsAsync(request, name, ct));
+        api.MapGet(ApiRoutes.MonitoringReport, (string name, string reportId, MonitoringApi monitoring, CancellationToken ct) => monitoring.GetReportAsync(name, reportId, ct));
         api.MapPost(ApiRoutes.Events, (HttpRequest request, EventsApi events, IPipelineClient pipeline, CancellationToken ct) => events.PostAsync(request, pipeline, ct));
         api.MapMethods(ApiRoutes.Events, ["OPTIONS"], (HttpRequest request) => EventsApi.Handshake(request));
         api.MapGet(ApiRoutes.Audit, (string name, RegistryApi registry, CancellationToken ct) => registry.GetAuditAsync(name, ct));

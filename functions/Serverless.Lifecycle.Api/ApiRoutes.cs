@@ -26,6 +26,8 @@ public static class ApiRoutes
     public const string Audit = "models/{name}/audit";
     public const string Rollout = "models/{name}/rollout";
     public const string Monitoring = "models/{name}/monitoring";
+    public const string MonitoringReports = "models/{name}/monitoring/reports";
+    public const string MonitoringReport = "models/{name}/monitoring/reports/{reportId}";
     public const string Events = "events";
     public const string Predict = "models/{name}/predict";
     public const string PredictVersion = "models/{name}/versions/{version}/predict";
@@ -76,6 +78,8 @@ public static class ApiRoutes
         ("GET", Audit),
         ("GET", Rollout),
         ("GET", Monitoring),
+        ("GET", MonitoringReports),
+        ("GET", MonitoringReport),
         ("POST", Events),
         ("OPTIONS", Events),
         ("POST", Predict),

@@ -64,6 +64,6 @@ public sealed class ArchitectureTests
         var web = Library.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)).ToList();
 
         Assert.Empty(web);
-        Assert.Contains(typeof(Api.RunsApi).Assembly.GetReferencedAssemblies(), a => a.Name == Library.GetName().Name);
+        Assert.Contains(typeof(global::Serverless.Lifecycle.Api.RunsApi).Assembly.GetReferencedAssemblies(), a => a.Name == Library.GetName().Name);
     }
 }

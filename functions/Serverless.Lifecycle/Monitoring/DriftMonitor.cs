@@ -159,6 +159,45 @@ public sealed class DriftMonitor(
         return entries;
     }
 
+    /// <summary>
+    /// The model's monitoring passes with <paramref name="from"/> &lt;= At &lt; <paramref name="to"/>, newest
+    /// first, at most <paramref name="max"/>: one range query on the partition, since row keys order by time.
+    /// </summary>
+    public async Task<IReadOnlyList<MonitoringEntry>> ListAsync(string model, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var (newest, oldest) = (RowKeys.NewestFirst(to), RowKeys.NewestFirst(from));
+        var entries = new List<MonitoringEntry>();
+        await foreach (var entity in Table.QueryAsync<TableEntity>(
+            e => e.PartitionKey == model && e.RowKey.CompareTo(newest) > 0 && e.RowKey.CompareTo(oldest) <= 0, maxPerPage: max, cancellationToken: cancellationToken))
+        {
+            entries.Add(JsonSerializer.Deserialize<MonitoringEntry>(entity.GetString("Entry"), SpecJson.Options)!);
+            if (entries.Count == max)
+            {
+                break;
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>The pass whose report was stored at <paramref name="at"/> (its <see cref="ReportId"/>), or null.</summary>
+    public async Task<MonitoringEntry?> GetAsync(string model, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var entity = await Table.GetEntityIfExistsAsync<TableEntity>(model, RowKeys.NewestFirst(at), cancellationToken: cancellationToken);
+        return entity.HasValue ? JsonSerializer.Deserialize<MonitoringEntry>(entity.Value!.GetString("Entry"), SpecJson.Options) : null;
+    }
+
+    // To the tick, so an id names exactly one row (the row key is the pass's time in ticks).
+    private const string ReportIdFormat = "yyyyMMdd'T'HHmmssfffffff'Z'";
+
+    /// <summary>A pass's id in URLs: the UTC time it ran, to the tick, as <c>20261126T1000001234567Z</c>.</summary>
+    public static string ReportId(DateTimeOffset at) => at.UtcDateTime.ToString(ReportIdFormat, CultureInfo.InvariantCulture);
+
+    public static bool TryParseReportId(string id, out DateTimeOffset at) =>
+        DateTimeOffset.TryParseExact(id, ReportIdFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out at);
+
     private async Task<MonitoringDecision> DecideAsync(ModelSpec spec, DriftReport report, LiveQuality quality, IRunRequests runs, CancellationToken cancellationToken)
     {
         var policy = spec.Drift;
