@@ -23,6 +23,13 @@ public sealed class RunFunctions(RunsApi api)
         string name) =>
         api.StartRunAsync(name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
+    [Function("ListRuns")]
+    public Task<IResult> ListRuns(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Runs)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string name) =>
+        api.ListRunsAsync(request, name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
+
     [Function("GetRunProfile")]
     public Task<IResult> GetRunProfile([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.RunProfile)] HttpRequest request, string runId) =>
         api.GetRunProfileAsync(runId, request.HttpContext.RequestAborted);

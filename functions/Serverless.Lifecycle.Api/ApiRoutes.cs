@@ -62,6 +62,7 @@ public static class ApiRoutes
         ("GET", Model),
         ("POST", Datasets),
         ("POST", Runs),
+        ("GET", Runs),
         ("GET", Run),
         ("GET", RunProfile),
         ("POST", RunCancel),

@@ -70,6 +70,61 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
         return Accepted(runId, new { dataset, runId, statusUrl = ApiRoutes.RunUrl(runId) });
     });
 
+    /// <summary>The most runs one page lists.</summary>
+    public const int MaxRunsPerPage = 100;
+
+    // Status reads at once for one page: each is one read of the run's orchestration state.
+    private const int StatusReads = 8;
+
+    /// <summary>
+    /// GET /models/{name}/runs?limit=&amp;continuation=: the runs started for the model, newest first,
+    /// <c>limit</c> a page (20; up to 100), each with its current status from the Durable engine.
+    /// The list comes from the run controller's record of the requests (one partition per model), so
+    /// it is exact for models whose names prefix each other; <c>continuation</c> pages on.
+    /// </summary>
+    public Task<IResult> ListRunsAsync(HttpRequest request, string name, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var (limit, limitError) = QueryParameters.Limit(request, 20, MaxRunsPerPage);
+        if (limitError is not null)
+        {
+            return limitError;
+        }
+
+        string? continuation = null;
+        if (request.Query.TryGetValue("continuation", out var token))
+        {
+            continuation = token.ToString();
+            if (!RunController.IsContinuation(continuation))
+            {
+                return ApiResults.BadRequest("continuation", $"'{continuation}' is not a continuation; pass on the one the previous page answered.");
+            }
+        }
+
+        await registry.GetSpecAsync(name, cancellationToken);
+        var page = await runs.ListRunsAsync(name, limit, continuation, cancellationToken);
+        var statuses = new RunStatus?[page.Runs.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, page.Runs.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = StatusReads, CancellationToken = cancellationToken },
+            async (i, ct) => statuses[i] = await pipeline.GetRunAsync(page.Runs[i].RunId, ct));
+        var items = page.Runs.Select((record, i) => statuses[i] is { } status
+            ? new RunListItem(record.RunId, status.Status, record.Trigger, record.Reason, status.CreatedAt, status.LastUpdatedAt, status.Version, ApiRoutes.RunUrl(record.RunId))
+            : new RunListItem(record.RunId, RunListItem.Unknown, record.Trigger, record.Reason, record.At, null, null, ApiRoutes.RunUrl(record.RunId)));
+        return ApiResults.Json(new { model = name, runs = items, page.Continuation });
+    });
+
+    /// <summary>
+    /// One run in a model's list. <see cref="Status"/> is <c>unknown</c> when the run's orchestration is
+    /// no longer in the task hub (purged); its <see cref="CreatedAt"/> is then when it was requested.
+    /// </summary>
+    private sealed record RunListItem(
+        string RunId, string Status, string Trigger, string Reason, DateTimeOffset CreatedAt, DateTimeOffset? LastUpdatedAt, int? Version, string StatusUrl)
+    {
+        public const string Unknown = "unknown";
+    }
+
     /// <summary>GET /runs/{runId}: the run's steps with timing and outcome, and the training jobs' progress by epoch.</summary>
     public Task<IResult> GetRunAsync(string runId, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {

@@ -250,6 +250,50 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
         return records;
     }
 
+    /// <summary>
+    /// The runs requests started for the model, newest first, at most <paramref name="limit"/>: the
+    /// <see cref="TriggerOutcomes.Started"/> records (a coalesced request started no run of its own).
+    /// One query on the model's partition; <paramref name="after"/> is the <see cref="RunPage.Continuation"/>
+    /// of the page before, the key of its last record, so later pages start where it ended.
+    /// </summary>
+    public async Task<RunPage> ListRunsAsync(string model, int limit, string? after, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (after is not null && !IsContinuation(after))
+        {
+            throw new ArgumentException($"'{after}' is not a continuation this listing gave.", nameof(after));
+        }
+
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var start = after ?? "";
+        var runs = new List<TriggerRecord>();
+        string? last = null;
+        await foreach (var entity in Table.QueryAsync<TableEntity>(
+            e => e.PartitionKey == model && e.RowKey.CompareTo(start) > 0 && e.RowKey.CompareTo("a") < 0, cancellationToken: cancellationToken))
+        {
+            var record = JsonSerializer.Deserialize<TriggerRecord>(entity.GetString("Record"), SpecJson.Options)!;
+            if (record.Outcome != TriggerOutcomes.Started || runs.Exists(r => r.RunId == record.RunId))
+            {
+                continue;
+            }
+
+            if (runs.Count == limit)
+            {
+                // One more started run exists: the page ends at the last one it holds.
+                return new RunPage(runs, last);
+            }
+
+            runs.Add(record);
+            last = entity.RowKey;
+        }
+
+        return new RunPage(runs, null);
+    }
+
+    /// <summary>A trigger record's key as <see cref="RecordKey"/> makes it: the newest-first time, a dash, a hex suffix.</summary>
+    public static bool IsContinuation(string token) =>
+        token.Length is > 20 and <= 64 && token[19] == '-' && token[..19].All(char.IsAsciiDigit) && token[20..].All(char.IsAsciiHexDigitLower);
+
     private async Task<TriggerRecord> RecordAsync(TriggerRecord record, string key, CancellationToken cancellationToken)
     {
         await Table.AddEntityAsync(new TableEntity(record.Model, key) { ["Record"] = JsonSerializer.Serialize(record, SpecJson.Options) }, cancellationToken);
