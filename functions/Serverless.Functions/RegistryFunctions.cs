@@ -27,6 +27,10 @@ public sealed class RegistryFunctions(RegistryApi api)
     public Task<IResult> GetVersion([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Version)] HttpRequest request, string name, string version) =>
         api.GetVersionAsync(name, version, request.HttpContext.RequestAborted);
 
+    [Function("GetModelFile")]
+    public Task<IResult> GetModelFile([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.ModelFile)] HttpRequest request, string name, string version) =>
+        api.GetModelFileAsync(name, version, request.HttpContext.RequestAborted);
+
     [Function("SetAlias")]
     public Task<IResult> SetAlias([HttpTrigger(AuthorizationLevel.Function, "put", Route = ApiRoutes.Alias)] HttpRequest request, string name, string alias) =>
         api.SetAliasAsync(request, name, alias, request.HttpContext.RequestAborted);

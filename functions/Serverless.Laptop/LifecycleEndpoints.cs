@@ -24,6 +24,7 @@ public static class LifecycleEndpoints
         api.MapGet(ApiRoutes.RunProfile, (string runId, RunsApi runs, CancellationToken ct) => runs.GetRunProfileAsync(runId, ct));
         api.MapGet(ApiRoutes.Versions, (string name, RegistryApi registry, CancellationToken ct) => registry.ListVersionsAsync(name, ct));
         api.MapGet(ApiRoutes.Version, (string name, string version, RegistryApi registry, CancellationToken ct) => registry.GetVersionAsync(name, version, ct));
+        api.MapGet(ApiRoutes.ModelFile, (string name, string version, RegistryApi registry, CancellationToken ct) => registry.GetModelFileAsync(name, version, ct));
         api.MapPut(ApiRoutes.Alias, (HttpRequest request, string name, string alias, RegistryApi registry, CancellationToken ct) => registry.SetAliasAsync(request, name, alias, ct));
         api.MapDelete(ApiRoutes.Alias, (HttpRequest request, string name, string alias, RegistryApi registry, CancellationToken ct) => registry.DeleteAliasAsync(request, name, alias, ct));
         api.MapPost(ApiRoutes.Rollback, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.RollbackAsync(request, name, ct));

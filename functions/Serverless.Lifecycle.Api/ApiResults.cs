@@ -32,7 +32,10 @@ public static class ApiResults
 
     /// <summary>A result with a <c>Retry-After</c> header in seconds.</summary>
     public static IResult WithRetryAfter(IResult result, int seconds) =>
-        new WithHeader(result, "Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WithHeader(result, "Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>A result with one response header added.</summary>
+    public static IResult WithHeader(IResult result, string name, string value) => new HeaderResult(result, name, value);
 
     /// <summary>Seconds a client should wait before trying again when storage is unreachable.</summary>
     public const int StorageRetryAfterSeconds = 5;
@@ -85,8 +88,7 @@ public static class ApiResults
         }
     }
 
-    /// <summary>A result with one response header added.</summary>
-    private sealed class WithHeader(IResult inner, string name, string value) : IResult
+    private sealed class HeaderResult(IResult inner, string name, string value) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {

@@ -20,6 +20,7 @@ public static class ApiRoutes
     public const string JobComplete = Training.TrainingJobPaths.CompleteRoute;
     public const string Versions = "models/{name}/versions";
     public const string Version = "models/{name}/versions/{version}";
+    public const string ModelFile = "models/{name}/versions/{version}/model.onnx";
     public const string Alias = "models/{name}/aliases/{alias}";
     public const string Rollback = "models/{name}/rollback";
     public const string Archive = "models/{name}/versions/{version}/archive";
@@ -72,6 +73,7 @@ public static class ApiRoutes
         ("GET", Versions),
         ("GET", Version),
         ("DELETE", Version),
+        ("GET", ModelFile),
         ("PUT", Alias),
         ("DELETE", Alias),
         ("POST", Rollback),

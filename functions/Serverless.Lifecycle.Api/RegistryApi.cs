@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Specs;
+using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Api;
 
@@ -134,6 +135,52 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             card,
             baseline,
         });
+    });
+
+    /// <summary>
+    /// GET /models/{name}/versions/{version}/model.onnx: the version's ONNX file, sent only after its bytes
+    /// match the SHA-256 the registry recorded (the check every load makes). The digest goes with it as
+    /// <c>Repr-Digest</c> (RFC 9530) and as the strong <c>ETag</c>, so If-None-Match answers 304.
+    /// A file that fails the check or is missing is a 500 that says so, never other bytes.
+    /// </summary>
+    public Task<IResult> GetModelFileAsync(string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        if (string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _)))
+        {
+            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
+        }
+
+        await registry.GetSpecAsync(name, cancellationToken);
+        var entry = await registry.ResolveAsync(name, version, cancellationToken);
+        switch (entry.Status)
+        {
+            case ModelVersionStatus.Pending:
+                return ApiResults.NotFound($"Version {entry.Version} of '{name}' is still being registered.");
+            case ModelVersionStatus.Deleted:
+                return Results.Problem(detail: $"The ONNX file of version {entry.Version} of '{name}' was deleted; its card and history remain.", statusCode: StatusCodes.Status410Gone, title: "Gone.");
+        }
+
+        // An archived version keeps its files, so it can still be downloaded.
+        byte[] bytes;
+        try
+        {
+            bytes = await artifacts.ReadVerifiedAsync(BlobPath.Parse(entry.ModelPath), entry.Sha256!, cancellationToken);
+        }
+        catch (Exception ex) when (ModelArtifactStore.ArtifactFault(ex) is { } fault)
+        {
+            return Results.Problem(
+                detail: $"Version {entry.Version} of '{name}' cannot be downloaded: {fault}. Restore its file, or download another version.",
+                statusCode: StatusCodes.Status500InternalServerError,
+                title: "The stored model file is not the registered one.",
+                extensions: new Dictionary<string, object?> { ["model"] = name, ["version"] = entry.Version, ["sha256"] = entry.Sha256 });
+        }
+
+        var file = Results.File(
+            bytes,
+            "application/octet-stream",
+            $"{name}-v{entry.Version}.onnx",
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{entry.Sha256}\""));
+        return ApiResults.WithHeader(file, "Repr-Digest", $"sha-256=:{Convert.ToBase64String(Convert.FromHexString(entry.Sha256!))}:");
     });
 
     /// <summary>PUT /models/{name}/aliases/{alias} with <c>{"version": N, "reason": "..."}</c>; honours If-Match.</summary>
