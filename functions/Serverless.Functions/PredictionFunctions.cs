@@ -31,6 +31,11 @@ public sealed class PredictionFunctions(PredictionApi api, FeedbackApi feedback,
     public Task<IResult> OipModelVersionReady([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.OipModelVersionReady)] HttpRequest request, string name, string version) =>
         oip.ReadyAsync(name, version, request.HttpContext.RequestAborted);
 
+    /// <summary>Server metadata: keyed like the model routes; only the health routes are anonymous, for probes.</summary>
+    [Function("OipServerMetadata")]
+    public static IResult OipServerMetadata([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.OipServer)] HttpRequest request) =>
+        OpenInferenceApi.ServerMetadata();
+
     /// <summary>Liveness and readiness are anonymous, as load balancers and probes call them without keys.</summary>
     [Function("OipLive")]
     public static IResult OipLive([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.OipLive)] HttpRequest request) =>

@@ -48,6 +48,7 @@ public static class LifecycleEndpoints
         api.MapGet(ApiRoutes.OipModelVersion, (string name, string version, OpenInferenceApi oip, CancellationToken ct) => oip.MetadataAsync(name, version, ct));
         api.MapGet(ApiRoutes.OipModelReady, (string name, OpenInferenceApi oip, CancellationToken ct) => oip.ReadyAsync(name, null, ct));
         api.MapGet(ApiRoutes.OipModelVersionReady, (string name, string version, OpenInferenceApi oip, CancellationToken ct) => oip.ReadyAsync(name, version, ct));
+        api.MapGet(ApiRoutes.OipServer, OpenInferenceApi.ServerMetadata);
         api.MapGet(ApiRoutes.OipLive, OpenInferenceApi.Live);
         api.MapGet(ApiRoutes.OipReady, (OpenInferenceApi oip, CancellationToken ct) => oip.ServerReadyAsync(ct));
         return app;

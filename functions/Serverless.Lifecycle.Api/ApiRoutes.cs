@@ -35,6 +35,7 @@ public static class ApiRoutes
     public const string Feedback = "models/{name}/feedback";
 
     // The Open Inference Protocol v2.
+    public const string OipServer = "v2";
     public const string OipInfer = "v2/models/{name}/infer";
     public const string OipInferVersion = "v2/models/{name}/versions/{version}/infer";
     public const string OipModel = "v2/models/{name}";
@@ -88,6 +89,7 @@ public static class ApiRoutes
         ("POST", Predict),
         ("POST", PredictVersion),
         ("POST", Feedback),
+        ("GET", OipServer),
         ("POST", OipInfer),
         ("POST", OipInferVersion),
         ("GET", OipModel),

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -124,6 +125,20 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
         var model = lease.Model;
         return Results.Json(new { name, version = model.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ready = true }, OipJson);
     });
+
+    /// <summary>What <c>GET v2</c> names this server: the product, as the protocol's "descriptive name for the server".</summary>
+    public const string ServerName = "serverless-lifecycle";
+
+    /// <summary>The product's version, without the build's commit (as the trainers report theirs).</summary>
+    public static readonly string ServerVersion =
+        typeof(OpenInferenceApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>
+    /// GET v2: the protocol's server metadata, <c>{"name", "version", "extensions"}</c>. No extension is
+    /// claimed: the routes implement the protocol as written (the model metadata's <c>parameters</c> and
+    /// a request's <c>outputs</c> are part of it).
+    /// </summary>
+    public static IResult ServerMetadata() => Results.Json(new ServerMetadataResponse(ServerName, ServerVersion, []), OipJson);
 
     /// <summary>GET v2/health/live: the process answers.</summary>
     public static IResult Live() => Results.Json(new { live = true }, OipJson);
@@ -399,6 +414,8 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
         };
         return requested is null || requested.Count == 0 ? all : all.Where(o => requested.Contains(o.Name)).ToList();
     }
+
+    private sealed record ServerMetadataResponse(string Name, string Version, IReadOnlyList<string> Extensions);
 
     private sealed record TensorMetadata(string Name, string Datatype, long[] Shape);
 
