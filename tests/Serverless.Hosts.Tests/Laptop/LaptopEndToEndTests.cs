@@ -58,6 +58,15 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(1, (int)model["aliases"]!["champion"]!);
         Assert.Equal(1, (int)model["versions"]!);
 
+        // The model's runs as the dashboard lists them, and the version's ONNX file with its registered digest.
+        var listed = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/runs"))!["runs"]!.AsArray().Single()!;
+        Assert.Equal((runId, "succeeded", "upload", 1, $"/api/runs/{runId}"), ((string)listed["runId"]!, (string)listed["status"]!, (string)listed["trigger"]!, (int)listed["version"]!, (string)listed["statusUrl"]!));
+        var file = await http.GetAsync($"/api/models/{name}/versions/champion/model.onnx");
+        Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+        var onnx = await file.Content.ReadAsByteArrayAsync();
+        Assert.Equal((string)version["sha256"]!, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(onnx)));
+        Assert.Equal($"sha-256=:{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(onnx))}:", file.Headers.GetValues("Repr-Digest").Single());
+
         var predict = await http.PostAsync($"/api/models/{name}/predict", Json($$"""{"instances":[{{HighRisk}},{{LowRisk}}]}"""));
         Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
         var body = (await predict.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -137,6 +146,9 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("shape [3] but 2 value(s)", (string)(await bad.Content.ReadFromJsonAsync<JsonObject>())!["error"]!, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsync($"/api/v2/models/{name}/infer", Json($$"""{"inputs":[{{Tensors}}]}"""))).StatusCode);
+
+        var server = (await http.GetFromJsonAsync<JsonObject>("/api/v2"))!;
+        Assert.Equal(("serverless-lifecycle", 0), ((string)server["name"]!, server["extensions"]!.AsArray().Count));
 
         var metadata = (await http.GetFromJsonAsync<JsonObject>($"/api/v2/models/{name}"))!;
         Assert.Equal(("onnxruntime_onnx", "1"), ((string)metadata["platform"]!, (string)metadata["versions"]![0]!));
@@ -620,6 +632,10 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/runs/no-such-run/reject", Json("""{"reason":""}"""))).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/health")).StatusCode);
+
+        // The running host serves its OpenAPI document (its contents are checked in ApiDocumentationTests).
+        var openApi = (await http.GetFromJsonAsync<JsonObject>("/api/openapi.json"))!;
+        Assert.NotNull(openApi["paths"]!["/api/models/{name}/runs"]!["get"]);
     }
 
     [Fact]
