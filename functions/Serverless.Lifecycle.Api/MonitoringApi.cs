@@ -47,7 +47,7 @@ public sealed class MonitoringApi(DriftMonitor monitor, ModelRegistry registry, 
         }
 
         var to = toValue ?? clock.GetUtcNow();
-        var from = fromValue ?? to - DefaultRange;
+        var from = fromValue ?? (to - DateTimeOffset.MinValue < DefaultRange ? DateTimeOffset.MinValue : to - DefaultRange);
         if (from >= to)
         {
             return ApiResults.BadRequest("from", $"'from' ({from:O}) must be before 'to' ({to:O}).");

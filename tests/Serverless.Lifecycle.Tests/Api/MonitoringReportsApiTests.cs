@@ -121,6 +121,9 @@ public sealed class MonitoringReportsApiTests : IAsyncLifetime
         Assert.Equal(ids.Take(2), limited.Json["reports"]!.AsArray().Select(r => (string)r!["id"]!));
         Assert.True((bool)limited.Json["truncated"]!);
 
+        // A range that reaches back to the first representable time is not an error.
+        Assert.Equal(200, (await ListAsync("?to=0001-01-02")).Status);
+
         var wide = await ListAsync($"?from=2026-11-01T00:00:00Z");
         Assert.Equal(DriftMonitor.ReportId(old.At), (string)wide.Json["reports"]![3]!["id"]!);
     }
