@@ -9,8 +9,12 @@ class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
 
+// The Functions app's API needs a function key; laptop mode needs none. A key the person enters is
+// kept for this tab only (sessionStorage) and sent as x-functions-key.
+const keyHeader = () => sessionStorage.getItem("functionKey") ? { "x-functions-key": sessionStorage.getItem("functionKey") } : {};
+
 async function call(path, options = {}) {
-  const response = await fetch(`${api}/${path}`, { headers: { Accept: "application/json", ...(options.headers ?? {}) }, ...options });
+  const response = await fetch(`${api}/${path}`, { ...options, headers: { Accept: "application/json", ...keyHeader(), ...(options.headers ?? {}) } });
   const text = await response.text();
   const body = text ? JSON.parse(text) : null;
   if (!response.ok) throw new ApiError(response.status, body?.detail ?? body?.title ?? response.statusText);
@@ -108,8 +112,9 @@ async function act(description, action) {
 async function modelsPage() {
   const { models } = await get("models");
   const rows = await Promise.all(models.map(async (m) => {
-    const monitoring = await get(`models/${enc(m.name)}/monitoring`).catch(() => null);
-    return { ...m, pass: monitoring?.passes?.[0], samples: monitoring?.latest?.report?.samples };
+    const [monitoring, runs] = await Promise.all([
+      get(`models/${enc(m.name)}/monitoring`).catch(() => null), get(`models/${enc(m.name)}/runs?limit=1`).catch(() => null)]);
+    return { ...m, pass: monitoring?.passes?.[0], samples: monitoring?.latest?.report?.samples, run: runs?.runs?.[0] };
   }));
   return [
     h("h1", {}, "Models"),
@@ -118,6 +123,7 @@ async function modelsPage() {
       { title: "Task", cell: (m) => m.task },
       { title: "Champion", cell: (m) => m.aliases.champion ? link(`#/models/${enc(m.name)}/versions/${m.aliases.champion}`, `v${m.aliases.champion}`) : "–" },
       { title: "Challenger", cell: (m) => m.aliases.challenger ? `v${m.aliases.challenger}` : "–" },
+      { title: "Latest run", cell: (m) => m.run ? [statusBadge(m.run.status), " ", link(`#/runs/${enc(m.run.runId)}`, when(m.run.createdAt))] : "–" },
       { title: "Monitoring", cell: (m) => m.pass ? [statusBadge(m.pass.status), " ", when(m.pass.at)] : "–" },
       { title: "Predictions (last window)", num: true, cell: (m) => fmt(m.samples) },
     ], rows, { caption: "Every registered model, its aliases and its latest monitoring window." }),
@@ -125,14 +131,14 @@ async function modelsPage() {
 }
 
 async function modelPage(name) {
-  const [model, versions, audit, rollout, monitoring] = await Promise.all([
+  const [model, versions, audit, rollout, reports, runs] = await Promise.all([
     get(`models/${enc(name)}`), get(`models/${enc(name)}/versions`), get(`models/${enc(name)}/audit`),
-    get(`models/${enc(name)}/rollout`), get(`models/${enc(name)}/monitoring`).catch(() => null),
+    get(`models/${enc(name)}/rollout`), get(`models/${enc(name)}/monitoring/reports?limit=200`), get(`models/${enc(name)}/runs?limit=10`),
   ]);
   const metricNames = [...new Set(versions.versions.flatMap((v) => Object.keys(v.metrics ?? {})))].slice(0, 4);
   const aliasInput = h("input", { id: "alias-name", value: "champion", size: 10 });
   const versionSelect = h("select", { id: "alias-version" }, versions.versions.filter((v) => v.status === "ready").map((v) => h("option", { value: v.version }, `v${v.version}`)));
-  const passes = monitoring?.passes ?? [];
+  const passes = reports.reports;
   return [
     h("h1", {}, name),
     h("p", {}, `${model.spec.task} model, ${model.versions} version(s). `, link(`#/models/${enc(name)}/drift`, "Latest drift report")),
@@ -144,6 +150,12 @@ async function modelPage(name) {
         (reason) => send("PUT", `models/${enc(name)}/aliases/${enc(aliasInput.value)}`, { version: Number(versionSelect.value), reason }, versions.aliasETags?.[aliasInput.value])) }, "Move alias"),
       h("button", { type: "button", onclick: () => act(`Roll ${name}'s champion back to the previous one?`,
         (reason) => send("POST", `models/${enc(name)}/rollback`, { reason })) }, "Roll back champion")),
+    h("h2", {}, "Recent runs"),
+    runs.runs.length ? table([
+      { title: "Run", cell: (r) => link(`#/runs/${enc(r.runId)}`, r.runId) }, { title: "Status", cell: (r) => statusBadge(r.status) },
+      { title: "Trigger", cell: (r) => r.trigger }, { title: "Started", cell: (r) => when(r.createdAt) },
+      { title: "Version", cell: (r) => r.version ? link(`#/models/${enc(name)}/versions/${r.version}`, `v${r.version}`) : "–" },
+    ], runs.runs) : h("p", {}, "No run yet."),
     h("h2", {}, "Versions"),
     table([
       { title: "Version", sort: (v) => v.version, cell: (v) => link(`#/models/${enc(name)}/versions/${v.version}`, `v${v.version}`) },
@@ -154,16 +166,20 @@ async function modelPage(name) {
       { title: "Run", cell: (v) => v.runId ? link(`#/runs/${enc(v.runId)}`, v.runId) : "–" },
     ], versions.versions, { sortable: true }),
     h("h2", {}, "Rollout"),
-    rollout.current ? h("dl", {}, Object.entries(rollout.current).filter(([, v]) => typeof v !== "object").flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])) : h("p", {}, "No rollout."),
+    rollout.current ? [
+      h("p", {}, statusBadge(rollout.current.status), ` ${rollout.current.strategy}: v${rollout.current.challenger} against champion v${rollout.current.champion}, step ${rollout.current.step} at ${fmt(100 * rollout.current.share, 0)}% of traffic, since ${when(rollout.current.startedAt)}`,
+        rollout.current.reason ? ` · ${rollout.current.reason}` : ""),
+      rollout.current.checks?.length ? table(Object.keys(rollout.current.checks[0]).map((k) => ({ title: k, cell: (c) => typeof c[k] === "object" ? JSON.stringify(c[k]) : fmt(c[k], 3) })), rollout.current.checks, { caption: "Each step's check." }) : null,
+    ] : h("p", {}, "No rollout."),
     h("h2", {}, "Monitoring"),
     passes.length ? [
       passes.length > 1 ? lineChart("Drifted share of features per window (oldest first)", passes.map((_, i) => i + 1), [{ label: "drifted share", values: [...passes].reverse().map((p) => p.driftedShare) }], "window") : null,
       table([
-        { title: "Window end", cell: (p) => when(p.at) }, { title: "Version", cell: (p) => `v${p.version}` },
+        { title: "Window end", cell: (p) => link(`#/models/${enc(name)}/drift/${enc(p.id)}`, when(p.at)) }, { title: "Version", cell: (p) => `v${p.version}` },
         { title: "Status", cell: (p) => statusBadge(p.status) }, { title: "Drifted share", num: true, cell: (p) => fmt(p.driftedShare, 2) },
         { title: "Decision", cell: (p) => p.decision?.action ?? p.decision?.kind ?? JSON.stringify(p.decision) }, { title: "Summary", cell: (p) => p.summary },
-      ], passes),
-    ] : h("p", {}, "No monitoring window yet."),
+      ], passes.slice(0, 20), { caption: passes.length > 20 ? `The newest 20 of ${passes.length} windows in the last 7 days.` : "Windows of the last 7 days." }),
+    ] : h("p", {}, "No monitoring window in the last 7 days."),
     h("h2", {}, "Audit trail"),
     table([
       { title: "When", cell: (e) => when(e.at) }, { title: "What", cell: (e) => [e.action, e.alias ? ` (${e.alias})` : ""] },
@@ -271,9 +287,22 @@ async function profilePage(runId) {
   return [h("h1", {}, "Dataset profile of run ", h("code", {}, runId)), profileView(profile, run.findings ?? [])];
 }
 
-async function driftPage(name) {
-  const monitoring = await get(`models/${enc(name)}/monitoring`);
-  const report = monitoring.latest?.report;
+function overlay(feature, bins) {
+  const labels = bins.categories ? [...bins.categories, "other"]
+    : bins.edges.map((e, i) => `≤ ${fmt(e, 2)}`).concat([`> ${fmt(bins.edges.at(-1), 2)}`]);
+  const share = (counts) => { const total = counts.reduce((a, b) => a + b, 0) || 1; return counts.map((c) => c / total); };
+  const [reference, current] = [share(bins.reference), share(bins.current)];
+  const max = Math.max(0.0001, ...reference, ...current);
+  return h("figure", { class: "chart" },
+    h("div", { class: "hist pair", role: "img", "aria-label": `${feature}: share of rows per bin, training then this window: ${labels.map((l, i) => `${l} ${(100 * reference[i]).toFixed(0)}% / ${(100 * current[i]).toFixed(0)}%`).join("; ")}` },
+      labels.map((label, i) => h("span", { class: "bin", title: `${label}: training ${(100 * reference[i]).toFixed(1)}%, window ${(100 * current[i]).toFixed(1)}%` },
+        h("i", { class: "ref", style: `height:${(100 * reference[i] / max).toFixed(1)}%` }), h("i", { class: "cur", style: `height:${(100 * current[i] / max).toFixed(1)}%` })))),
+    h("figcaption", { class: "muted" }, h("span", { class: "key ref" }), " training data ", h("span", { class: "key cur" }), " this window"));
+}
+
+async function driftPage(name, reportId) {
+  const full = reportId ? await get(`models/${enc(name)}/monitoring/reports/${enc(reportId)}`) : (await get(`models/${enc(name)}/monitoring`)).latest;
+  const report = full?.report;
   if (!report) return [h("h1", {}, `Drift: ${name}`), h("p", {}, "No monitoring window yet.")];
   const features = [...report.features, ...(report.prediction ? [report.prediction] : [])];
   return [
@@ -282,7 +311,7 @@ async function driftPage(name) {
     h("p", {}, report.summary),
     h("div", { class: "grid2" }, features.map((f) => h("section", { class: "card", "aria-label": `${f.feature} drift` },
       h("h3", {}, f.feature, " ", f.drifted ? h("span", { class: "badge bad" }, "drifted") : h("span", { class: "badge ok" }, "stable")),
-      f.bins ? [histogram(`${f.feature} reference`, f.bins.reference), h("small", { class: "muted" }, "reference"), histogram(`${f.feature} current`, f.bins.current), h("small", { class: "muted" }, "current window")] : null,
+      f.bins ? overlay(f.feature, f.bins) : null,
       table([{ title: "Test", cell: (t) => t.test }, { title: "Statistic", num: true, cell: (t) => fmt(t.statistic) }, { title: "Threshold", num: true, cell: (t) => fmt(t.threshold) },
         { title: "Drifted", cell: (t) => t.drifted ? h("span", { class: "bad" }, "yes") : "no" }], f.tests),
       h("p", { class: "muted" }, `missing ${fmt(f.missingRate, 3)} · out of range ${fmt(f.outOfRangeRate, 3)} · unseen ${fmt(f.unseenRate, 3)}`)))),
@@ -296,6 +325,7 @@ const routes = [
   [/^#\/models\/([^/]+)$/, (m) => modelPage(decodeURIComponent(m[1]))],
   [/^#\/models\/([^/]+)\/versions\/([^/]+)$/, (m) => versionPage(decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
   [/^#\/models\/([^/]+)\/drift$/, (m) => driftPage(decodeURIComponent(m[1]))],
+  [/^#\/models\/([^/]+)\/drift\/([^/]+)$/, (m) => driftPage(decodeURIComponent(m[1]), decodeURIComponent(m[2]))],
   [/^#\/runs\/([^/]+)$/, (m) => runPage(decodeURIComponent(m[1]))],
   [/^#\/runs\/([^/]+)\/profile$/, (m) => profilePage(decodeURIComponent(m[1]))],
 ];
@@ -307,7 +337,10 @@ async function route() {
     const content = found ? await found[1](found[0]) : [h("h1", {}, "Not found"), h("p", {}, link("#/", "Back to the models"))];
     main.replaceChildren(...[content].flat(Infinity).filter(Boolean));
   } catch (error) {
-    main.replaceChildren(h("h1", {}, "Could not load this page"), h("div", { class: "error", role: "alert" }, error.message));
+    const key = h("input", { id: "function-key", type: "password", autocomplete: "off", size: 40 });
+    main.replaceChildren(h("h1", {}, "Could not load this page"), h("div", { class: "error", role: "alert" }, error.message),
+      error instanceof ApiError && error.status === 401 ? h("form", { class: "actions", onsubmit: (e) => { e.preventDefault(); sessionStorage.setItem("functionKey", key.value); route(); } },
+        h("label", { for: "function-key" }, "This host's API needs a function key", key), h("button", { class: "primary" }, "Use the key")) : null);
   }
   document.title = `${main.querySelector("h1")?.textContent ?? "ML lifecycle"} · ML lifecycle`;
 }

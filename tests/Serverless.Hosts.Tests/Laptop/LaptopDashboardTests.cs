@@ -160,6 +160,7 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = host.Model });
         await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = host.Model })).ToBeVisibleAsync();
         await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = "v2" })).ToBeVisibleAsync();
+        await Assertions.Expect(row.GetByText("succeeded", new() { Exact = true })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page, errors);
     }
 
@@ -210,6 +211,10 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
             await Assertions.Expect(card.GetByText(drifted ? "drifted" : "stable", new() { Exact = true })).ToBeVisibleAsync();
         }
 
+        // The training data's and the window's histograms, overlaid from the report's bins.
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "monthly_charges drift" }).GetByRole(AriaRole.Img))
+            .ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("^monthly_charges: share of rows per bin, training then this window: "));
+
         await AssertAccessibleAsync(page, errors);
     }
 
@@ -217,6 +222,8 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
     public async Task ModelPage_RollBack_AsksForAReason_MovesTheChampion_AndShowsIt()
     {
         var (page, errors) = await OpenAsync($"#/models/{host.Model}", host.Model);
+        var runs = page.Locator("table").Filter(new() { HasText = "Trigger" });
+        await Assertions.Expect(runs.GetByRole(AriaRole.Row).Filter(new() { HasText = host.FirstRun })).ToContainTextAsync("succeeded");
         var versions = page.Locator("table").Filter(new() { HasText = "Aliases" });
         await Assertions.Expect(versions.GetByRole(AriaRole.Row).Filter(new() { HasText = "v2" })).ToContainTextAsync("champion");
         await AssertAccessibleAsync(page, errors);
