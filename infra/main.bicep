@@ -4,8 +4,8 @@
 // storage account's system topic, and optionally a custom topic for lifecycle events); a container
 // registry, a Container Apps environment with the CPU trainer job on its Consumption profile (and,
 // when gpuTraining is set, a GPU workload profile with the GPU trainer job); Log Analytics,
-// Application Insights (Entra-only ingestion) and the workbooks; least-privilege role assignments.
-// No secret is written to any setting.
+// Application Insights (Entra-only ingestion) and the workbooks; least-privilege role assignments;
+// with dashboardSignIn, Microsoft Entra sign-in for the dashboard. No secret is written to any setting.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -43,6 +43,15 @@ param monitoringSchedule string = '0 */15 * * * *'
 @description('Create an Event Grid custom topic that receives lifecycle CloudEvents (drift reports, retraining triggers).')
 param createEventsTopic bool = false
 
+@description('Require Microsoft Entra sign-in (App Service Authentication) for the dashboard at /api/ui/; every other route keeps its function keys. Needs dashboardClientId.')
+param dashboardSignIn bool = false
+
+@description('Application (client) ID of the Entra app registration people sign in to the dashboard with (see the README). Required with dashboardSignIn.')
+param dashboardClientId string = ''
+
+@description('Tenant of that app registration; empty means the tenant of this deployment.')
+param dashboardTenantId string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
@@ -72,6 +81,19 @@ var checkedTrainerMemory = consumptionMemory[trainerCpu] == trainerMemory
   ? trainerMemory
   : fail('trainerMemory (AZURE_TRAINER_MEMORY) is ${trainerMemory}; with trainerCpu ${trainerCpu} the Consumption profile takes ${consumptionMemory[trainerCpu]}')
 
+// Bicep cannot create the Entra app registration (that needs the Microsoft Graph extension and
+// directory rights the deploying account may not have), so it is made beforehand and named here.
+// Checked before anything deploys: without it, App Service Authentication would be switched on with
+// no client and every sign-in would fail.
+var checkedDashboardClientId = !dashboardSignIn || !empty(trim(dashboardClientId))
+  ? dashboardClientId
+  : fail('dashboardSignIn (DASHBOARD_SIGN_IN) is true but dashboardClientId is empty: register an Entra app for the dashboard and run azd env set DASHBOARD_CLIENT_ID <its application (client) ID> (see the README, "The dashboard in Azure")')
+
+// The issuer Easy Auth sends people to and checks tokens against: the v2.0 endpoint of the app
+// registration's tenant. A tenant-specific issuer makes Easy Auth check that tokens come from that
+// tenant (any other issuer counts as multi-tenant and is not checked).
+var dashboardIssuer = '${environment().authentication.loginEndpoint}${empty(dashboardTenantId) ? tenant().tenantId : dashboardTenantId}/v2.0'
+
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
   location: location
@@ -83,6 +105,20 @@ module identity 'app/identity.bicep' = {
   scope: rg
   params: {
     name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// The identity App Service Authentication signs in to the app registration with, in place of a
+// client secret (a federated identity credential on the registration trusts it). Its own identity,
+// not the one everything runs as: the docs ask that it be assigned only to this app, since whatever
+// holds it can act as the registration, and the trainer jobs run as the shared one.
+module signInIdentity 'app/identity.bicep' = if (dashboardSignIn) {
+  name: 'sign-in-identity'
+  scope: rg
+  params: {
+    name: 'id-signin-${resourceToken}'
     location: location
     tags: tags
   }
@@ -182,6 +218,10 @@ module functions 'app/functions.bicep' = {
     gpuTrainerJobName: trainer.outputs.gpuJobName
     eventsTopicEndpoint: events.outputs.customTopicEndpoint
     monitoringSchedule: monitoringSchedule
+    dashboardClientId: dashboardSignIn ? trim(checkedDashboardClientId) : ''
+    dashboardIssuer: dashboardIssuer
+    signInIdentityId: signInIdentity.?outputs.id ?? ''
+    signInIdentityClientId: signInIdentity.?outputs.clientId ?? ''
   }
 }
 
@@ -201,3 +241,6 @@ output AZURE_GPU_TRAINER_JOB_NAME string = trainer.outputs.gpuJobName
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = events.outputs.systemTopicName
 output AZURE_EVENTS_TOPIC_ENDPOINT string = events.outputs.customTopicEndpoint
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+// The subject of the federated identity credential the dashboard's app registration needs (README,
+// "The dashboard in Azure"); empty without dashboardSignIn.
+output AZURE_DASHBOARD_SIGN_IN_PRINCIPAL_ID string = signInIdentity.?outputs.principalId ?? ''

@@ -1,6 +1,7 @@
 // The Functions app on the Flex Consumption plan: runs as the user-assigned identity, reaches
 // storage, the trainer jobs, Event Grid and Application Insights with it, and holds no secret in
-// its settings.
+// its settings. With a dashboard client ID, App Service Authentication asks people for Microsoft
+// Entra sign-in at the dashboard and leaves every other route to its function keys.
 param planName string
 param appName string
 param location string
@@ -28,6 +29,52 @@ param maximumInstanceCount int = 40
 @description('Memory per instance: 512, 2048 or 4096 MB.')
 param instanceMemoryMB int = 2048
 
+@description('Application (client) ID of the dashboard\'s Entra app registration; empty: no App Service Authentication.')
+param dashboardClientId string = ''
+
+@description('OpenID issuer of that registration\'s tenant (https://login.microsoftonline.com/<tenant>/v2.0).')
+param dashboardIssuer string = ''
+
+@description('The user-assigned identity that stands in for the registration\'s client secret; empty without sign-in.')
+param signInIdentityId string = ''
+
+@description('Client ID of that identity.')
+param signInIdentityClientId string = ''
+
+var dashboardSignIn = !empty(dashboardClientId)
+
+// Easy Auth signs in to the app registration with a client assertion from this identity instead of
+// a client secret when clientSecretSettingName names this app setting and the setting holds the
+// identity's client ID ("Use a managed identity instead of a secret", Configure Microsoft Entra
+// sign-in for App Service). The setting holds no secret; the registration trusts the identity
+// through a federated identity credential made with it (see the README).
+var ficSettingName = 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+
+// The paths that machines call, with a function key or a host key: the API and its health probes
+// (/api/...), the trainer's completion callback (/api/runs/.../complete), the Event Grid webhook of
+// the blob triggers (/runtime/webhooks/blobs) and the host's admin API (/admin/...). authsettingsV2
+// cannot require sign-in on some paths only: globalValidation applies to every path, and
+// excludedPaths only takes paths out of it. AllowAnonymous would redirect nothing, so /api/ui would
+// never send anyone to sign in. So sign-in is required everywhere, and these paths are taken out:
+// Easy Auth lets them through without asking for sign-in (no login redirect, no 401) and the
+// Functions host checks their keys as it does without sign-in. A signed-in session is not a key:
+// the host still asks these routes for one (azure-functions-host#11394 is the open request to
+// change that). What is left, the dashboard at /api/ui and below (and paths the app does not
+// serve), redirects to the Microsoft sign-in page. An entry matches its path exactly, and '/x/*'
+// every path below /x but not /x itself. A route added under a new first segment must be added
+// here; a test checks this list against every route of the API.
+var machinePaths = [
+  '/api/models'
+  '/api/models/*'
+  '/api/runs/*'
+  '/api/events'
+  '/api/v2/*'
+  '/api/health'
+  '/api/status'
+  '/runtime/webhooks/*'
+  '/admin/*'
+]
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -44,7 +91,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
-    userAssignedIdentities: { '${identityId}': {} }
+    // The sign-in identity only when there is sign-in; the app runs as identityId either way (its
+    // settings name that identity's client ID wherever a credential is made).
+    userAssignedIdentities: union({ '${identityId}': {} }, dashboardSignIn ? { '${signInIdentityId}': {} } : {})
   }
   properties: {
     serverFarmId: plan.id
@@ -96,8 +145,44 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         : {
             Events__TopicEndpoint: eventsTopicEndpoint
             Events__ManagedIdentityClientId: identityClientId
-          }
+          },
+      dashboardSignIn ? { '${ficSettingName}': signInIdentityClientId } : {}
     )
+  }
+}
+
+// App Service Authentication ("Easy Auth"), only with a dashboard client ID. The dashboard function
+// answers only to a request that carries the signed-in person's X-MS-CLIENT-PRINCIPAL-ID, which
+// Easy Auth adds. Without sign-in nothing is deployed here, so Authentication set up in the portal
+// is kept; for the same reason, turning dashboardSignIn off again does not turn it off (the README
+// says how).
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (dashboardSignIn) {
+  parent: app
+  name: 'authsettingsV2'
+  // After the app settings: the setting that ficSettingName names must exist, and two config
+  // writes to one site at once can conflict.
+  dependsOn: [app::settings]
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: machinePaths
+    }
+    httpSettings: { requireHttps: true }
+    // The dashboard needs only the session cookie; a token store would keep people's tokens for no use.
+    login: { tokenStore: { enabled: false } }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: dashboardClientId
+          openIdIssuer: dashboardIssuer
+          clientSecretSettingName: ficSettingName
+        }
+      }
+    }
   }
 }
 
