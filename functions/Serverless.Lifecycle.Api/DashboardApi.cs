@@ -67,10 +67,12 @@ public static class DashboardApi
         <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in needed</title></head><body>
         <main><h1>The dashboard needs sign-in</h1>
         <p>It shows every model, run and version, so in Azure it answers only to a person signed in with
-        Microsoft Entra ID. Turn on App Service Authentication for this Function App: deploy with
-        <code>azd env set DASHBOARD_SIGN_IN true</code> and <code>azd up</code>, or in the portal under
-        Authentication, add the Microsoft identity provider and require authentication.
-        See the README, "The dashboard".</p></main></body></html>
+        Microsoft Entra ID through App Service Authentication. Register an app, then deploy with
+        <code>azd env set DASHBOARD_SIGN_IN true</code>, <code>azd env set DASHBOARD_CLIENT_ID &lt;app id&gt;</code>
+        and <code>azd up</code>: that requires sign-in for the dashboard alone and leaves the API, the
+        Event Grid webhook and the trainer's callback on their keys. (Turning Authentication on in the
+        portal without those excluded paths would send them to a login page.)
+        See the README, "The dashboard in Azure".</p></main></body></html>
         """;
 
     private static FrozenDictionary<string, (byte[], string, string)> Load()

@@ -68,6 +68,7 @@ var machinePaths = [
   '/api/models/*'
   '/api/runs/*'
   '/api/events'
+  '/api/v2'
   '/api/v2/*'
   '/api/health'
   '/api/status'
