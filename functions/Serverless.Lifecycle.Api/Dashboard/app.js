@@ -136,6 +136,9 @@ async function modelPage(name) {
     get(`models/${enc(name)}/rollout`), get(`models/${enc(name)}/monitoring/reports?limit=200`), get(`models/${enc(name)}/runs?limit=10`),
   ]);
   const metricNames = [...new Set(versions.versions.flatMap((v) => Object.keys(v.metrics ?? {})))].slice(0, 4);
+  // A running run may be waiting for a person's decision: its last step is an approve step not yet done.
+  const waiting = (await Promise.all(runs.runs.filter((r) => r.status === "running").map((r) => get(`runs/${enc(r.runId)}`).catch(() => null))))
+    .filter((run) => run?.steps?.at(-1)?.name === "approve" && !run.steps.at(-1).completedAt);
   const aliasInput = h("input", { id: "alias-name", value: "champion", size: 10 });
   const versionSelect = h("select", { id: "alias-version" }, versions.versions.filter((v) => v.status === "ready").map((v) => h("option", { value: v.version }, `v${v.version}`)));
   const passes = reports.reports;
@@ -150,6 +153,10 @@ async function modelPage(name) {
         (reason) => send("PUT", `models/${enc(name)}/aliases/${enc(aliasInput.value)}`, { version: Number(versionSelect.value), reason }, versions.aliasETags?.[aliasInput.value])) }, "Move alias"),
       h("button", { type: "button", onclick: () => act(`Roll ${name}'s champion back to the previous one?`,
         (reason) => send("POST", `models/${enc(name)}/rollback`, { reason })) }, "Roll back champion")),
+    waiting.map((run) => h("div", { class: "notice actions", role: "status" },
+      h("span", {}, "Run ", link(`#/runs/${enc(run.runId)}`, run.runId), ` waits for approval (candidate metrics: ${Object.entries(run.metrics ?? {}).slice(0, 2).map(([k, x]) => `${k} ${fmt(x)}`).join(", ")}).`),
+      h("button", { type: "button", class: "primary", onclick: () => act(`Approve run ${run.runId}?`, (reason) => send("POST", `runs/${enc(run.runId)}/approve`, { reason })) }, "Approve"),
+      h("button", { type: "button", onclick: () => act(`Reject run ${run.runId}?`, (reason) => send("POST", `runs/${enc(run.runId)}/reject`, { reason })) }, "Reject"))),
     h("h2", {}, "Recent runs"),
     runs.runs.length ? table([
       { title: "Run", cell: (r) => link(`#/runs/${enc(r.runId)}`, r.runId) }, { title: "Status", cell: (r) => statusBadge(r.status) },

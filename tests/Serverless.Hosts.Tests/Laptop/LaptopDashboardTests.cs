@@ -239,4 +239,55 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "v2 misbehaves in the browser test" })).ToBeVisibleAsync();
         Assert.True(errors.Count == 0, string.Join('\n', errors));
     }
+
+    [Fact]
+    public async Task ModelPage_ARunWaitingForApproval_IsApprovedFromThePage_AndTheRunPageFollowsItToTheEnd()
+    {
+        var name = Azurite.UniqueModelName("dash-approve");
+        var spec = await LaptopEndToEndTests.SampleSpecAsync(name);
+        spec["evaluation"]!["gate"] = new JsonObject { ["thresholds"] = new JsonArray(new JsonObject { ["metric"] = "auc", ["min"] = 0.7 }) };
+        spec["evaluation"]!["approval"] = new JsonObject { ["required"] = true, ["timeoutHours"] = 1 };
+        Assert.Equal(HttpStatusCode.Created, (await host.Http.PutAsync($"/api/models/{name}", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"))).StatusCode);
+        var statusUrl = await host.UploadAsync(name);
+        await Eventually.WaitAsync(() => host.Http.GetFromJsonAsync<JsonObject>(statusUrl)!, r => r!["steps"]!.AsArray().LastOrDefault()?["name"]?.ToString() == "approve");
+        var runId = statusUrl.Split('/')[^1];
+
+        // The run page, opened while the run waits, follows it by itself: nobody reloads it.
+        var (runPage, runErrors) = await OpenAsync($"#/runs/{runId}", $"Run {runId}");
+        await Assertions.Expect(runPage.GetByRole(AriaRole.Button, new() { Name = "Approve" })).ToBeVisibleAsync();
+
+        var (page, errors) = await OpenAsync($"#/models/{name}", name);
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("waits for approval");
+        await AssertAccessibleAsync(page, errors);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await page.GetByLabel("Reason (recorded in the audit trail)").FillAsync("looked at the gate table");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+
+        await Assertions.Expect(runPage.Locator("main > p").First).ToContainTextAsync("succeeded", new() { Timeout = 60_000 });
+        await Assertions.Expect(runPage.GetByRole(AriaRole.Link, new() { Name = "registered v1" })).ToBeVisibleAsync();
+        Assert.True(errors.Count + runErrors.Count == 0, string.Join('\n', errors.Concat(runErrors)));
+    }
+
+    [Fact]
+    public async Task AHostWhoseApiWantsAKey_GetsTheKeyFromThePerson_AndEveryCallCarriesIt()
+    {
+        var page = await host.Browser.NewPageAsync();
+        var keys = new List<string?>();
+
+        // Stand in for the Functions app: /api answers 401 until a call carries a function key.
+        await page.RouteAsync("**/api/models", async route =>
+        {
+            var key = route.Request.Headers.TryGetValue("x-functions-key", out var value) ? value : null;
+            keys.Add(key);
+            await (key is null
+                ? route.FulfillAsync(new() { Status = 401, ContentType = "application/problem+json", Body = "{\"title\":\"Unauthorized.\",\"detail\":\"This route needs a function key.\"}" })
+                : route.ContinueAsync());
+        });
+        await page.GotoAsync($"{host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority)}/api/ui/#/");
+        await page.GetByLabel("This host's API needs a function key").FillAsync("key-from-the-person");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use the key" }).ClickAsync();
+
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Models", Level = 1 }).WaitForAsync();
+        Assert.Equal([null, "key-from-the-person"], keys);
+    }
 }
