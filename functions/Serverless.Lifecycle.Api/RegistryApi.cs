@@ -248,7 +248,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
 
         try
         {
-            var (alias, from) = await registry.RollbackChampionAsync(name, ApiActor, reason, cancellationToken);
+            var (alias, from) = await registry.RollbackChampionAsync(name, ApiActor, reason, cancellationToken, request.Headers.IfMatch.FirstOrDefault());
             return ApiResults.Json(new { alias.Model, alias.Alias, from, to = alias.Version, reason, alias.ETag });
         }
         catch (InvalidOperationException ex)

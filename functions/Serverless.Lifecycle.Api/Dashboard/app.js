@@ -152,7 +152,7 @@ async function modelPage(name) {
       h("button", { type: "button", onclick: () => act(`Point '${aliasInput.value}' of ${name} at v${versionSelect.value}?`,
         (reason) => send("PUT", `models/${enc(name)}/aliases/${enc(aliasInput.value)}`, { version: Number(versionSelect.value), reason }, versions.aliasETags?.[aliasInput.value])) }, "Move alias"),
       h("button", { type: "button", onclick: () => act(`Roll ${name}'s champion back to the previous one?`,
-        (reason) => send("POST", `models/${enc(name)}/rollback`, { reason })) }, "Roll back champion")),
+        (reason) => send("POST", `models/${enc(name)}/rollback`, { reason }, versions.aliasETags?.champion)) }, "Roll back champion")),
     waiting.map((run) => h("div", { class: "notice actions", role: "status" },
       h("span", {}, "Run ", link(`#/runs/${enc(run.runId)}`, run.runId), ` waits for approval (candidate metrics: ${Object.entries(run.metrics ?? {}).slice(0, 2).map(([k, x]) => `${k} ${fmt(x)}`).join(", ")}).`),
       h("button", { type: "button", class: "primary", onclick: () => act(`Approve run ${run.runId}?`, (reason) => send("POST", `runs/${enc(run.runId)}/approve`, { reason })) }, "Approve"),

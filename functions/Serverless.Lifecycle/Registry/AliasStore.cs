@@ -134,10 +134,17 @@ public sealed class AliasStore(LifecycleStorage storage, VersionStore versions, 
     /// rollbacks step further back). Conditional on the alias not moving meanwhile.
     /// </summary>
     /// <exception cref="InvalidOperationException">There is no champion, or no earlier ready one to return to.</exception>
-    public async Task<(AliasState Alias, int From)> RollbackChampionAsync(string model, string actor, string reason, CancellationToken cancellationToken)
+    public async Task<(AliasState Alias, int From)> RollbackChampionAsync(string model, string actor, string reason, CancellationToken cancellationToken, string? expectedETag = null)
     {
         var current = await TryGetAsync(model, ReservedAliases.Champion, cancellationToken)
             ?? throw new InvalidOperationException($"'{model}' has no champion to roll back.");
+
+        // With the champion's ETag as its caller saw it, a rollback decided on a stale page loses.
+        if (expectedETag is not null && expectedETag != current.ETag)
+        {
+            throw new AliasConflictException(model, ReservedAliases.Champion, current.Version, current.ETag);
+        }
+
         var history = (await trail.ListAsync(model, cancellationToken))
             .Where(e => e.Alias == ReservedAliases.Champion && e.Action == AuditActions.AliasMoved)
             .OrderByDescending(e => e.At)

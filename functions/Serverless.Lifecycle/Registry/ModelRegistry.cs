@@ -82,10 +82,10 @@ public sealed class ModelRegistry
         Aliases.DeleteAsync(model, alias, expectedETag, actor, cancellationToken);
 
     /// <inheritdoc cref="AliasStore.RollbackChampionAsync"/>
-    public async Task<(AliasState Alias, int From)> RollbackChampionAsync(string model, string actor, string reason, CancellationToken cancellationToken)
+    public async Task<(AliasState Alias, int From)> RollbackChampionAsync(string model, string actor, string reason, CancellationToken cancellationToken, string? expectedETag = null)
     {
         await GetSpecAsync(model, cancellationToken);
-        return await Aliases.RollbackChampionAsync(model, actor, reason, cancellationToken);
+        return await Aliases.RollbackChampionAsync(model, actor, reason, cancellationToken, expectedETag);
     }
 
     /// <inheritdoc cref="AliasStore.PromoteAsync"/>

@@ -34,6 +34,23 @@ public sealed class RollbackAndArchiveTests : IDisposable
     private async Task<int> Champion() => (await registry.ResolveAsync(model, ReservedAliases.Champion, CancellationToken.None)).Version;
 
     [Fact]
+    public async Task Rollback_WithTheChampionsETagAsTheCallerSawIt_LosesToAMoveMadeSince()
+    {
+        await RegisterAsync(3);
+        await Promote(1);
+        await Promote(2);
+        var seen = (await registry.ListAliasesAsync(model, CancellationToken.None)).Single(a => a.Alias == ReservedAliases.Champion).ETag;
+        await Promote(3);
+
+        var conflict = await Assert.ThrowsAsync<AliasConflictException>(() => registry.RollbackChampionAsync(model, "alice", "stale page", CancellationToken.None, seen));
+        var current = (await registry.ListAliasesAsync(model, CancellationToken.None)).Single(a => a.Alias == ReservedAliases.Champion).ETag;
+        var (moved, from) = await registry.RollbackChampionAsync(model, "alice", "fresh page", CancellationToken.None, current);
+
+        Assert.Contains("champion", conflict.Message, StringComparison.Ordinal);
+        Assert.Equal((3, 2, 2), (from, moved.Version, await Champion()));
+    }
+
+    [Fact]
     public async Task Rollback_StepsBackThroughEveryEarlierChampionAndAuditsEachWithItsReason()
     {
         await RegisterAsync(3);
