@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Serverless.Tests;
@@ -23,16 +22,6 @@ public static class DeepTrainerRootFs
     /// <summary>The launcher words, as a user sets <c>Training:DeepTrainerLauncher</c>; makes the root file system on first use.</summary>
     public static IReadOnlyList<string> Launcher => [Path.Combine(RepoPaths.Root, "scripts", "rootfs-run.sh"), RootFs.Value, DotnetPath];
 
-    private static string Make()
-    {
-        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "scripts", "trixie-rootfs.sh")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0
-            ? stdout.Trim().Split('\n')[^1]
-            : throw new InvalidOperationException(
-                $"The Debian 13 root file system the deep trainer's tests run in could not be made (scripts/trixie-rootfs.sh exited {process.ExitCode}): {stderr.Result.Trim()}");
-    }
+    private static string Make() =>
+        RepoScripts.Run("trixie-rootfs.sh", "The deep trainer's tests run in a Debian 13 root file system");
 }

@@ -62,7 +62,7 @@ public sealed class DashboardHostProcess : LaptopHostProcess, IAsyncLifetime
             async () => (await Http.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/monitoring"))!["latest"]?["report"] as JsonObject,
             report => report is not null && (string)report["status"]! == "drift");
 
-        var path = RunScript("chromium.sh");
+        var path = RepoScripts.Run("chromium.sh", "The browser tests need Chromium");
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = path, Headless = true, Args = ["--no-sandbox"] });
     }
@@ -94,18 +94,6 @@ public sealed class DashboardHostProcess : LaptopHostProcess, IAsyncLifetime
         }
 
         return instance;
-    }
-
-    private static string RunScript(string script)
-    {
-        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "scripts", script)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0
-            ? stdout.Trim().Split('\n')[^1]
-            : throw new InvalidOperationException($"The browser tests need Chromium, and scripts/{script} could not provide it: {stderr.Result.Trim()}");
     }
 }
 
