@@ -49,18 +49,18 @@ public sealed class RunFunctions(RunsApi api)
         RunsApi.CancelRunAsync(request, runId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("ApproveRun")]
-    public static Task<IResult> ApproveRun(
+    public Task<IResult> ApproveRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunApprove)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
-        RunsApi.DecideAsync(request, runId, approve: true, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
+        api.DecideAsync(request, runId, approve: true, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("RejectRun")]
-    public static Task<IResult> RejectRun(
+    public Task<IResult> RejectRun(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunReject)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
-        RunsApi.DecideAsync(request, runId, approve: false, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
+        api.DecideAsync(request, runId, approve: false, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     /// <summary>The trainer's completion callback; function-level auth like every route but health.</summary>
     [Function("CompleteTrainingJob")]

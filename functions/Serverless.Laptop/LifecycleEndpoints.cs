@@ -31,8 +31,8 @@ public static class LifecycleEndpoints
         api.MapGet(ApiRoutes.Runs, (HttpRequest request, string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.ListRunsAsync(request, name, pipeline, ct));
         api.MapGet(ApiRoutes.Run, (string runId, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.GetRunAsync(runId, pipeline, ct));
         api.MapPost(ApiRoutes.RunCancel, (HttpRequest request, string runId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.CancelRunAsync(request, runId, pipeline, ct));
-        api.MapPost(ApiRoutes.RunApprove, (HttpRequest request, string runId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.DecideAsync(request, runId, approve: true, pipeline, ct));
-        api.MapPost(ApiRoutes.RunReject, (HttpRequest request, string runId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.DecideAsync(request, runId, approve: false, pipeline, ct));
+        api.MapPost(ApiRoutes.RunApprove, (HttpRequest request, string runId, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.DecideAsync(request, runId, approve: true, pipeline, ct));
+        api.MapPost(ApiRoutes.RunReject, (HttpRequest request, string runId, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.DecideAsync(request, runId, approve: false, pipeline, ct));
         api.MapPost(ApiRoutes.JobComplete, (HttpRequest request, string runId, string jobId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.CompleteJobAsync(request, runId, jobId, pipeline, ct));
         api.MapGet(ApiRoutes.RunProfile, (string runId, RunsApi runs, CancellationToken ct) => runs.GetRunProfileAsync(runId, ct));
         api.MapGet(ApiRoutes.Versions, (string name, RegistryApi registry, CancellationToken ct) => registry.ListVersionsAsync(name, ct));

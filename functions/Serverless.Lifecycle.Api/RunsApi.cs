@@ -9,7 +9,7 @@ using Serverless.Lifecycle.Training;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>Dataset uploads and training runs over HTTP.</summary>
-public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunController runs, Storage.LifecycleStorage storage, TrainingJobStore jobs)
+public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunController runs, Storage.LifecycleStorage storage, TrainingJobStore jobs, ApprovalDecisions decisions)
 {
     /// <summary>
     /// POST /models/{name}/datasets: stores the CSV or Parquet body as a new dataset version and, unless
@@ -110,17 +110,18 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
             new ParallelOptions { MaxDegreeOfParallelism = StatusReads, CancellationToken = cancellationToken },
             async (i, ct) => statuses[i] = await pipeline.GetRunAsync(page.Runs[i].RunId, ct));
         var items = page.Runs.Select((record, i) => statuses[i] is { } status
-            ? new RunListItem(record.RunId, status.Status, record.Trigger, record.Reason, status.CreatedAt, status.LastUpdatedAt, status.Version, ApiRoutes.RunUrl(record.RunId))
-            : new RunListItem(record.RunId, RunListItem.Unknown, record.Trigger, record.Reason, record.At, null, null, ApiRoutes.RunUrl(record.RunId)));
+            ? new RunListItem(record.RunId, status.Status, record.Trigger, record.Reason, status.CreatedAt, status.LastUpdatedAt, status.Version, ApiRoutes.RunUrl(record.RunId), status.ETag)
+            : new RunListItem(record.RunId, RunListItem.Unknown, record.Trigger, record.Reason, record.At, null, null, ApiRoutes.RunUrl(record.RunId), null));
         return ApiResults.Json(new { model = name, runs = items, page.Continuation });
     });
 
     /// <summary>
     /// One run in a model's list. <see cref="Status"/> is <c>unknown</c> when the run's orchestration is
     /// no longer in the task hub (purged); its <see cref="CreatedAt"/> is then when it was requested.
+    /// <see cref="ETag"/> is the run's, as <c>GET /runs/{runId}</c> answers it, for <c>If-Match</c> on a decision.
     /// </summary>
     private sealed record RunListItem(
-        string RunId, string Status, string Trigger, string Reason, DateTimeOffset CreatedAt, DateTimeOffset? LastUpdatedAt, int? Version, string StatusUrl)
+        string RunId, string Status, string Trigger, string Reason, DateTimeOffset CreatedAt, DateTimeOffset? LastUpdatedAt, int? Version, string StatusUrl, string? ETag)
     {
         public const string Unknown = "unknown";
     }
@@ -136,7 +137,7 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
         }
 
         var progress = await jobs.ReadProgressAsync(runId, cancellationToken);
-        return ApiResults.Json(progress.Count == 0 ? status : status with { Training = progress });
+        return ApiResults.WithHeader(ApiResults.Json(progress.Count == 0 ? status : status with { Training = progress }), "ETag", status.ETag);
     });
 
     /// <summary>GET /runs/{runId}/profile: the dataset profile the run produced (the version's drift baseline).</summary>
@@ -226,10 +227,12 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
 
     /// <summary>
     /// POST /runs/{runId}/approve or /reject with an optional {"reason": "..."}: the decision on a
-    /// candidate that passed the gate, for a spec with evaluation.approval. 202 when delivered,
-    /// 404 for an unknown run, 409 when the run has finished or is not waiting for approval.
+    /// candidate that passed the gate, for a spec with evaluation.approval. With <c>If-Match</c> (the
+    /// run's ETag from GET /runs/{runId} or the runs list) it is refused if the run changed since it
+    /// was read. 202 when delivered, 404 for an unknown run, 409 when the run has finished, is not
+    /// waiting for approval, was decided by someone else first (naming that decision), or changed.
     /// </summary>
-    public static Task<IResult> DecideAsync(HttpRequest request, string runId, bool approve, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    public Task<IResult> DecideAsync(HttpRequest request, string runId, bool approve, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(pipeline);
@@ -239,11 +242,31 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
             return error;
         }
 
-        return await pipeline.DecideRunAsync(runId, new ApprovalDecision(approve, Actor(request), reason), cancellationToken) switch
+        if (request.Headers.IfMatch.FirstOrDefault() is { } ifMatch)
+        {
+            var current = await pipeline.GetRunAsync(runId, cancellationToken);
+            if (current is null)
+            {
+                return ApiResults.NotFound($"There is no run '{runId}'.");
+            }
+
+            if (ifMatch != current.ETag)
+            {
+                return ApiResults.Conflict(
+                    $"Run '{runId}' changed since it was read (it is now {current.Status}, at step '{(current.Steps.Count > 0 ? current.Steps[^1].Name : "none")}'); reload it and decide again.",
+                    new Dictionary<string, object?> { ["currentETag"] = current.ETag });
+            }
+        }
+
+        var (outcome, recorded) = await decisions.DecideOnceAsync(pipeline, runId, new ApprovalDecision(approve, Actor(request), reason), cancellationToken);
+        return outcome switch
         {
             RunSignalOutcome.UnknownRun => ApiResults.NotFound($"There is no run '{runId}'."),
             RunSignalOutcome.Finished => ApiResults.Conflict($"Run '{runId}' has already finished."),
             RunSignalOutcome.NotWaiting => ApiResults.Conflict($"Run '{runId}' is not waiting for approval (only a run whose spec asks for approval waits, after its gate passes)."),
+            RunSignalOutcome.AlreadyDecided => ApiResults.Conflict(
+                $"Run '{runId}' was already {recorded!.Verb} by {recorded.Actor} at {recorded.At:u}: {recorded.Reason}. Reload it to see where it is.",
+                new Dictionary<string, object?> { ["decision"] = recorded }),
             _ => ApiResults.Json(new { runId, decision = approve ? "approved" : "rejected", reason, statusUrl = ApiRoutes.RunUrl(runId) }, StatusCodes.Status202Accepted),
         };
     });

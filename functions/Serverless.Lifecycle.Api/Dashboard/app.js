@@ -137,7 +137,7 @@ async function modelPage(name) {
   ]);
   const metricNames = [...new Set(versions.versions.flatMap((v) => Object.keys(v.metrics ?? {})))].slice(0, 4);
   // A running run may be waiting for a person's decision: its last step is an approve step not yet done.
-  const waiting = (await Promise.all(runs.runs.filter((r) => r.status === "running").map((r) => get(`runs/${enc(r.runId)}`).catch(() => null))))
+  const waiting = (await Promise.all(runs.runs.filter((r) => r.status === "running").map((r) => call(`runs/${enc(r.runId)}`).then(({ body, etag }) => ({ ...body, etag })).catch(() => null))))
     .filter((run) => run?.steps?.at(-1)?.name === "approve" && !run.steps.at(-1).completedAt);
   const aliasInput = h("input", { id: "alias-name", value: "champion", size: 10 });
   const versionSelect = h("select", { id: "alias-version" }, versions.versions.filter((v) => v.status === "ready").map((v) => h("option", { value: v.version }, `v${v.version}`)));
@@ -155,8 +155,8 @@ async function modelPage(name) {
         (reason) => send("POST", `models/${enc(name)}/rollback`, { reason }, versions.aliasETags?.champion)) }, "Roll back champion")),
     waiting.map((run) => h("div", { class: "notice actions", role: "status" },
       h("span", {}, "Run ", link(`#/runs/${enc(run.runId)}`, run.runId), ` waits for approval (candidate metrics: ${Object.entries(run.metrics ?? {}).slice(0, 2).map(([k, x]) => `${k} ${fmt(x)}`).join(", ")}).`),
-      h("button", { type: "button", class: "primary", onclick: () => act(`Approve run ${run.runId}?`, (reason) => send("POST", `runs/${enc(run.runId)}/approve`, { reason })) }, "Approve"),
-      h("button", { type: "button", onclick: () => act(`Reject run ${run.runId}?`, (reason) => send("POST", `runs/${enc(run.runId)}/reject`, { reason })) }, "Reject"))),
+      h("button", { type: "button", class: "primary", onclick: () => act(`Approve run ${run.runId}?`, (reason) => send("POST", `runs/${enc(run.runId)}/approve`, { reason }, run.etag)) }, "Approve"),
+      h("button", { type: "button", onclick: () => act(`Reject run ${run.runId}?`, (reason) => send("POST", `runs/${enc(run.runId)}/reject`, { reason }, run.etag)) }, "Reject"))),
     h("h2", {}, "Recent runs"),
     runs.runs.length ? table([
       { title: "Run", cell: (r) => link(`#/runs/${enc(r.runId)}`, r.runId) }, { title: "Status", cell: (r) => statusBadge(r.status) },
@@ -197,7 +197,7 @@ async function modelPage(name) {
 }
 
 async function runPage(runId) {
-  const run = await get(`runs/${enc(runId)}`);
+  const { body: run, etag } = await call(`runs/${enc(runId)}`);
   const waiting = run.status === "running" && run.steps.at(-1)?.name === "approve" && !run.steps.at(-1)?.completedAt;
   const first = run.steps[0]?.startedAt;
   const total = run.steps.length ? new Date(run.steps.at(-1).completedAt ?? Date.now()) - new Date(first) : 1;
@@ -208,8 +208,8 @@ async function runPage(runId) {
       run.profileUrl ? [" · ", link(`#/runs/${enc(run.runId)}/profile`, "dataset profile")] : ""),
     run.error ? h("div", { class: "error" }, run.error) : null,
     waiting ? h("div", { class: "actions" },
-      h("button", { type: "button", class: "primary", onclick: () => act(`Approve run ${runId}?`, (reason) => send("POST", `runs/${enc(runId)}/approve`, { reason })) }, "Approve"),
-      h("button", { type: "button", onclick: () => act(`Reject run ${runId}?`, (reason) => send("POST", `runs/${enc(runId)}/reject`, { reason })) }, "Reject")) : null,
+      h("button", { type: "button", class: "primary", onclick: () => act(`Approve run ${runId}?`, (reason) => send("POST", `runs/${enc(runId)}/approve`, { reason }, etag)) }, "Approve"),
+      h("button", { type: "button", onclick: () => act(`Reject run ${runId}?`, (reason) => send("POST", `runs/${enc(runId)}/reject`, { reason }, etag)) }, "Reject")) : null,
     h("h2", {}, "Steps"),
     h("ol", { class: "timeline" }, run.steps.map((s) => h("li", {},
       h("span", {}, h("strong", {}, s.name), " ", statusBadge(s.outcome)),

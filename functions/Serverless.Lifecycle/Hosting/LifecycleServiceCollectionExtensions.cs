@@ -51,6 +51,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<FeedbackStore>();
         services.AddSingleton<BatchScorer>();
         services.AddSingleton<RunController>();
+        services.AddSingleton<ApprovalDecisions>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ILifecycleEvents>(sp => sp.GetRequiredService<IOptions<EventsOptions>>().Value.TopicEndpoint is null
             ? new NoLifecycleEvents()

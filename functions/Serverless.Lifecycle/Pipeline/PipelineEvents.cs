@@ -38,4 +38,7 @@ public enum RunSignalOutcome
 
     /// <summary>The run is going, but not waiting for what was sent (an approval outside the approve step).</summary>
     NotWaiting,
+
+    /// <summary>Another decision on the run's approval was recorded first (see <see cref="ApprovalDecisions"/>).</summary>
+    AlreadyDecided,
 }

@@ -12,5 +12,8 @@ public static class RunPaths
 
     public static BlobPath Split(string runId, string partition) => new(StorageNames.RunsContainer, $"{runId}/split/{partition}.csv");
 
+    /// <summary>The one decision on the run's approval: created once, so of two decisions that race only one is delivered.</summary>
+    public static BlobPath Decision(string runId) => new(StorageNames.RunsContainer, $"{runId}/decision.json");
+
     public static BlobPath Evaluation(string runId) => new(StorageNames.RunsContainer, $"{runId}/evaluation.json");
 }

@@ -34,6 +34,13 @@ public sealed record RunStatus(
     /// <summary>Where the API serves the run's dataset profile (<c>GET /api/runs/{runId}/profile</c>), once validation has written it.</summary>
     public string? ProfileUrl => ProfilePath is null ? null : $"/api/runs/{RunId}/profile";
 
+    /// <summary>
+    /// The run's entity tag: it changes whenever the engine records anything for the run (a step, a
+    /// decision, the end), so a decision sent with <c>If-Match</c> is refused if the run moved since it was read.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string ETag => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"{Status}-{LastUpdatedAt.UtcTicks:x}-{Steps.Count}\"");
+
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinished => Status is not ("pending" or "running");
 

@@ -228,17 +228,23 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         Assert.True(errors.Count == 0, string.Join('\n', errors));
     }
 
-    [Fact]
-    public async Task ModelPage_ARunWaitingForApproval_IsApprovedFromThePage_AndTheRunPageFollowsItToTheEnd()
+    /// <summary>A new model whose spec asks for approval, and its first run, waiting for the decision.</summary>
+    private async Task<(string Name, string RunId)> WaitingRunAsync(string prefix)
     {
-        var name = Azurite.UniqueModelName("dash-approve");
+        var name = Azurite.UniqueModelName(prefix);
         var spec = await LaptopEndToEndTests.SampleSpecAsync(name);
         spec["evaluation"]!["gate"] = new JsonObject { ["thresholds"] = new JsonArray(new JsonObject { ["metric"] = "auc", ["min"] = 0.7 }) };
         spec["evaluation"]!["approval"] = new JsonObject { ["required"] = true, ["timeoutHours"] = 1 };
         Assert.Equal(HttpStatusCode.Created, (await host.Http.PutAsync($"/api/models/{name}", new StringContent(spec.ToJsonString(), Encoding.UTF8, "application/json"))).StatusCode);
         var statusUrl = await host.UploadAsync(name);
         await Eventually.WaitAsync(() => host.Http.GetFromJsonAsync<JsonObject>(statusUrl)!, r => r!["steps"]!.AsArray().LastOrDefault()?["name"]?.ToString() == "approve");
-        var runId = statusUrl.Split('/')[^1];
+        return (name, statusUrl.Split('/')[^1]);
+    }
+
+    [Fact]
+    public async Task ModelPage_ARunWaitingForApproval_IsApprovedFromThePage_AndTheRunPageFollowsItToTheEnd()
+    {
+        var (name, runId) = await WaitingRunAsync("dash-approve");
 
         // The run page, opened while the run waits, follows it by itself: nobody reloads it.
         var (runPage, runErrors) = await OpenAsync($"#/runs/{runId}", $"Run {runId}");
@@ -254,6 +260,30 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         await Assertions.Expect(runPage.Locator("main > p").First).ToContainTextAsync("succeeded", new() { Timeout = 60_000 });
         await Assertions.Expect(runPage.GetByRole(AriaRole.Link, new() { Name = "registered v1" })).ToBeVisibleAsync();
         Assert.True(errors.Count + runErrors.Count == 0, string.Join('\n', errors.Concat(runErrors)));
+    }
+
+    [Fact]
+    public async Task ModelPage_ARunDecidedBySomeoneElseMeanwhile_SaysChangedBySomeoneElse_AndTheOtherDecisionStands()
+    {
+        var (name, runId) = await WaitingRunAsync("dash-stale");
+        var (page, errors) = await OpenAsync($"#/models/{name}", name);
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("waits for approval");
+
+        // Someone else rejects the run while this page still shows it waiting.
+        var rejected = await host.Http.PostAsync($"/api/runs/{runId}/reject", new StringContent("{\"reason\":\"rejected in another tab\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, rejected.StatusCode);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await page.GetByLabel("Reason (recorded in the audit trail)").FillAsync("approved on a stale page");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Changed by someone else");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Reload");
+        var run = await host.WaitForRunAsync($"/api/runs/{runId}", TimeSpan.FromMinutes(1));
+        Assert.Equal("notApproved", (string)run["status"]!);
+        Assert.Contains("rejected in another tab", (string)run["error"]!, StringComparison.Ordinal);
+
+        // Chromium logs the refused request itself as a console error; nothing else may fail.
+        Assert.True(errors.All(e => e.Contains("409", StringComparison.Ordinal)), string.Join('\n', errors));
     }
 
     [Fact]
