@@ -34,12 +34,6 @@ public static class LaptopHostExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxUpload);
 
         builder.Services.AddLifecycleApi().AddTrainingDispatcher();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "Serverless ML lifecycle API";
-            document.Info.Version = OpenInferenceApi.ServerVersion;
-            return Task.CompletedTask;
-        }));
         builder.Services.AddLifecycleTelemetry(builder.Configuration, "serverless-lifecycle-laptop", otel => otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation()));
 
         // The trainer reports to this host's callback route unless configured otherwise.

@@ -6,23 +6,11 @@ namespace Serverless.Laptop;
 /// <summary>The same routes as the Functions app (<see cref="ApiRoutes"/>), on ASP.NET Core minimal APIs.</summary>
 public static class LifecycleEndpoints
 {
-    /// <summary>Where laptop mode serves the API's OpenAPI document (the Functions app does not serve one).</summary>
-    public const string OpenApiRoute = "/" + ApiRoutes.Prefix + "/openapi.json";
-
-    /// <summary>
-    /// The OpenAPI document of every route <see cref="MapLifecycleApi"/> maps, generated from the
-    /// endpoints themselves, so it cannot list a route the host does not have.
-    /// </summary>
-    public static IEndpointRouteBuilder MapOpenApiDocument(this IEndpointRouteBuilder app)
-    {
-        app.MapOpenApi(OpenApiRoute);
-        return app;
-    }
-
     public static IEndpointRouteBuilder MapLifecycleApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/" + ApiRoutes.Prefix);
         api.MapGet(ApiRoutes.Dashboard, (HttpContext context, string? file) => DashboardApi.Get(context, file));
+        api.MapGet(ApiRoutes.OpenApi, OpenApiDocumentApi.Get);
         api.MapPut(ApiRoutes.Model, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.PutModelAsync(request, name, ct));
         api.MapGet(ApiRoutes.Models, (RegistryApi registry, CancellationToken ct) => registry.ListModelsAsync(ct));
         api.MapGet(ApiRoutes.Model, (HttpRequest request, string name, RegistryApi registry, CancellationToken ct) => registry.GetModelAsync(request, name, ct));

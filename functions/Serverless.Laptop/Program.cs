@@ -8,7 +8,6 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<BrowserGuard>();
 app.MapLifecycleApi();
-app.MapOpenApiDocument();
 
 // A browser opening the host's address lands on the dashboard.
 app.MapGet("/", () => Results.Redirect(Serverless.Lifecycle.Api.DashboardApi.Url));

@@ -56,6 +56,9 @@ public static class ApiRoutes
     /// <summary>What this host holds and how its storage, serving and prediction log are doing (needs a key).</summary>
     public const string Status = "status";
 
+    /// <summary>The OpenAPI 3.1 document of every route here; a function key in Azure, like the routes it describes.</summary>
+    public const string OpenApi = "openapi.json";
+
     /// <summary>Every (method, route) pair of the API.</summary>
     public static readonly IReadOnlyList<(string Method, string Route)> All =
     [
@@ -101,7 +104,14 @@ public static class ApiRoutes
         ("GET", Health),
         ("GET", Status),
         ("GET", Dashboard),
+        ("GET", OpenApi),
     ];
+
+    /// <summary>
+    /// The routes the Functions app serves without a function key: health probes, and the dashboard's
+    /// static files (behind App Service Authentication). Every other route needs a key.
+    /// </summary>
+    public static readonly IReadOnlySet<string> Anonymous = new HashSet<string>(StringComparer.Ordinal) { Health, OipLive, OipReady, Dashboard };
 
     public static string RunUrl(string runId) => $"/{Prefix}/runs/{runId}";
 }

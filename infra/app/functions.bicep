@@ -71,6 +71,7 @@ var machinePaths = [
   '/api/v2'
   '/api/v2/*'
   '/api/health'
+  '/api/openapi.json'
   '/api/status'
   '/runtime/webhooks/*'
   '/admin/*'

@@ -61,7 +61,7 @@ public sealed class RouteParityTests
     {
         foreach (var (method, trigger) in FunctionHttpTriggers())
         {
-            var expected = trigger.Route is ApiRoutes.Health or ApiRoutes.OipLive or ApiRoutes.OipReady or ApiRoutes.Dashboard ? AuthorizationLevel.Anonymous : AuthorizationLevel.Function;
+            var expected = ApiRoutes.Anonymous.Contains(trigger.Route!) ? AuthorizationLevel.Anonymous : AuthorizationLevel.Function;
             Assert.True(trigger.AuthLevel == expected, $"{method.Name} has auth level {trigger.AuthLevel}, expected {expected}");
         }
     }
