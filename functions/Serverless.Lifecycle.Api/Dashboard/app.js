@@ -41,6 +41,26 @@ function h(tag, attributes = {}, ...children) {
   return element;
 }
 const link = (href, text) => h("a", { href }, text);
+
+// A file from the API. A plain link needs no key (laptop mode); with a function key the file is fetched
+// with the key in its header and handed to the browser as a download, so the key never sits in a URL.
+function downloadLink(path, filename, text) {
+  return h("a", { href: `${api}/${path}`, download: filename, onclick: async (event) => {
+    if (!sessionStorage.getItem("functionKey")) return;
+    event.preventDefault();
+    const response = await fetch(`${api}/${path}`, { headers: keyHeader() });
+    if (!response.ok) {
+      main.prepend(h("div", { class: "error", role: "alert" }, `Download failed: ${response.status} ${response.statusText}`));
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const save = h("a", { href: url, download: filename });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } }, text);
+}
 const enc = encodeURIComponent;
 const fmt = (value, digits = 4) => typeof value === "number" ? (Number.isInteger(value) ? value.toLocaleString("en") : value.toFixed(digits)) : value ?? "–";
 const when = (iso) => iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium" }) : "–";
@@ -262,7 +282,7 @@ async function versionPage(name, version) {
   const baseline = v.baseline;
   return [
     h("h1", {}, `${name} v${v.version}`),
-    h("p", {}, h("a", { href: `${api}/models/${enc(name)}/versions/${v.version}/model.onnx`, download: `${name}-v${v.version}.onnx` }, "Download the ONNX file"),
+    h("p", {}, downloadLink(`models/${enc(name)}/versions/${v.version}/model.onnx`, `${name}-v${v.version}.onnx`, "Download the ONNX file"),
       " · ", link(`#/runs/${enc(v.runId)}`, "its run")),
     h("h2", {}, "Lineage"),
     h("dl", {}, facts.flatMap(([k, value]) => [h("dt", {}, k), h("dd", {}, value ?? "–")])),

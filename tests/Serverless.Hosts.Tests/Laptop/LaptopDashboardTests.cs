@@ -179,8 +179,19 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
 
         await Assertions.Expect(page.GetByText("Dataset SHA-256")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "auc", Exact = true })).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Download the ONNX file" })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page, errors);
+
+        // The download is the registered file: its SHA-256 is the version's.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download the ONNX file" }).ClickAsync());
+        Assert.Equal($"{host.Model}-v1.onnx", download.SuggestedFilename);
+        var version = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}/versions/1"))!;
+        Assert.Equal((string)version["sha256"]!, await Sha256Async(download));
+    }
+
+    private static async Task<string> Sha256Async(IDownload download)
+    {
+        await using var stream = await download.CreateReadStreamAsync();
+        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream));
     }
 
     [Fact]
@@ -307,5 +318,21 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
 
         await page.GetByRole(AriaRole.Heading, new() { Name = "Models", Level = 1 }).WaitForAsync();
         Assert.Equal([null, "key-from-the-person"], keys);
+
+        // A file download carries the key in its header too (a plain link could not), and never in the URL.
+        var fileKeys = new List<(string? Key, string Url)>();
+        await page.RouteAsync("**/model.onnx", async route =>
+        {
+            var key = route.Request.Headers.TryGetValue("x-functions-key", out var value) ? value : null;
+            fileKeys.Add((key, route.Request.Url));
+            await (key is null ? route.FulfillAsync(new() { Status = 401 }) : route.ContinueAsync());
+        });
+        await page.GotoAsync($"{host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority)}/api/ui/#/models/{host.Model}/versions/1");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download the ONNX file" }).ClickAsync());
+        var version = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}/versions/1"))!;
+        Assert.Equal((string)version["sha256"]!, await Sha256Async(download));
+        var (fileKey, fileUrl) = Assert.Single(fileKeys);
+        Assert.Equal("key-from-the-person", fileKey);
+        Assert.DoesNotContain("key-from-the-person", fileUrl, StringComparison.Ordinal);
     }
 }
