@@ -1,5 +1,6 @@
 // Azure infrastructure for the serverless ML lifecycle, deployed by `azd up`: the resource group;
-// the user-assigned identity everything runs as; storage without shared keys (the containers and
+// two user-assigned identities, the app's and the trainer's (least privilege each: docs/security.md
+// lists every role assignment); storage without shared keys (the containers and
 // tables of the storage layout); the Functions app on the Flex Consumption plan; Event Grid (the
 // storage account's system topic, and optionally a custom topic for lifecycle events); a container
 // registry, a Container Apps environment with the CPU trainer job on its Consumption profile (and,
@@ -52,6 +53,13 @@ param dashboardClientId string = ''
 @description('Tenant of that app registration; empty means the tenant of this deployment.')
 param dashboardTenantId string = ''
 
+@description('The deploying person or pipeline (azd sets AZURE_PRINCIPAL_ID): gets data roles on datasets/ and batch-input/ (and reads batch-output/) so uploads work as the README shows. Empty: none.')
+param principalId string = ''
+
+@description('What principalId is (azd sets AZURE_PRINCIPAL_TYPE): User, or ServicePrincipal in a pipeline.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param principalType string = 'User'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainer = 'app-package-${take(resourceToken, 7)}'
@@ -100,11 +108,24 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   tags: tags
 }
 
+// The app's identity: the Functions app (host storage, task hub, registry, starting trainer jobs).
 module identity 'app/identity.bicep' = {
   name: 'identity'
   scope: rg
   params: {
     name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// The trainer's identity: the trainer jobs parse users' files, so a compromised trainer must reach
+// no more than its jobs' files in runs/ (not the app package, the task hub or the registry tables).
+module trainerIdentity 'app/identity.bicep' = {
+  name: 'trainer-identity'
+  scope: rg
+  params: {
+    name: 'id-trainer-${resourceToken}'
     location: location
     tags: tags
   }
@@ -131,7 +152,10 @@ module storage 'app/storage.bicep' = {
     name: 'st${resourceToken}'
     location: location
     tags: tags
-    principalId: identity.outputs.principalId
+    appPrincipalId: identity.outputs.principalId
+    trainerPrincipalId: trainerIdentity.outputs.principalId
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
     deploymentContainer: deploymentContainer
   }
 }
@@ -144,7 +168,7 @@ module monitoring 'app/monitoring.bicep' = {
     applicationInsightsName: 'appi-${resourceToken}'
     location: location
     tags: tags
-    principalId: identity.outputs.principalId
+    principalIds: [identity.outputs.principalId, trainerIdentity.outputs.principalId]
   }
 }
 
@@ -155,7 +179,7 @@ module registry 'app/registry.bicep' = {
     name: 'cr${resourceToken}'
     location: location
     tags: tags
-    principalId: identity.outputs.principalId
+    principalId: trainerIdentity.outputs.principalId
   }
 }
 
@@ -168,9 +192,9 @@ module trainer 'app/trainer.bicep' = {
     gpuJobName: 'trainer-gpu-${take(resourceToken, 12)}'
     location: location
     tags: tags
-    identityId: identity.outputs.id
-    identityClientId: identity.outputs.clientId
-    identityPrincipalId: identity.outputs.principalId
+    identityId: trainerIdentity.outputs.id
+    identityClientId: trainerIdentity.outputs.clientId
+    operatorPrincipalId: identity.outputs.principalId
     registryServer: registry.outputs.loginServer
     logAnalyticsId: monitoring.outputs.logAnalyticsId
     blobEndpoint: storage.outputs.blobEndpoint
@@ -228,6 +252,7 @@ module functions 'app/functions.bicep' = {
 output AZURE_LOCATION string = location
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_TRAINER_IDENTITY_CLIENT_ID string = trainerIdentity.outputs.clientId
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
 output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint

@@ -25,6 +25,10 @@ public static class TrainerProgram
         }
 
         var storageOptions = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+
+        // The trainer's identity may only read and write its jobs' blobs (infra/app/storage.bicep); the
+        // app made the containers and tables before it wrote this job.
+        storageOptions.CreateLayout = false;
         var problems = storageOptions.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(storageOptions)).ToList();
         if (problems.Count > 0)
         {

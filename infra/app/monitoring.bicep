@@ -3,8 +3,8 @@ param applicationInsightsName string
 param location string
 param tags object
 
-@description('Principal that publishes telemetry (the app identity): Monitoring Metrics Publisher, as Entra-only ingestion requires.')
-param principalId string
+@description('Principals that send telemetry with Entra ID: the app and the trainer identities.')
+param principalIds array
 
 var metricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
@@ -41,15 +41,17 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
-resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(applicationInsights.id, principalId, metricsPublisher)
-  scope: applicationInsights
-  properties: {
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', metricsPublisher)
+resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in principalIds: {
+    name: guid(applicationInsights.id, principalId, metricsPublisher)
+    scope: applicationInsights
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', metricsPublisher)
+    }
   }
-}
+]
 
 resource workbookResources 'Microsoft.Insights/workbooks@2023-06-01' = [
   for workbook in workbooks: {

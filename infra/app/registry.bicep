@@ -3,7 +3,7 @@ param name string
 param location string
 param tags object
 
-@description('Principal that pulls the trainer image (the app identity, which the trainer job runs as).')
+@description('Principal that pulls the trainer image: the trainer identity, which the trainer jobs run as.')
 param principalId string
 
 var acrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d'

@@ -9,9 +9,12 @@ param jobName string
 param gpuJobName string
 param location string
 param tags object
+@description('The trainer identity the jobs run as and pull their images with.')
 param identityId string
 param identityClientId string
-param identityPrincipalId string
+
+@description('The app identity, which starts, reads and stops the jobs\' executions.')
+param operatorPrincipalId string
 param registryServer string
 param logAnalyticsId string
 param blobEndpoint string
@@ -162,20 +165,20 @@ resource jobOperator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 }
 
 resource jobOperatorAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(job.id, identityPrincipalId, jobOperator.id)
+  name: guid(job.id, operatorPrincipalId, jobOperator.id)
   scope: job
   properties: {
-    principalId: identityPrincipalId
+    principalId: operatorPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: jobOperator.id
   }
 }
 
 resource gpuJobOperatorAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (gpuTraining) {
-  name: guid(gpuJob.id, identityPrincipalId, jobOperator.id)
+  name: guid(gpuJob.id, operatorPrincipalId, jobOperator.id)
   scope: gpuJob
   properties: {
-    principalId: identityPrincipalId
+    principalId: operatorPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: jobOperator.id
   }

@@ -28,6 +28,7 @@ public sealed class LifecycleStorage : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
+        created = !settings.CreateLayout;
         var blobOptions = new BlobClientOptions();
         var tableOptions = new TableClientOptions();
         if (policy is not null)

@@ -20,6 +20,13 @@ public sealed class StorageOptions : IValidatableObject
     /// <summary>Client id of the user-assigned managed identity; empty for the default credential chain.</summary>
     public string? ManagedIdentityClientId { get; set; }
 
+    /// <summary>
+    /// Whether this process creates the layout's containers and tables on first use (true). The trainer
+    /// turns it off: in Azure its identity may only read and write its jobs' blobs in runs/, and the
+    /// app made the layout before it wrote the job the trainer reads.
+    /// </summary>
+    public bool CreateLayout { get; set; } = true;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(ConnectionString) && (BlobServiceUri is null || TableServiceUri is null))
