@@ -99,9 +99,13 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
         CopyIfPresent(template, execution, "command");
         CopyIfPresent(template, execution, "args");
         // The hardware override is the CPU job's; the GPU job keeps its template's (its profile fixes them).
-        execution["resources"] = options.Cpu is { } cpu && jobName == options.JobName
+        var resources = options.Cpu is { } cpu && jobName == options.JobName
             ? new JsonObject { ["cpu"] = cpu, ["memory"] = options.Memory }
-            : template["resources"]?.DeepClone();
+            : ExecutionResources(template["resources"]);
+        if (resources is not null)
+        {
+            execution["resources"] = resources;
+        }
 
         var body = new JsonObject { ["containers"] = new JsonArray(execution) };
         var response = await SendAsync(RequestMethod.Post, Url(JobPath(jobName) + "/start"), body, cancellationToken);
@@ -242,6 +246,24 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
         {
             return text;
         }
+    }
+
+    /// <summary>
+    /// The template's resources as an execution container takes them: cpu and memory. Resource Manager
+    /// returns ephemeralStorage with them, which the Microsoft.App specification marks readOnly (the
+    /// platform derives it), so a start does not send it back.
+    /// </summary>
+    private static JsonObject? ExecutionResources(JsonNode? resources)
+    {
+        if (resources is not JsonObject template)
+        {
+            return null;
+        }
+
+        var execution = new JsonObject();
+        CopyIfPresent(template, execution, "cpu");
+        CopyIfPresent(template, execution, "memory");
+        return execution;
     }
 
     private static void CopyIfPresent(JsonObject from, JsonObject to, string property)

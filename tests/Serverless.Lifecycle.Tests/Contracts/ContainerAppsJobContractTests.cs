@@ -191,6 +191,42 @@ public sealed class ContainerAppsJobContractTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A job template as Resource Manager may return it, with everything CommonDefinitions.json's
+    /// Container allows (readOnly ephemeralStorage, probes, volume mounts, a secret environment
+    /// variable): the start posts an execution container, which takes none of the container's
+    /// other properties and no readOnly one.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Start_FromATemplateWithEveryContainerProperty_PostsOnlyWhatAnExecutionContainerTakes(bool hardwareSet)
+    {
+        arm.EditContainer = container =>
+        {
+            container["command"] = new JsonArray("dotnet", "Serverless.Trainer.dll");
+            container["args"] = new JsonArray("--verbose");
+            container["env"]!.AsArray().Add(new JsonObject { ["name"] = "Secret__Key", ["secretRef"] = "key" });
+            container["resources"]!["ephemeralStorage"] = "8Gi";
+            container["probes"] = new JsonArray(new JsonObject { ["type"] = "Liveness", ["tcpSocket"] = new JsonObject { ["port"] = 8080 } });
+            container["volumeMounts"] = new JsonArray(new JsonObject { ["volumeName"] = "scratch", ["mountPath"] = "/scratch" });
+        };
+        var served = arm.JobBody(FakeContainerAppsArm.JobName)["properties"]!["template"];
+        Assert.Empty(Spec.Validate(MicrosoftAppContract.CommonDefinitions, "JobTemplate", served, BodyDirection.Response));
+        var dispatcher = Dispatcher(o => (o.ContainerAppsJob.Cpu, o.ContainerAppsJob.Memory) = hardwareSet ? ((double?)2, (string?)"4Gi") : (null, null));
+
+        await dispatcher.StartAsync(ContainerAppsJobDispatcherTests.Job(), CancellationToken.None);
+
+        var body = JsonNode.Parse(arm.Requests.Single(r => r.Method == "POST").Body);
+        var errors = Spec.Validate(MicrosoftAppContract.Jobs, "JobExecutionTemplate", body, BodyDirection.Request);
+        Assert.True(errors.Count == 0, $"The start body {body!.ToJsonString()} is not a JobExecutionTemplate request:\n{string.Join("\n", errors)}");
+        var container = body!["containers"]![0]!;
+        Assert.Equal(["dotnet", "Serverless.Trainer.dll"], container["command"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal(["--verbose"], container["args"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Contains(container["env"]!.AsArray(), e => e!["name"]!.GetValue<string>() == "Secret__Key" && e["secretRef"]!.GetValue<string>() == "key");
+        Assert.Equal(hardwareSet ? (2.0, "4Gi") : (4.0, "16Gi"), (container["resources"]!["cpu"]!.GetValue<double>(), container["resources"]!["memory"]!.GetValue<string>()));
+    }
+
+    /// <summary>
     /// The loopback Resource Manager answers as the specification says: every body it gave in a
     /// job's life (the job, the started execution, its status, the stop, the errors) is the declared
     /// definition, and has the official example's shape (the same properties, of the same kinds).
