@@ -23,7 +23,11 @@ public sealed class EventsApi(NewDataTrigger newData)
     private const string ValidationType = "Microsoft.EventGrid.SubscriptionValidationEvent";
     private const string DatasetsSubject = "/blobServices/default/containers/datasets/blobs/";
 
-    /// <summary>OPTIONS /events: the CloudEvents webhook handshake; allows the requesting origin.</summary>
+    /// <summary>
+    /// OPTIONS /events: the CloudEvents webhook handshake (abuse protection, CloudEvents HTTP Web Hooks
+    /// 1.0 section 4); allows the requesting origin at any rate, and names POST in Allow, as the
+    /// response SHOULD.
+    /// </summary>
     public static IResult Handshake(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -35,6 +39,7 @@ public sealed class EventsApi(NewDataTrigger newData)
 
         request.HttpContext.Response.Headers["WebHook-Allowed-Origin"] = origin;
         request.HttpContext.Response.Headers["WebHook-Allowed-Rate"] = "*";
+        request.HttpContext.Response.Headers.Allow = "POST, OPTIONS";
         return Results.Ok();
     }
 

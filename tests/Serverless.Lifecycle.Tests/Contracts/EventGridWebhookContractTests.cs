@@ -58,6 +58,22 @@ public sealed class EventGridWebhookContractTests : IDisposable
         Assert.Empty(pipeline.Started);
     }
 
+    /// <summary>The docs' CloudEvents handshake: OPTIONS with WebHook-Request-Origin, answered with the origin allowed and POST in Allow.</summary>
+    [Fact]
+    public async Task CloudEventsValidationHandshake_FromTheDocs_AllowsTheOriginAndPost()
+    {
+        var request = ApiResponse.Request();
+        request.Method = HttpMethods.Options;
+        request.Headers["WebHook-Request-Origin"] = "eventemitter.example.com";
+
+        var response = await ApiResponse.ExecuteAsync(EventsApi.Handshake(request), request);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("eventemitter.example.com", response.Headers["WebHook-Allowed-Origin"].ToString());
+        Assert.Equal("*", response.Headers["WebHook-Allowed-Rate"].ToString());
+        Assert.Contains("POST", response.Headers.Allow.ToString().Split(',', StringSplitOptions.TrimEntries));
+    }
+
     public static TheoryData<string, string, bool> BlobCreatedPayloads => new()
     {
         // file, content type (as Event Grid delivers each schema), whether to post one event rather than an array
