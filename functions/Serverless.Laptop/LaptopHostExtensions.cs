@@ -78,7 +78,6 @@ public static class LaptopHostExtensions
                 monitoring.Enabled));
         });
         builder.Services.AddHostedService<MonitoringScheduler>();
-        builder.Services.AddProblemDetails();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         return builder;
     }

@@ -5,7 +5,7 @@ namespace Serverless.Lifecycle.Api;
 
 public static class LifecycleApiServiceCollectionExtensions
 {
-    /// <summary>The lifecycle (<see cref="LifecycleServiceCollectionExtensions.AddServerlessLifecycle"/>) and its HTTP API on top, as both hosts serve it.</summary>
+    /// <summary>The lifecycle (<see cref="LifecycleServiceCollectionExtensions.AddServerlessLifecycle"/>) and its HTTP API on top, with its exception handler, as both hosts serve it.</summary>
     public static IServiceCollection AddLifecycleApi(this IServiceCollection services)
     {
         services.AddServerlessLifecycle();
@@ -17,6 +17,10 @@ public static class LifecycleApiServiceCollectionExtensions
         services.AddSingleton<StatusApi>();
         services.AddSingleton<EventsApi>();
         services.AddSingleton<MonitoringApi>();
+
+        // One answer to an unhandled exception in both hosts (UseExceptionHandler in laptop mode, worker middleware in Functions).
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ApiExceptionHandler>();
         return services;
     }
 }
