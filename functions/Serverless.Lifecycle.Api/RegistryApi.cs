@@ -118,8 +118,20 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             return ApiResults.NotFound($"Version {number} of '{name}' is still being registered.");
         }
 
-        var card = await artifacts.ReadCardAsync(entry, cancellationToken);
-        var baseline = card?.ProfilePath is { } profilePath ? await artifacts.ReadJsonAsync(profilePath, cancellationToken) : null;
+        ModelCard card;
+        try
+        {
+            card = await artifacts.ReadCardAsync(entry, cancellationToken);
+        }
+        catch (Exception ex) when (ModelArtifactStore.ArtifactFault(ex) is { } fault)
+        {
+            return StoredFileProblem(
+                entry,
+                $"Version {number} of '{name}' cannot be shown: {fault}. Restore its card, or look at another version.",
+                "The stored model card is not the registered one.");
+        }
+
+        var baseline = card.ProfilePath is { } profilePath ? await artifacts.ReadJsonAsync(profilePath, cancellationToken) : null;
         var aliases = await registry.ListAliasesAsync(name, cancellationToken);
         return ApiResults.Json(new
         {
@@ -129,6 +141,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             entry.RunId,
             entry.CreatedAt,
             entry.Sha256,
+            entry.CardSha256,
             entry.Metrics,
             entry.ServingProblem,
             aliases = aliases.Where(a => a.Version == number).Select(a => a.Alias).ToArray(),
@@ -168,11 +181,10 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         }
         catch (Exception ex) when (ModelArtifactStore.ArtifactFault(ex) is { } fault)
         {
-            return Results.Problem(
-                detail: $"Version {entry.Version} of '{name}' cannot be downloaded: {fault}. Restore its file, or download another version.",
-                statusCode: StatusCodes.Status500InternalServerError,
-                title: "The stored model file is not the registered one.",
-                extensions: new Dictionary<string, object?> { ["model"] = name, ["version"] = entry.Version, ["sha256"] = entry.Sha256 });
+            return StoredFileProblem(
+                entry,
+                $"Version {entry.Version} of '{name}' cannot be downloaded: {fault}. Restore its file, or download another version.",
+                "The stored model file is not the registered one.");
         }
 
         var file = Results.File(
@@ -306,4 +318,11 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
         await registry.GetSpecAsync(name, cancellationToken);
         return ApiResults.Json(new { model = name, events = await registry.ListAuditAsync(name, cancellationToken) });
     });
+
+    /// <summary>A 500 for a version whose stored file fails its check or is missing: never other bytes than the registered ones.</summary>
+    private static IResult StoredFileProblem(ModelVersion entry, string detail, string title) => Results.Problem(
+        detail: detail,
+        statusCode: StatusCodes.Status500InternalServerError,
+        title: title,
+        extensions: new Dictionary<string, object?> { ["model"] = entry.Model, ["version"] = entry.Version, ["sha256"] = entry.Sha256, ["cardSha256"] = entry.CardSha256 });
 }

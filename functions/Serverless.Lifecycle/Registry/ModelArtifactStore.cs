@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
@@ -7,7 +8,8 @@ namespace Serverless.Lifecycle.Registry;
 
 /// <summary>
 /// Model files under <c>models/{model}/{version}/</c>. Written before the registry row is
-/// committed; every load checks the bytes against the SHA-256 the registry recorded.
+/// committed; every read of the ONNX file or the card checks the bytes against the SHA-256 the
+/// registry recorded.
 /// </summary>
 public sealed class ModelArtifactStore(LifecycleStorage storage)
 {
@@ -26,20 +28,31 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
         return (expectedSha256.ToLowerInvariant(), bytes.LongLength);
     }
 
-    public async Task WriteCardAsync(ModelVersion version, ModelCard card, CancellationToken cancellationToken)
+    /// <summary>Writes the version's card.json; returns the SHA-256 of the bytes written, for the registry to record.</summary>
+    public async Task<string> WriteCardAsync(ModelVersion version, ModelCard card, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(card, SpecJson.Options);
         await storage.Blob(BlobPath.Parse(version.CardPath)).UploadAsync(
-            BinaryData.FromObjectAsJson(card, SpecJson.Options),
+            new BinaryData(bytes),
             new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
             cancellationToken);
+        return Sha256Hex(bytes);
     }
 
+    /// <summary>
+    /// Reads the version's card, only if its bytes match the SHA-256 the registry recorded (the card's
+    /// spec drives serving). A version registered before cards were hashed has none recorded: its card
+    /// is read unchecked.
+    /// </summary>
     public async Task<ModelCard> ReadCardAsync(ModelVersion version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
-        var content = await storage.Blob(BlobPath.Parse(version.CardPath)).DownloadContentAsync(cancellationToken);
-        return content.Value.Content.ToObjectFromJson<ModelCard>(SpecJson.Options)
+        var path = BlobPath.Parse(version.CardPath);
+        var bytes = version.CardSha256 is { } recorded
+            ? await ReadVerifiedAsync(path, recorded, cancellationToken)
+            : (await storage.Blob(path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+        return JsonSerializer.Deserialize<ModelCard>(bytes, SpecJson.Options)
             ?? throw new InvalidDataException($"Card {version.CardPath} is empty.");
     }
 
@@ -67,12 +80,12 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
     }
 
     /// <summary>A JSON document stored next to a version (its baseline profile); null when it is gone.</summary>
-    public async Task<System.Text.Json.JsonElement?> ReadJsonAsync(string path, CancellationToken cancellationToken)
+    public async Task<JsonElement?> ReadJsonAsync(string path, CancellationToken cancellationToken)
     {
         try
         {
             var content = await storage.Blob(BlobPath.Parse(path)).DownloadContentAsync(cancellationToken);
-            using var document = System.Text.Json.JsonDocument.Parse(content.Value.Content.ToMemory());
+            using var document = JsonDocument.Parse(content.Value.Content.ToMemory());
             return document.RootElement.Clone();
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 404)
@@ -80,6 +93,9 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
             return null;
         }
     }
+
+    /// <summary>The name of a version's model card, next to its ONNX file.</summary>
+    public const string CardFileName = "card.json";
 
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
@@ -91,9 +107,10 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
     /// </summary>
     public static string? ArtifactFault(Exception exception) => exception switch
     {
+        ArtifactIntegrityException { FileName: CardFileName } => "its card.json does not match the SHA-256 the registry recorded",
         ArtifactIntegrityException => "its ONNX file does not match the SHA-256 the registry recorded",
         Azure.RequestFailedException { Status: 404 } => "a file of the version is missing from storage",
-        System.Text.Json.JsonException => "its card.json is not a valid model card",
+        JsonException => "its card.json is not a valid model card",
         Microsoft.ML.OnnxRuntime.OnnxRuntimeException => "ONNX Runtime cannot load its ONNX file: " + StorageFaults.Describe(exception),
         InvalidDataException => "its ONNX file does not fit its spec: " + StorageFaults.Describe(exception),
         _ => null,

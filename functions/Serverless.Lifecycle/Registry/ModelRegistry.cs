@@ -57,8 +57,8 @@ public sealed class ModelRegistry
     public Task<ModelVersion> ReserveVersionAsync(string model, string runId, CancellationToken cancellationToken) => Versions.ReserveAsync(model, runId, cancellationToken);
 
     /// <inheritdoc cref="VersionStore.CompleteAsync"/>
-    public Task<ModelVersion> CompleteVersionAsync(ModelVersion reserved, string sha256, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken) =>
-        Versions.CompleteAsync(reserved, sha256, metrics, cancellationToken);
+    public Task<ModelVersion> CompleteVersionAsync(ModelVersion reserved, string sha256, string? cardSha256, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken) =>
+        Versions.CompleteAsync(reserved, sha256, cardSha256, metrics, cancellationToken);
 
     /// <inheritdoc cref="VersionStore.RecordServingProblemAsync"/>
     public Task RecordServingProblemAsync(string model, int version, string? problem, CancellationToken cancellationToken) =>

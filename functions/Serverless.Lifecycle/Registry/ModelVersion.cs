@@ -35,4 +35,11 @@ public sealed record ModelVersion(
     /// as the last host that tried recorded it; null when it loads. Cleared by the next successful load.
     /// </summary>
     public string? ServingProblem { get; init; }
+
+    /// <summary>
+    /// The SHA-256 of the version's card.json as registered: every read of the card checks it, as every
+    /// load checks <see cref="Sha256"/>, since the spec inside the card drives serving. Null for versions
+    /// registered before cards were hashed; their cards are read unchecked.
+    /// </summary>
+    public string? CardSha256 { get; init; }
 }

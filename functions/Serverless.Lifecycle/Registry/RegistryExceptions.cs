@@ -49,4 +49,7 @@ public sealed class ArtifactIntegrityException(string path, string expected, str
     : Exception($"Artifact {path} has SHA-256 {actual}, but the registry recorded {expected}; refusing to load it.")
 {
     public string Path { get; } = path;
+
+    /// <summary>The artifact's file name (model.onnx, card.json).</summary>
+    public string FileName => System.IO.Path.GetFileName(Path);
 }

@@ -40,7 +40,7 @@ public sealed class VersionStore(LifecycleStorage storage, AuditTrail trail, Tim
                 ModelVersionStatus.Pending,
                 runId,
                 $"{StorageNames.ModelsContainer}/{model}/{next}/model.onnx",
-                $"{StorageNames.ModelsContainer}/{model}/{next}/card.json",
+                $"{StorageNames.ModelsContainer}/{model}/{next}/{ModelArtifactStore.CardFileName}",
                 null,
                 clock.GetUtcNow(),
                 new Dictionary<string, double>());
@@ -62,8 +62,11 @@ public sealed class VersionStore(LifecycleStorage storage, AuditTrail trail, Tim
         }
     }
 
-    /// <summary>Marks a reserved version ready once its artifacts are written and verified.</summary>
-    public async Task<ModelVersion> CompleteAsync(ModelVersion reserved, string sha256, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks a reserved version ready once its artifacts are written and verified, recording the SHA-256
+    /// of its ONNX file and of its card (null only for a version that has no card).
+    /// </summary>
+    public async Task<ModelVersion> CompleteAsync(ModelVersion reserved, string sha256, string? cardSha256, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reserved);
         var current = await Versions.GetEntityAsync<TableEntity>(reserved.Model, VersionKey(reserved.Version), cancellationToken: cancellationToken);
@@ -75,7 +78,7 @@ public sealed class VersionStore(LifecycleStorage storage, AuditTrail trail, Tim
             return stored;
         }
 
-        var ready = stored with { Status = ModelVersionStatus.Ready, Sha256 = sha256, Metrics = metrics };
+        var ready = stored with { Status = ModelVersionStatus.Ready, Sha256 = sha256, CardSha256 = cardSha256, Metrics = metrics };
         var audit = trail.New(reserved.Model, AuditActions.VersionRegistered, $"pipeline run {reserved.RunId}", null, null, reserved.Version, null);
         await Versions.UpdateEntityAsync(AuditTrail.WithAudit(ToEntity(ready), audit), current.Value.ETag, TableUpdateMode.Replace, cancellationToken);
         await trail.AppendAsync(audit, cancellationToken);
@@ -200,6 +203,7 @@ public sealed class VersionStore(LifecycleStorage storage, AuditTrail trail, Tim
         ["CreatedAt"] = version.CreatedAt,
         ["Metrics"] = JsonSerializer.Serialize(version.Metrics, SpecJson.Options),
         ["ServingProblem"] = version.ServingProblem,
+        ["CardSha256"] = version.CardSha256,
     };
 
     private static ModelVersion FromEntity(TableEntity entity) => new(
@@ -214,5 +218,6 @@ public sealed class VersionStore(LifecycleStorage storage, AuditTrail trail, Tim
         JsonSerializer.Deserialize<Dictionary<string, double>>(entity.GetString("Metrics") ?? "{}", SpecJson.Options) ?? [])
     {
         ServingProblem = entity.GetString("ServingProblem"),
+        CardSha256 = entity.GetString("CardSha256"),
     };
 }

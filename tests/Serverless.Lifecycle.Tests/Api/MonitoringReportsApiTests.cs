@@ -40,12 +40,12 @@ public sealed class MonitoringReportsApiTests : IAsyncLifetime
         await registry.PutSpecAsync(spec, "test", CancellationToken.None);
 
         // A champion whose card points at the profile of the sample data (its ONNX file is never loaded here).
-        var version = await ServedVersions.RegisterAsync(storage, registry, spec, [1, 2, 3]);
         var profile = (await DatasetValidator.ValidateAsync(new MemoryStream(Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(3000, seed: 1))), spec, null, CancellationToken.None)).Profile!;
-        var profilePath = new BlobPath(StorageNames.RunsContainer, $"{version.RunId}/profile.json");
+        var profilePath = new BlobPath(StorageNames.RunsContainer, $"{model}/profile.json");
+        await storage.EnsureCreatedAsync();
         await storage.Blob(profilePath).UploadAsync(BinaryData.FromObjectAsJson(profile, SpecJson.Options), overwrite: true);
+        var version = await ServedVersions.RegisterAsync(storage, registry, spec, [1, 2, 3], profilePath.ToString());
         var artifacts = new ModelArtifactStore(storage);
-        await artifacts.WriteCardAsync(version, await artifacts.ReadCardAsync(version, CancellationToken.None) with { ProfilePath = profilePath.ToString() }, CancellationToken.None);
         await registry.SetAliasAsync(model, ReservedAliases.Champion, version.Version, null, "test", null, CancellationToken.None);
 
         monitor = new DriftMonitor(registry, artifacts, new PredictionLogReader(storage), new DatasetStore(storage, clock), new FeedbackStore(storage), new NoLifecycleEvents(), storage, clock);

@@ -22,7 +22,7 @@ public sealed class ModelRegistryTests
     private async Task<ModelVersion> RegisterReadyAsync(string runId)
     {
         var reserved = await registry.ReserveVersionAsync(model, runId, CancellationToken.None);
-        return await registry.CompleteVersionAsync(reserved, new string('a', 64), new Dictionary<string, double> { ["auc"] = 0.8 }, CancellationToken.None);
+        return await registry.CompleteVersionAsync(reserved, new string('a', 64), null, new Dictionary<string, double> { ["auc"] = 0.8 }, CancellationToken.None);
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public sealed class ModelRegistryTests
         var reserved = await registry.ReserveVersionAsync(model, "run-1", CancellationToken.None);
 
         var (sha, size) = await artifacts.WriteModelAsync(source, ModelArtifactStore.Sha256Hex(bytes), reserved, CancellationToken.None);
-        var ready = await registry.CompleteVersionAsync(reserved, sha, new Dictionary<string, double>(), CancellationToken.None);
+        var ready = await registry.CompleteVersionAsync(reserved, sha, null, new Dictionary<string, double>(), CancellationToken.None);
 
         Assert.Equal(bytes.Length, size);
         Assert.Equal(bytes, await artifacts.ReadModelAsync(ready, CancellationToken.None));

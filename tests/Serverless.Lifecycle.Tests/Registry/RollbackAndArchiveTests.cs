@@ -23,7 +23,7 @@ public sealed class RollbackAndArchiveTests : IDisposable
         for (var i = 0; i < count; i++)
         {
             var reserved = await registry.ReserveVersionAsync(model, $"run-{i}", CancellationToken.None);
-            versions[i] = (await registry.CompleteVersionAsync(reserved, new string('a', 64), new Dictionary<string, double>(), CancellationToken.None)).Version;
+            versions[i] = (await registry.CompleteVersionAsync(reserved, new string('a', 64), null, new Dictionary<string, double>(), CancellationToken.None)).Version;
         }
 
         return versions;

@@ -22,8 +22,11 @@ internal static class ServedVersions
         return new TrainedSample(spec, onnx, testCsv);
     }
 
-    /// <summary>Registers a trained ONNX file as a ready version the way the pipeline does: artifact, card, then the registry row.</summary>
-    public static async Task<ModelVersion> RegisterAsync(LifecycleStorage storage, ModelRegistry registry, ModelSpec spec, byte[] onnx)
+    /// <summary>
+    /// Registers a trained ONNX file as a ready version the way the pipeline does: artifact, card, then the
+    /// registry row with the SHA-256 of both. <paramref name="profilePath"/> goes in the card as its baseline profile.
+    /// </summary>
+    public static async Task<ModelVersion> RegisterAsync(LifecycleStorage storage, ModelRegistry registry, ModelSpec spec, byte[] onnx, string? profilePath = null)
     {
         var reserved = await registry.ReserveVersionAsync(spec.Name, $"run-{Guid.NewGuid():N}", CancellationToken.None);
         var sha = ModelArtifactStore.Sha256Hex(onnx);
@@ -32,8 +35,22 @@ internal static class ServedVersions
             spec.Name, reserved.Version, reserved.RunId, DateTimeOffset.UtcNow, spec,
             new DatasetVersion(spec.Name, "datasets/x.csv", "etag", new string('0', 64), 1, DateTimeOffset.UtcNow),
             TrainerAlgorithms.LightGbm, new Dictionary<string, double>(), 1, "test", "cpu",
-            new Dictionary<string, double>(), new Dictionary<string, double>(), new GateVerdict(true, []), null, sha, onnx.Length);
-        await new ModelArtifactStore(storage).WriteCardAsync(reserved, card, CancellationToken.None);
-        return await registry.CompleteVersionAsync(reserved, sha, new Dictionary<string, double>(), CancellationToken.None);
+            new Dictionary<string, double>(), new Dictionary<string, double>(), new GateVerdict(true, []), null, sha, onnx.Length, profilePath);
+        var cardSha = await new ModelArtifactStore(storage).WriteCardAsync(reserved, card, CancellationToken.None);
+        return await registry.CompleteVersionAsync(reserved, sha, cardSha, new Dictionary<string, double>(), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Changes the stored card.json of <paramref name="version"/> as someone with write access to the
+    /// models container could: still a valid card, but its spec now rejects unknown features.
+    /// </summary>
+    public static async Task TamperCardAsync(LifecycleStorage storage, ModelVersion version)
+    {
+        var blob = storage.Blob(BlobPath.Parse(version.CardPath));
+        var card = System.Text.Json.Nodes.JsonNode.Parse((await blob.DownloadContentAsync()).Value.Content.ToString())!;
+        var serving = card["spec"]!["serving"]!.AsObject();
+        var before = (string?)serving["unknownFeatures"];
+        serving["unknownFeatures"] = before == InputPolicies.Reject ? InputPolicies.Ignore : InputPolicies.Reject;
+        await blob.UploadAsync(new BinaryData(card.ToJsonString()), overwrite: true);
     }
 }

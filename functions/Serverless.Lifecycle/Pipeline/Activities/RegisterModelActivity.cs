@@ -8,7 +8,7 @@ namespace Serverless.Lifecycle.Pipeline.Activities;
 
 /// <summary>
 /// Registers the candidate as the next version: reserve the number, write the ONNX file and the
-/// card, then mark the version ready, then append its audit event. Crash-safe at every step: a retry
+/// card, then mark the version ready with the SHA-256 of both, then append its audit event. Crash-safe at every step: a retry
 /// finds the run's reservation and finishes it, so a run never creates two versions, and the audit
 /// event travels in the row's completing write, so it is appended exactly once.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
         if (reserved.Status == ModelVersionStatus.Ready)
         {
             // An earlier attempt completed the row; completing again appends its audit event if that attempt died first.
-            var done = await registry.CompleteVersionAsync(reserved, reserved.Sha256!, reserved.Metrics, CancellationToken.None);
+            var done = await registry.CompleteVersionAsync(reserved, reserved.Sha256!, reserved.CardSha256, reserved.Metrics, CancellationToken.None);
             return new RegisteredVersion(done.Model, done.Version, done.Sha256!);
         }
 
@@ -58,8 +58,8 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
                 input.Evaluation.LatencyP99Ms),
             input.Job.Device,
             input.Job.TrainingRowsPerSecond);
-        await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
-        var ready = await registry.CompleteVersionAsync(reserved, sha, input.Evaluation.Metrics, CancellationToken.None);
+        var cardSha = await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
+        var ready = await registry.CompleteVersionAsync(reserved, sha, cardSha, input.Evaluation.Metrics, CancellationToken.None);
         return new RegisteredVersion(ready.Model, ready.Version, sha);
     }
 }
