@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Scoring;
@@ -17,7 +18,8 @@ namespace Serverless.Lifecycle.Api;
 /// BYTES for categorical ones), checked with the same rules as the JSON route. Errors are
 /// <c>{"error": "..."}</c> as the protocol says.
 /// </summary>
-public sealed class OpenInferenceApi(ModelServer server, PredictionService predictions, ModelRegistry registry, LifecycleStorage storage, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock)
+public sealed partial class OpenInferenceApi(
+    ModelServer server, PredictionService predictions, ModelRegistry registry, LifecycleStorage storage, PredictionLog log, IOptions<ServingOptions> options, TimeProvider clock, ILogger<OpenInferenceApi> logger)
 {
     public const string Route = "v2/infer";
     public const string Platform = "onnxruntime_onnx";
@@ -144,15 +146,31 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
     public static IResult Live() => Results.Json(new { live = true }, OipJson);
 
     /// <summary>
+    /// How long one storage probe answers readiness. The route is anonymous and every load balancer
+    /// calls it every few seconds: storage sees one small read per host per interval (concurrent
+    /// calls share the one in flight), however often it is called and however many models there are.
+    /// </summary>
+    public static readonly TimeSpan ReadinessProbeInterval = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan ReadinessProbeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Lock probeGate = new();
+    private Task<string?>? storageProbe;
+    private long storageProbedAt;
+    private string? lastStorageProblem;
+
+    /// <summary>
     /// GET v2/health/ready (anonymous, for probes): 200 when storage answers within a few seconds; also
     /// 200, with <c>degraded: true</c>, while storage is away but this host holds loaded models it keeps
     /// serving (taking it out of rotation would fail requests it can answer); 503 when storage is away and
     /// it cannot serve (nothing loaded, or what it read is older than Serving:MaxStaleSeconds). Degraded also covers a prediction log that cannot write and versions that cannot be
-    /// served. Only the kinds of problem are named here; <c>GET /api/status</c> (with a key) has the detail.
+    /// served. Only the kinds of problem are named here, never an exception's text; <c>GET /api/status</c>
+    /// (with a key) and the log have the detail. Storage is probed with one small read at most every
+    /// <see cref="ReadinessProbeInterval"/>; nothing here reads the registry.
     /// </summary>
     public async Task<IResult> ServerReadyAsync(CancellationToken cancellationToken)
     {
-        var storageProblem = await storage.ProbeAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        var storageProblem = await StorageProblemAsync().WaitAsync(cancellationToken);
         var problems = new List<string>();
         var canServe = server.CanServeWithoutStorage;
         if (storageProblem is not null)
@@ -176,6 +194,44 @@ public sealed class OpenInferenceApi(ModelServer server, PredictionService predi
             OipJson,
             statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
+
+    /// <summary>The last storage probe while it is in flight or younger than <see cref="ReadinessProbeInterval"/>, else a new one.</summary>
+    private Task<string?> StorageProblemAsync()
+    {
+        lock (probeGate)
+        {
+            if (storageProbe is null || (storageProbe.IsCompleted && clock.GetElapsedTime(Volatile.Read(ref storageProbedAt)) >= ReadinessProbeInterval))
+            {
+                storageProbe = ProbeStorageAsync();
+            }
+
+            return storageProbe;
+        }
+    }
+
+    /// <summary>One bounded probe, not tied to the request that started it (others may share it); logs when storage stops or starts answering.</summary>
+    private async Task<string?> ProbeStorageAsync()
+    {
+        var problem = await storage.ProbeAsync(ReadinessProbeTimeout, CancellationToken.None);
+        Volatile.Write(ref storageProbedAt, clock.GetTimestamp());
+        var before = Interlocked.Exchange(ref lastStorageProblem, problem);
+        if (problem is not null && before is null)
+        {
+            LogStorageUnreachable(problem);
+        }
+        else if (problem is null && before is not null)
+        {
+            LogStorageAnswersAgain();
+        }
+
+        return problem;
+    }
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "Readiness: storage does not answer ({Problem}); readiness reports it as unreachable until it does.")]
+    private partial void LogStorageUnreachable(string problem);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Readiness: storage answers again.")]
+    private partial void LogStorageAnswersAgain();
 
     private static readonly JsonSerializerOptions OipJson = new(JsonSerializerDefaults.Web)
     {
