@@ -38,14 +38,14 @@ public sealed class MonitoringFunctions(MonitoringPass pass, MonitoringApi api, 
         pass.RunAsync(DurableTaskEngine.Client(client), context.CancellationToken);
 
     [Function("GetMonitoring")]
-    public Task<IResult> GetMonitoring([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Monitoring)] HttpRequest request, string name) =>
+    public Task<IResult> GetMonitoring([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Monitoring)] HttpRequest request, string name) =>
         api.GetAsync(name, request.HttpContext.RequestAborted);
 
     [Function("ListMonitoringReports")]
-    public Task<IResult> ListMonitoringReports([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.MonitoringReports)] HttpRequest request, string name) =>
+    public Task<IResult> ListMonitoringReports([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.MonitoringReports)] HttpRequest request, string name) =>
         api.ListReportsAsync(request, name, request.HttpContext.RequestAborted);
 
     [Function("GetMonitoringReport")]
-    public Task<IResult> GetMonitoringReport([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.MonitoringReport)] HttpRequest request, string name, string reportId) =>
+    public Task<IResult> GetMonitoringReport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.MonitoringReport)] HttpRequest request, string name, string reportId) =>
         api.GetReportAsync(name, reportId, request.HttpContext.RequestAborted);
 }

@@ -58,7 +58,7 @@ public sealed class PredictionFunctions(PredictionApi api, FeedbackApi feedback,
         api.PredictVersionAsync(request, name, version, request.HttpContext.RequestAborted);
 
     [Function("Status")]
-    public Task<IResult> Status([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Status)] HttpRequest request) =>
+    public Task<IResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Status)] HttpRequest request) =>
         status.GetAsync(request.HttpContext.RequestAborted);
 
     [Function("Health")]

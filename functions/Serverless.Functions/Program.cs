@@ -10,6 +10,9 @@ using Serverless.Lifecycle.Observability;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<ExceptionHandlingMiddleware>();
+
+// Who calls, and whether they may: reading and administration need an Entra app role (docs/security.md).
+builder.UseMiddleware<CallerMiddleware>();
 builder.Services.AddLifecycleApi().AddTrainingDispatcher();
 
 // host.json sets telemetryMode to OpenTelemetry: the worker's spans carry each invocation's trace.

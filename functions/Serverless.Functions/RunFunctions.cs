@@ -11,53 +11,53 @@ public sealed class RunFunctions(RunsApi api)
 {
     [Function("UploadDataset")]
     public Task<IResult> UploadDataset(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Datasets)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Datasets)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string name) =>
         api.UploadDatasetAsync(request, name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("StartRun")]
     public Task<IResult> StartRun(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Runs)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Runs)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string name) =>
         api.StartRunAsync(name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("ListRuns")]
     public Task<IResult> ListRuns(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Runs)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Runs)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string name) =>
         api.ListRunsAsync(request, name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("GetRunProfile")]
-    public Task<IResult> GetRunProfile([HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.RunProfile)] HttpRequest request, string runId) =>
+    public Task<IResult> GetRunProfile([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.RunProfile)] HttpRequest request, string runId) =>
         api.GetRunProfileAsync(runId, request.HttpContext.RequestAborted);
 
     [Function("GetRun")]
     public Task<IResult> GetRun(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.Run)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Run)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
         api.GetRunAsync(runId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("CancelRun")]
     public static Task<IResult> CancelRun(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunCancel)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.RunCancel)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
         RunsApi.CancelRunAsync(request, runId, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("ApproveRun")]
     public Task<IResult> ApproveRun(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunApprove)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.RunApprove)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
         api.DecideAsync(request, runId, approve: true, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("RejectRun")]
     public Task<IResult> RejectRun(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.RunReject)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.RunReject)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId) =>
         api.DecideAsync(request, runId, approve: false, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);

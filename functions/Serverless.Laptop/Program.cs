@@ -7,6 +7,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<BrowserGuard>();
+app.UseMiddleware<LocalCaller>();
 app.MapLifecycleApi();
 
 // A browser opening the host's address lands on the dashboard.

@@ -25,6 +25,9 @@ public static class DashboardApi
     /// <summary>The dashboard's page, as a host links to it.</summary>
     public const string Url = "/" + ApiRoutes.Prefix + "/ui/";
 
+    /// <summary>App Service Authentication's sign-in with Microsoft Entra ID, coming back to the dashboard.</summary>
+    public const string SignInUrl = "/.auth/login/aad?post_login_redirect_uri=" + Url;
+
     /// <summary>
     /// A dashboard file by name (<c>index.html</c>, <c>app.js</c>, <c>vendor/uPlot.esm.js</c>...); 404 for any
     /// other. The page is at <see cref="Url"/>, with the slash its files are relative to. With
@@ -32,7 +35,7 @@ public static class DashboardApi
     /// let through (it adds the signed-in person's <c>X-MS-CLIENT-PRINCIPAL-ID</c>) gets the files;
     /// any other gets a page that says how to turn sign-in on.
     /// </summary>
-    public static IResult Get(HttpContext context, string? file, bool requireSignIn = false)
+    public static IResult Get(HttpContext context, string? file, bool requireSignIn = false, bool signInAvailable = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (string.IsNullOrEmpty(file) && context.Request.Path.Value?.EndsWith('/') != true)
@@ -42,6 +45,12 @@ public static class DashboardApi
 
         if (requireSignIn && string.IsNullOrEmpty(context.Request.Headers["X-MS-CLIENT-PRINCIPAL-ID"]))
         {
+            // With App Service Authentication on, a person without a session signs in and comes back here.
+            if (signInAvailable)
+            {
+                return Results.Redirect(SignInUrl);
+            }
+
             context.Response.Headers.ContentSecurityPolicy = Policy;
             return Results.Content(SignInNeeded, "text/html; charset=utf-8", System.Text.Encoding.UTF8, StatusCodes.Status401Unauthorized);
         }
@@ -67,13 +76,13 @@ public static class DashboardApi
         <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in needed</title></head><body>
         <main><h1>The dashboard needs sign-in</h1>
         <p>It shows every model, run and version, so in Azure it answers only to a person signed in with
-        Microsoft Entra ID through App Service Authentication. Register an app, then deploy with
-        <code>azd env set DASHBOARD_SIGN_IN true</code>, <code>azd env set DASHBOARD_CLIENT_ID &lt;app id&gt;</code>
-        and <code>azd up</code>: that requires sign-in for the dashboard alone and leaves the API, the
-        Event Grid webhook and the trainer's callback on their keys. (Turning Authentication on in the
-        portal without those excluded paths would send them to a login page.)
-        See the README, "The dashboard in Azure".</p></main></body></html>
+        Microsoft Entra ID through App Service Authentication, whose app role (Lifecycle.Reader or
+        Lifecycle.Admin) the app then checks. Register an app with the roles in infra/app-roles.json, then
+        deploy with <code>azd env set DASHBOARD_SIGN_IN true</code>, <code>azd env set DASHBOARD_CLIENT_ID &lt;app id&gt;</code>
+        and <code>azd up</code>. Scoring, the Event Grid webhook and the trainer's callback keep their keys.
+        See the README, "Sign-in, app roles and the dashboard in Azure".</p></main></body></html>
         """;
+
 
     private static FrozenDictionary<string, (byte[], string, string)> Load()
     {

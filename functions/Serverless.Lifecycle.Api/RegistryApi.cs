@@ -8,7 +8,6 @@ namespace Serverless.Lifecycle.Api;
 /// <summary>Model specs, versions and aliases over HTTP.</summary>
 public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artifacts, Rollouts.RolloutStore rollouts)
 {
-    private const string ApiActor = "api";
 
     /// <summary>PUT /models/{name}: register or update a spec; 400 with every problem when it is invalid.</summary>
     public Task<IResult> PutModelAsync(HttpRequest request, string name, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
@@ -38,7 +37,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             return ApiResults.BadRequest($"The model spec has {all.Count} problem(s).", errors);
         }
 
-        var (created, etag) = await registry.PutSpecAsync(spec, ApiActor, request.Headers.IfMatch.FirstOrDefault(), cancellationToken);
+        var (created, etag) = await registry.PutSpecAsync(spec, ApiAccess.Actor(request.HttpContext.User), request.Headers.IfMatch.FirstOrDefault(), cancellationToken);
         request.HttpContext.Response.Headers.ETag = etag;
         return ApiResults.Json(spec, created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     });
@@ -231,7 +230,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
                 return ApiResults.Conflict($"Version {version} of '{name}' is still being registered.");
             }
 
-            var state = await registry.SetAliasAsync(name, alias, version, ifMatch, ApiActor, reason, cancellationToken);
+            var state = await registry.SetAliasAsync(name, alias, version, ifMatch, ApiAccess.Actor(request.HttpContext.User), reason, cancellationToken);
             request.HttpContext.Response.Headers.ETag = state.ETag;
             return ApiResults.Json(state);
         }
@@ -241,7 +240,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
     public Task<IResult> DeleteAliasAsync(HttpRequest request, string name, string alias, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         ArgumentNullException.ThrowIfNull(request);
-        await registry.DeleteAliasAsync(name, alias, request.Headers.IfMatch.FirstOrDefault(), ApiActor, cancellationToken);
+        await registry.DeleteAliasAsync(name, alias, request.Headers.IfMatch.FirstOrDefault(), ApiAccess.Actor(request.HttpContext.User), cancellationToken);
         return Results.NoContent();
     });
 
@@ -260,7 +259,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
 
         try
         {
-            var (alias, from) = await registry.RollbackChampionAsync(name, ApiActor, reason, cancellationToken, request.Headers.IfMatch.FirstOrDefault());
+            var (alias, from) = await registry.RollbackChampionAsync(name, ApiAccess.Actor(request.HttpContext.User), reason, cancellationToken, request.Headers.IfMatch.FirstOrDefault());
             return ApiResults.Json(new { alias.Model, alias.Alias, from, to = alias.Version, reason, alias.ETag });
         }
         catch (InvalidOperationException ex)
@@ -296,7 +295,7 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
             await registry.GetSpecAsync(name, cancellationToken);
             try
             {
-                return ApiResults.Json(await retire(name, number, ApiActor, reason, cancellationToken));
+                return ApiResults.Json(await retire(name, number, ApiAccess.Actor(request.HttpContext.User), reason, cancellationToken));
             }
             catch (InvalidOperationException ex)
             {

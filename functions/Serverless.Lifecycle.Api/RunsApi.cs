@@ -271,8 +271,8 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
         };
     });
 
-    /// <summary>Who asked: the caller's identity where the host authenticates one, else "api".</summary>
-    private static string Actor(HttpRequest request) => request.HttpContext.User.Identity?.Name is { Length: > 0 } name ? name : "api";
+    /// <summary>Who asked, as the audit trail records it.</summary>
+    private static string Actor(HttpRequest request) => ApiAccess.Actor(request.HttpContext.User);
 
     private static AcceptedWithLocation Accepted(string runId, object body) =>
         new AcceptedWithLocation(ApiRoutes.RunUrl(runId), ApiResults.Json(body, StatusCodes.Status202Accepted));

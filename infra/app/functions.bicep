@@ -50,33 +50,6 @@ var dashboardSignIn = !empty(dashboardClientId)
 // through a federated identity credential made with it (see the README).
 var ficSettingName = 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
 
-// The paths that machines call, with a function key or a host key: the API and its health probes
-// (/api/...), the trainer's completion callback (/api/runs/.../complete), the Event Grid webhook of
-// the blob triggers (/runtime/webhooks/blobs) and the host's admin API (/admin/...). authsettingsV2
-// cannot require sign-in on some paths only: globalValidation applies to every path, and
-// excludedPaths only takes paths out of it. AllowAnonymous would redirect nothing, so /api/ui would
-// never send anyone to sign in. So sign-in is required everywhere, and these paths are taken out:
-// Easy Auth lets them through without asking for sign-in (no login redirect, no 401) and the
-// Functions host checks their keys as it does without sign-in. A signed-in session is not a key:
-// the host still asks these routes for one (azure-functions-host#11394 is the open request to
-// change that). What is left, the dashboard at /api/ui and below (and paths the app does not
-// serve), redirects to the Microsoft sign-in page. An entry matches its path exactly, and '/x/*'
-// every path below /x but not /x itself. A route added under a new first segment must be added
-// here; a test checks this list against every route of the API.
-var machinePaths = [
-  '/api/models'
-  '/api/models/*'
-  '/api/runs/*'
-  '/api/events'
-  '/api/v2'
-  '/api/v2/*'
-  '/api/health'
-  '/api/openapi.json'
-  '/api/status'
-  '/runtime/webhooks/*'
-  '/admin/*'
-]
-
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -153,11 +126,16 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-// App Service Authentication ("Easy Auth"), only with a dashboard client ID. The dashboard function
-// answers only to a request that carries the signed-in person's X-MS-CLIENT-PRINCIPAL-ID, which
-// Easy Auth adds. Without sign-in nothing is deployed here, so Authentication set up in the portal
-// is kept; for the same reason, turning dashboardSignIn off again does not turn it off (the README
-// says how).
+// App Service Authentication ("Easy Auth"), only with a dashboard client ID. It signs people in
+// (a browser session) and accepts bearer tokens for the app registration (scripts, pipelines), and
+// passes the identity to the worker in X-MS-CLIENT-PRINCIPAL, a header no client can set while it is
+// on. It requires sign-in nowhere (AllowAnonymous): the worker decides. Reading and administration
+// routes need an app role of the registration (CallerMiddleware); scoring routes, the trainer's
+// callback, the Event Grid webhook and the host's own paths keep their function or host keys (the
+// Functions host checks those, whatever Easy Auth saw); the dashboard sends a person without a
+// session to /.auth/login/aad. Without sign-in nothing is deployed here, so Authentication set up in
+// the portal is kept; for the same reason, turning dashboardSignIn off again does not turn it off
+// (the README says how).
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (dashboardSignIn) {
   parent: app
   name: 'authsettingsV2'
@@ -167,10 +145,9 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (dashboardSignIn) {
   properties: {
     platform: { enabled: true }
     globalValidation: {
-      requireAuthentication: true
-      unauthenticatedClientAction: 'RedirectToLoginPage'
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
       redirectToProvider: 'azureactivedirectory'
-      excludedPaths: machinePaths
     }
     httpSettings: { requireHttps: true }
     // The dashboard needs only the session cookie; a token store would keep people's tokens for no use.
@@ -183,6 +160,8 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (dashboardSignIn) {
           openIdIssuer: dashboardIssuer
           clientSecretSettingName: ficSettingName
         }
+        // Bearer tokens for the registration, by its client ID or its Application ID URI.
+        validation: { allowedAudiences: [dashboardClientId, 'api://${dashboardClientId}'] }
       }
     }
   }

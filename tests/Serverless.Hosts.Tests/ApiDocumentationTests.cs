@@ -38,7 +38,7 @@ public sealed partial class ApiDocumentationTests
         {
             document.Info.Title = "Serverless ML lifecycle API";
             document.Info.Version = OpenInferenceApi.ServerVersion;
-            document.Info.Description = "The same routes in laptop mode (loopback only, no key) and in the Functions app, where every operation without an empty security list needs a function key.";
+            document.Info.Description = "The same routes in laptop mode (loopback only, no key or sign-in) and in the Functions app, where each operation's security says what it needs: a function key (scoring and machines), an Entra app role (reading and administration), or nothing.";
             return Task.CompletedTask;
         }));
         await using var app = builder.Build();
@@ -71,10 +71,14 @@ public sealed partial class ApiDocumentationTests
             ["functionKey"] = new JsonObject
             {
                 ["type"] = "apiKey", ["in"] = "header", ["name"] = "x-functions-key",
-                ["description"] = "A function key of the Functions app (also accepted as ?code=). Laptop mode needs none.",
+                ["description"] = "A function key of the Functions app (also accepted as ?code=): scoring and machine routes. Laptop mode needs none.",
+            },
+            ["entra"] = new JsonObject
+            {
+                ["type"] = "http", ["scheme"] = "bearer", ["bearerFormat"] = "JWT",
+                ["description"] = $"An Entra ID token for the API's app registration, or an App Service Authentication session, whose identity has the app role {ApiRoles.Reader} (reading) or {ApiRoles.Admin} (everything): reading and administration routes, where a function key is not enough. Laptop mode needs none.",
             },
         };
-        document["security"] = new JsonArray(new JsonObject { ["functionKey"] = new JsonArray() });
         // The generator tags an operation by the host's assembly or the handler's class; a reader
         // looks for the area instead: the path's first segment (models, runs, v2...).
         var areas = new SortedSet<string>(StringComparer.Ordinal);
@@ -87,12 +91,15 @@ public sealed partial class ApiDocumentationTests
                 operation!["tags"] = new JsonArray(area);
             }
 
-            if (ApiRoutes.Anonymous.Contains(path[(ApiRoutes.Prefix.Length + 2)..].Replace("ui/{file}", ApiRoutes.Dashboard, StringComparison.Ordinal)))
+            var route = path[(ApiRoutes.Prefix.Length + 2)..].Replace("ui/{file}", ApiRoutes.Dashboard, StringComparison.Ordinal);
+            foreach (var (method, operation) in item!.AsObject().Where(op => OperationKeys.Contains(op.Key)))
             {
-                foreach (var (_, operation) in item!.AsObject().Where(op => OperationKeys.Contains(op.Key)))
+                operation!["security"] = ApiAccess.Of(method.ToUpperInvariant(), route) switch
                 {
-                    operation!["security"] = new JsonArray();
-                }
+                    RouteAccess.Anonymous => new JsonArray(),
+                    RouteAccess.Scoring or RouteAccess.Key => new JsonArray(new JsonObject { ["functionKey"] = new JsonArray() }),
+                    var access => new JsonArray(new JsonObject { ["entra"] = new JsonArray(access == RouteAccess.Admin ? ApiRoles.Admin : ApiRoles.Reader) }),
+                };
             }
         }
 
@@ -145,6 +152,10 @@ public sealed partial class ApiDocumentationTests
             .ToHashSet();
         Assert.Equal(ApiRoutes.Anonymous.Order(StringComparer.Ordinal), open.Order(StringComparer.Ordinal));
         Assert.Equal("x-functions-key", (string)document["components"]!["securitySchemes"]!["functionKey"]!["name"]!);
+
+        // Rolling back needs the admin role, predicting a key: a scoring key opens no administration.
+        Assert.Equal(ApiRoles.Admin, (string)document["paths"]!["/api/models/{name}/rollback"]!["post"]!["security"]![0]!["entra"]![0]!);
+        Assert.NotNull(document["paths"]!["/api/models/{name}/predict"]!["post"]!["security"]![0]!["functionKey"]);
 
         Assert.StartsWith("3.1", (string)document["openapi"]!, StringComparison.Ordinal);
         Assert.Equal(("Serverless ML lifecycle API", OpenInferenceApi.ServerVersion), ((string)document["info"]!["title"]!, (string)document["info"]!["version"]!));

@@ -7,7 +7,7 @@ namespace Serverless.Hosts.Tests;
 /// <summary>The dashboard's files as both hosts serve them, and the Functions app's sign-in rule.</summary>
 public sealed class DashboardApiTests
 {
-    private static async Task<(int Status, string Body, IHeaderDictionary Headers)> GetAsync(string path, string? file, bool requireSignIn, string? principal = null)
+    private static async Task<(int Status, string Body, IHeaderDictionary Headers)> GetAsync(string path, string? file, bool requireSignIn, string? principal = null, bool signInAvailable = false)
     {
         var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().BuildServiceProvider() };
         context.Request.Path = path;
@@ -17,7 +17,7 @@ public sealed class DashboardApiTests
         }
 
         context.Response.Body = new MemoryStream();
-        await DashboardApi.Get(context, file, requireSignIn).ExecuteAsync(context);
+        await DashboardApi.Get(context, file, requireSignIn, signInAvailable).ExecuteAsync(context);
         context.Response.Body.Position = 0;
         return (context.Response.StatusCode, await new StreamReader(context.Response.Body).ReadToEndAsync(), context.Response.Headers);
     }
@@ -56,5 +56,15 @@ public sealed class DashboardApiTests
         Assert.Equal(200, signedIn.Status);
         Assert.Contains("<script type=\"module\" src=\"./app.js\">", signedIn.Body, StringComparison.Ordinal);
         Assert.Equal((302, "/api/ui/"), (noSlash.Status, noSlash.Headers.Location.ToString()));
+    }
+
+    [Fact]
+    public async Task InAzure_WithSignInOn_APersonWithoutASession_IsSentToSignIn_AndBack()
+    {
+        var anonymous = await GetAsync("/api/ui/", null, requireSignIn: true, signInAvailable: true);
+        var signedIn = await GetAsync("/api/ui/app.js", "app.js", requireSignIn: true, principal: "00000000-0000-0000-0000-000000000001", signInAvailable: true);
+
+        Assert.Equal((302, "/.auth/login/aad?post_login_redirect_uri=/api/ui/"), (anonymous.Status, anonymous.Headers.Location.ToString()));
+        Assert.Equal(200, signedIn.Status);
     }
 }

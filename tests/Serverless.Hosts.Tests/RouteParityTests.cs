@@ -56,13 +56,22 @@ public sealed class RouteParityTests
         Assert.Equal(FunctionsRoutes().Order(), LaptopRoutes().Order());
     }
 
+    /// <summary>
+    /// The host's function keys guard scoring and machine routes; reading and administration are
+    /// anonymous at the host so that a key cannot open them, and the worker's CallerMiddleware asks
+    /// for an Entra app role instead (ApiAccessTests).
+    /// </summary>
     [Fact]
-    public void FunctionsApp_OnlyHealthRoutesAreAnonymous()
+    public void FunctionsApp_KeysGuardScoringAndMachineRoutes_RolesTheRest()
     {
         foreach (var (method, trigger) in FunctionHttpTriggers())
         {
-            var expected = ApiRoutes.Anonymous.Contains(trigger.Route!) ? AuthorizationLevel.Anonymous : AuthorizationLevel.Function;
-            Assert.True(trigger.AuthLevel == expected, $"{method.Name} has auth level {trigger.AuthLevel}, expected {expected}");
+            foreach (var verb in trigger.Methods!)
+            {
+                var access = ApiAccess.Of(verb.ToUpperInvariant(), trigger.Route!);
+                var expected = access is RouteAccess.Scoring or RouteAccess.Key ? AuthorizationLevel.Function : AuthorizationLevel.Anonymous;
+                Assert.True(trigger.AuthLevel == expected, $"{method.Name} ({verb} {trigger.Route}, {access}) has auth level {trigger.AuthLevel}, expected {expected}");
+            }
         }
     }
 

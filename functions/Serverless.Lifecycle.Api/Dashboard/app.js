@@ -9,12 +9,11 @@ class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
 
-// The Functions app's API needs a function key; laptop mode needs none. A key the person enters is
-// kept for this tab only (sessionStorage) and sent as x-functions-key.
-const keyHeader = () => sessionStorage.getItem("functionKey") ? { "x-functions-key": sessionStorage.getItem("functionKey") } : {};
-
+// Every route the dashboard calls is a reading or administration route: laptop mode needs nothing, and
+// in Azure the signed-in person's session (App Service Authentication) is sent with each call, and
+// the app checks their app role. No function key is ever asked for or sent.
 async function call(path, options = {}) {
-  const response = await fetch(`${api}/${path}`, { ...options, headers: { Accept: "application/json", ...keyHeader(), ...(options.headers ?? {}) } });
+  const response = await fetch(`${api}/${path}`, { ...options, headers: { Accept: "application/json", ...(options.headers ?? {}) } });
   const text = await response.text();
   const body = text ? JSON.parse(text) : null;
   if (!response.ok) throw new ApiError(response.status, body?.detail ?? body?.title ?? response.statusText);
@@ -42,25 +41,8 @@ function h(tag, attributes = {}, ...children) {
 }
 const link = (href, text) => h("a", { href }, text);
 
-// A file from the API. A plain link needs no key (laptop mode); with a function key the file is fetched
-// with the key in its header and handed to the browser as a download, so the key never sits in a URL.
-function downloadLink(path, filename, text) {
-  return h("a", { href: `${api}/${path}`, download: filename, onclick: async (event) => {
-    if (!sessionStorage.getItem("functionKey")) return;
-    event.preventDefault();
-    const response = await fetch(`${api}/${path}`, { headers: keyHeader() });
-    if (!response.ok) {
-      main.prepend(h("div", { class: "error", role: "alert" }, `Download failed: ${response.status} ${response.statusText}`));
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const save = h("a", { href: url, download: filename });
-    document.body.append(save);
-    save.click();
-    save.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  } }, text);
-}
+// A file from the API: a plain link, which carries the session like every call.
+const downloadLink = (path, filename, text) => h("a", { href: `${api}/${path}`, download: filename }, text);
 const enc = encodeURIComponent;
 const fmt = (value, digits = 4) => typeof value === "number" ? (Number.isInteger(value) ? value.toLocaleString("en") : value.toFixed(digits)) : value ?? "–";
 const when = (iso) => iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium" }) : "–";
@@ -364,10 +346,10 @@ async function route() {
     const content = found ? await found[1](found[0]) : [h("h1", {}, "Not found"), h("p", {}, link("#/", "Back to the models"))];
     main.replaceChildren(...[content].flat(Infinity).filter(Boolean));
   } catch (error) {
-    const key = h("input", { id: "function-key", type: "password", autocomplete: "off", size: 40 });
+    // 401: the session is gone (sign in again and come back); 403: signed in without the app role.
     main.replaceChildren(h("h1", {}, "Could not load this page"), h("div", { class: "error", role: "alert" }, error.message),
-      error instanceof ApiError && error.status === 401 ? h("form", { class: "actions", onsubmit: (e) => { e.preventDefault(); sessionStorage.setItem("functionKey", key.value); route(); } },
-        h("label", { for: "function-key" }, "This host's API needs a function key", key), h("button", { class: "primary" }, "Use the key")) : null);
+      error instanceof ApiError && error.status === 401
+        ? h("p", {}, h("a", { href: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(location.pathname + location.hash)}` }, "Sign in again")) : null);
   }
   document.title = `${main.querySelector("h1")?.textContent ?? "ML lifecycle"} · ML lifecycle`;
 }

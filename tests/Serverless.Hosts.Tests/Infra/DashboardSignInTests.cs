@@ -1,7 +1,5 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Serverless.Lifecycle.Api;
-using Serverless.Lifecycle.Training;
 using Serverless.Tests;
 
 namespace Serverless.Hosts.Tests.Infra;
@@ -9,11 +7,11 @@ namespace Serverless.Hosts.Tests.Infra;
 /// <summary>
 /// Sign-in for the dashboard, read from the deployment Bicep predicts for infra/main.bicep
 /// (<see cref="BicepCli.Snapshot"/>): none by default; with dashboardSignIn and a client ID, App
-/// Service Authentication with the Microsoft provider that sends people to sign in at /api/ui and
-/// lets every path a machine calls through to its keys; without a client ID, a refusal that says
-/// which setting is missing.
+/// Service Authentication with the Microsoft provider that signs people in and checks bearer tokens
+/// but requires sign-in nowhere (the worker decides who may call what); without a client ID, a
+/// refusal that says which setting is missing.
 /// </summary>
-public sealed partial class DashboardSignInTests
+public sealed class DashboardSignInTests
 {
     private const string ClientId = "11111111-2222-3333-4444-555555555555";
     private const string OtherTenant = "99999999-8888-7777-6666-555555555555";
@@ -47,26 +45,6 @@ public sealed partial class DashboardSignInTests
 
     private static JsonElement SignInIdentity(PredictedDeployment deployment) =>
         Assert.Single(deployment.OfType("Microsoft.ManagedIdentity/userAssignedIdentities"), i => Name(i).StartsWith("id-signin-", StringComparison.Ordinal));
-
-    /// <summary>
-    /// Whether Easy Auth leaves a path out of sign-in: an excludedPaths entry matches its path exactly,
-    /// and one ending in <c>/*</c> every path below it (App Service's file-based configuration reference
-    /// shows <c>"/path3/subpath/*"</c>).
-    /// </summary>
-    private static bool Excluded(IReadOnlyList<string> excludedPaths, string path) =>
-        excludedPaths.Any(e => e.EndsWith("/*", StringComparison.Ordinal) ? path.StartsWith(e[..^1], StringComparison.Ordinal) : path == e);
-
-    private static List<string> ExcludedPaths(PredictedDeployment deployment) =>
-        [.. AuthSettings(deployment).GetProperty("globalValidation").GetProperty("excludedPaths").EnumerateArray().Select(p => p.GetString()!)];
-
-    /// <summary>A path a caller would use for a route template: each parameter filled in, a catch-all with two segments.</summary>
-    private static string SamplePath(string route) => "/" + ApiRoutes.Prefix + "/" + RouteParameter().Replace(route, m => m.Value.StartsWith("{*", StringComparison.Ordinal) ? "a/b.json" : "p1");
-
-    [GeneratedRegex(@"\{[^}]+\}")]
-    private static partial Regex RouteParameter();
-
-    [GeneratedRegex(@"AZURE_FUNCTION_APP_URL\)?(?<path>/[^?""]+)")]
-    private static partial Regex HookWebhookPath();
 
     [Fact]
     public void Default_HasNoAppServiceAuthentication_NoSignInIdentity_AndNoFicSetting()
@@ -135,42 +113,27 @@ public sealed partial class DashboardSignInTests
         Assert.Contains(Name(identity), deployment.Output("AZURE_DASHBOARD_SIGN_IN_PRINCIPAL_ID"), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Easy Auth signs people in and checks bearer tokens but requires sign-in nowhere: the worker
+    /// decides (CallerMiddlewareTests), so key routes, the trainer's callback, the webhooks and the
+    /// host's admin paths reach the Functions host's key checks untouched, and the dashboard sends a
+    /// person without a session to sign in (DashboardApiTests).
+    /// </summary>
     [Fact]
-    public void SignIn_RedirectsToTheMicrosoftLoginForTheDashboard()
+    public void SignIn_RequiresItNowhere_AndAcceptsBearerTokensForTheRegistration()
     {
-        var deployment = WithSignIn.Value;
-        var validation = AuthSettings(deployment).GetProperty("globalValidation");
+        var auth = AuthSettings(WithSignIn.Value);
+        var validation = auth.GetProperty("globalValidation");
 
-        Assert.True(validation.GetProperty("requireAuthentication").GetBoolean());
-        Assert.Equal("RedirectToLoginPage", validation.GetProperty("unauthenticatedClientAction").GetString());
+        Assert.False(validation.GetProperty("requireAuthentication").GetBoolean());
+        Assert.Equal("AllowAnonymous", validation.GetProperty("unauthenticatedClientAction").GetString());
+        Assert.False(validation.TryGetProperty("excludedPaths", out _));
         Assert.Equal("azureactivedirectory", validation.GetProperty("redirectToProvider").GetString());
+        Assert.Contains("/.auth/login/aad", DashboardApi.SignInUrl, StringComparison.Ordinal);
 
-        var excluded = ExcludedPaths(deployment);
-        string[] dashboard = [DashboardApi.Url.TrimEnd('/'), DashboardApi.Url, .. DashboardApi.Names.Select(n => DashboardApi.Url + n)];
-        Assert.Contains("vendor/uPlot.esm.js", DashboardApi.Names);
-        Assert.All(dashboard, path => Assert.False(Excluded(excluded, path), $"{path} is left out of sign-in"));
-    }
-
-    [Fact]
-    public void SignIn_LeavesEveryRouteAMachineCallsToItsKeys()
-    {
-        var excluded = ExcludedPaths(WithSignIn.Value);
-
-        // Every route of the API but the dashboard: the keyed routes, the health probes, the trainer's callback.
-        var routes = ApiRoutes.All.Select(r => r.Route).Where(r => r != ApiRoutes.Dashboard).Distinct().ToList();
-        Assert.Contains(ApiRoutes.JobComplete, routes);
-        Assert.All(routes, route => Assert.True(Excluded(excluded, SamplePath(route)), $"{SamplePath(route)} ({route}) would be sent to sign in"));
-        Assert.True(Excluded(excluded, TrainingJobPaths.CompletePath("run-1", "job-1")));
-
-        // The Event Grid webhook each hook subscribes the blob triggers at, and the host's admin API.
-        foreach (var hook in new[] { "postdeploy.sh", "postdeploy.ps1" })
-        {
-            var path = HookWebhookPath().Match(File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "hooks", hook))).Groups["path"].Value;
-            Assert.Equal("/runtime/webhooks/blobs", path);
-            Assert.True(Excluded(excluded, path), $"{hook}: {path} would be sent to sign in");
-        }
-
-        Assert.True(Excluded(excluded, "/admin/host/status"));
+        var audiences = auth.GetProperty("identityProviders").GetProperty("azureActiveDirectory").GetProperty("validation").GetProperty("allowedAudiences")
+            .EnumerateArray().Select(a => a.GetString()!).ToList();
+        Assert.Equal([ClientId, $"api://{ClientId}"], audiences);
     }
 
     [Theory]

@@ -298,41 +298,33 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
     }
 
     [Fact]
-    public async Task AHostWhoseApiWantsAKey_GetsTheKeyFromThePerson_AndEveryCallCarriesIt()
+    public async Task AHostThatWantsSignIn_SaysWhyAndOffersSignIn_AndAMissingRoleIsNamed_NeverAKeyPrompt()
     {
         var page = await host.Browser.NewPageAsync();
-        var keys = new List<string?>();
+        var keys = new List<string>();
+        page.Request += (_, request) => { if (request.Headers.ContainsKey("x-functions-key")) { keys.Add(request.Url); } };
 
-        // Stand in for the Functions app: /api answers 401 until a call carries a function key.
-        await page.RouteAsync("**/api/models", async route =>
+        // Stand in for the Functions app with sign-in on: the session has expired (401), then the person lacks the role (403).
+        var answer = 401;
+        await page.RouteAsync("**/api/models", route => route.FulfillAsync(new()
         {
-            var key = route.Request.Headers.TryGetValue("x-functions-key", out var value) ? value : null;
-            keys.Add(key);
-            await (key is null
-                ? route.FulfillAsync(new() { Status = 401, ContentType = "application/problem+json", Body = "{\"title\":\"Unauthorized.\",\"detail\":\"This route needs a function key.\"}" })
-                : route.ContinueAsync());
-        });
+            Status = answer,
+            ContentType = "application/problem+json",
+            Body = answer == 401
+                ? "{\"title\":\"Sign-in needed.\",\"detail\":\"This route needs an Entra identity with the app role Lifecycle.Reader or Lifecycle.Admin.\"}"
+                : "{\"title\":\"Forbidden.\",\"detail\":\"nora@contoso.com does not have the app role Lifecycle.Reader or Lifecycle.Admin this route needs.\"}",
+        }));
         await page.GotoAsync($"{host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority)}/api/ui/#/");
-        await page.GetByLabel("This host's API needs a function key").FillAsync("key-from-the-person");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Use the key" }).ClickAsync();
 
-        await page.GetByRole(AriaRole.Heading, new() { Name = "Models", Level = 1 }).WaitForAsync();
-        Assert.Equal([null, "key-from-the-person"], keys);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("needs an Entra identity with the app role");
+        var signIn = page.GetByRole(AriaRole.Link, new() { Name = "Sign in again" });
+        Assert.StartsWith("/.auth/login/aad?post_login_redirect_uri=", await signIn.GetAttributeAsync("href"), StringComparison.Ordinal);
 
-        // A file download carries the key in its header too (a plain link could not), and never in the URL.
-        var fileKeys = new List<(string? Key, string Url)>();
-        await page.RouteAsync("**/model.onnx", async route =>
-        {
-            var key = route.Request.Headers.TryGetValue("x-functions-key", out var value) ? value : null;
-            fileKeys.Add((key, route.Request.Url));
-            await (key is null ? route.FulfillAsync(new() { Status = 401 }) : route.ContinueAsync());
-        });
-        await page.GotoAsync($"{host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority)}/api/ui/#/models/{host.Model}/versions/1");
-        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download the ONNX file" }).ClickAsync());
-        var version = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}/versions/1"))!;
-        Assert.Equal((string)version["sha256"]!, await Sha256Async(download));
-        var (fileKey, fileUrl) = Assert.Single(fileKeys);
-        Assert.Equal("key-from-the-person", fileKey);
-        Assert.DoesNotContain("key-from-the-person", fileUrl, StringComparison.Ordinal);
+        answer = 403;
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("nora@contoso.com does not have the app role");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Sign in again" })).ToHaveCountAsync(0);
+        Assert.Equal(0, await page.Locator("input[type=password]").CountAsync());
+        Assert.Empty(keys);
     }
 }

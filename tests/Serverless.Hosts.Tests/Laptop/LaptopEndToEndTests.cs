@@ -523,7 +523,10 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         var archiveChampion = await http.PostAsync($"/api/models/{name}/versions/2/archive", null);
         Assert.Equal(HttpStatusCode.Conflict, archiveChampion.StatusCode);
 
-        var rollback = await http.PostAsync($"/api/models/{name}/rollback", Json("""{"reason":"v2 misbehaves in production"}"""));
+        // The audit trail names the person at the machine; a header claiming someone else changes nothing.
+        using var forged = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{name}/rollback") { Content = Json("""{"reason":"v2 misbehaves in production"}""") };
+        forged.Headers.Add("X-MS-CLIENT-PRINCIPAL", Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"auth_typ":"aad","claims":[{"typ":"name","val":"mallory"}],"name_typ":"name","role_typ":"roles"}""")));
+        var rollback = await http.SendAsync(forged);
         Assert.Equal(HttpStatusCode.OK, rollback.StatusCode);
         var moved = (await rollback.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal((2, 1), ((int)moved["from"]!, (int)moved["to"]!));
@@ -537,6 +540,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         var audit = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/audit"))!["events"]!.AsArray();
         var last = audit[0]!;
         Assert.Equal(("rollback", "v2 misbehaves in production", 2, 1), ((string)last["action"]!, (string)last["reason"]!, (int)last["from"]!, (int)last["to"]!));
+        Assert.Equal($"{Environment.UserName} (laptop)", (string)last["actor"]!);
         Assert.Contains(audit, e => (string)e!["action"]! == "version-registered" && (int)e["to"]! == 2);
 
         var archived = await http.PostAsync($"/api/models/{name}/versions/v2/archive", Json("""{"reason":"rolled back"}"""));

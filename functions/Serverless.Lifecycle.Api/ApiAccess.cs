@@ -1,0 +1,182 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
+
+namespace Serverless.Lifecycle.Api;
+
+/// <summary>Who may call a route.</summary>
+public enum RouteAccess
+{
+    /// <summary>Anyone: health probes, and the dashboard's static files.</summary>
+    Anonymous,
+
+    /// <summary>Scoring clients: predictions, the Open Inference Protocol, feedback. A function key in Azure.</summary>
+    Scoring,
+
+    /// <summary>Machines with a function key: the trainer's callback, the Event Grid webhook, the OpenAPI document.</summary>
+    Key,
+
+    /// <summary>Reading the registry, runs and monitoring: the <see cref="ApiRoles.Reader"/> or <see cref="ApiRoles.Admin"/> app role.</summary>
+    Reader,
+
+    /// <summary>Changing anything: the <see cref="ApiRoles.Admin"/> app role. A scoring key is never enough.</summary>
+    Admin,
+}
+
+/// <summary>The app roles of the API's Entra app registration (docs/security.md says how to define and assign them).</summary>
+public static class ApiRoles
+{
+    public const string Admin = "Lifecycle.Admin";
+    public const string Reader = "Lifecycle.Reader";
+}
+
+/// <summary>
+/// Which routes need what, and the check both hosts run before an endpoint: in Azure the caller is the
+/// Entra identity App Service Authentication signed in (its <c>X-MS-CLIENT-PRINCIPAL</c>, trusted only
+/// when that authentication is on, since only then can no client set it); in laptop mode, the person
+/// at the machine. Routes on a function key are left to the Functions host.
+/// </summary>
+public static class ApiAccess
+{
+    private static readonly HashSet<string> ScoringRoutes = new(StringComparer.Ordinal)
+    {
+        ApiRoutes.Predict, ApiRoutes.PredictVersion, ApiRoutes.Feedback, ApiRoutes.OipServer, ApiRoutes.OipInfer, ApiRoutes.OipInferVersion,
+        ApiRoutes.OipModel, ApiRoutes.OipModelVersion, ApiRoutes.OipModelReady, ApiRoutes.OipModelVersionReady,
+    };
+
+    private static readonly HashSet<string> KeyRoutes = new(StringComparer.Ordinal) { ApiRoutes.JobComplete, ApiRoutes.Events, ApiRoutes.OpenApi };
+
+    private static readonly (string Method, string Route, TemplateMatcher Matcher)[] Matchers =
+        [.. ApiRoutes.All.Select(r => (r.Method, r.Route, new TemplateMatcher(TemplateParser.Parse(r.Route), new RouteValueDictionary())))];
+
+    /// <summary>The header App Service Authentication passes the signed-in identity in (base64 JSON).</summary>
+    public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL";
+
+    /// <summary>Who may call a (method, route) pair of <see cref="ApiRoutes.All"/>.</summary>
+    public static RouteAccess Of(string method, string route) =>
+        ApiRoutes.Anonymous.Contains(route) ? RouteAccess.Anonymous
+        : ScoringRoutes.Contains(route) ? RouteAccess.Scoring
+        : KeyRoutes.Contains(route) ? RouteAccess.Key
+        : HttpMethods.IsGet(method) ? RouteAccess.Reader
+        : RouteAccess.Admin;
+
+    /// <summary>The route a request is for, or null for a path that is none of the API's.</summary>
+    public static string? RouteOf(string method, PathString path)
+    {
+        if (!path.StartsWithSegments("/" + ApiRoutes.Prefix, out var rest))
+        {
+            return null;
+        }
+
+        foreach (var (routeMethod, route, matcher) in Matchers)
+        {
+            if (string.Equals(routeMethod, method, StringComparison.OrdinalIgnoreCase) && matcher.TryMatch(rest, new RouteValueDictionary()))
+            {
+                return route;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Null when <paramref name="caller"/> may call a route of <paramref name="access"/>; otherwise the
+    /// 401 (no identity) or 403 (an identity without the role) that says what is needed.
+    /// </summary>
+    public static IResult? Authorize(ClaimsPrincipal caller, RouteAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (access is RouteAccess.Anonymous or RouteAccess.Scoring or RouteAccess.Key)
+        {
+            return null;
+        }
+
+        var needed = access == RouteAccess.Admin ? ApiRoles.Admin : $"{ApiRoles.Reader} or {ApiRoles.Admin}";
+        if (caller.Identity?.IsAuthenticated != true)
+        {
+            return Results.Problem(
+                title: "Sign-in needed.",
+                detail: $"This route needs an Entra identity with the app role {needed}, signed in through App Service Authentication (a browser session, or a bearer token for the API's app registration). A function key is not enough: keys are for scoring. See docs/security.md.",
+                statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        var allowed = access == RouteAccess.Admin ? caller.IsInRole(ApiRoles.Admin) : caller.IsInRole(ApiRoles.Admin) || caller.IsInRole(ApiRoles.Reader);
+        return allowed
+            ? null
+            : Results.Problem(
+                title: "Forbidden.",
+                detail: $"{Actor(caller)} does not have the app role {needed} this route needs; an administrator of the app registration can assign it.",
+                statusCode: StatusCodes.Status403Forbidden);
+    }
+
+    /// <summary>
+    /// The identity App Service Authentication passed, or null when the header is absent. A header that
+    /// is not the platform's base64 JSON throws <see cref="FormatException"/>.
+    /// </summary>
+    public static ClaimsPrincipal? FromPrincipalHeader(string? header)
+    {
+        if (string.IsNullOrEmpty(header))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(Convert.FromBase64String(header));
+            var root = document.RootElement;
+            var nameType = root.TryGetProperty("name_typ", out var n) && n.GetString() is { Length: > 0 } nt ? nt : ClaimTypes.Name;
+            var roleType = root.TryGetProperty("role_typ", out var r) && r.GetString() is { Length: > 0 } rt ? rt : ClaimTypes.Role;
+            var claims = root.GetProperty("claims").EnumerateArray()
+                .Select(c => new Claim(c.GetProperty("typ").GetString()!, c.GetProperty("val").GetString()!))
+                .ToList();
+            var authType = root.TryGetProperty("auth_typ", out var a) && a.GetString() is { Length: > 0 } at ? at : "aad";
+            return new ClaimsPrincipal(new ClaimsIdentity(claims, authType, nameType, roleType));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or ArgumentNullException)
+        {
+            throw new FormatException($"{PrincipalHeader} is not App Service Authentication's principal: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The caller as the audit trail records it: the name and the Entra object ID of a signed-in
+    /// identity (<c>alice@contoso.com (oid 00000000-…)</c>), the person at the machine in laptop mode.
+    /// </summary>
+    public static string Actor(ClaimsPrincipal caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var name = caller.Identity?.Name is { Length: > 0 } n ? n : caller.FindFirst("preferred_username")?.Value ?? caller.FindFirst("name")?.Value;
+        var objectId = caller.FindFirst("http://schemas.microsoft.com/identity/claims/objectidentifier")?.Value ?? caller.FindFirst("oid")?.Value;
+        return (name, objectId) switch
+        {
+            ({ } both, { } id) => $"{both} (oid {id})",
+            (null, { } id) => $"oid {id}",
+            ({ } only, null) => only,
+            _ => "api",
+        };
+    }
+
+    /// <summary>The person at the machine, as laptop mode's caller: every role, since laptop mode listens on loopback only.</summary>
+    public static ClaimsPrincipal LocalUser() =>
+        new(new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, $"{Environment.UserName} (laptop)"), new Claim(ClaimTypes.Role, ApiRoles.Admin)],
+            "laptop"));
+
+    /// <summary>Runs <see cref="Authorize"/> for a request; writes the refusal and returns false when it refuses.</summary>
+    public static async Task<bool> CheckAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var route = RouteOf(context.Request.Method, context.Request.Path);
+        var refusal = Authorize(context.User, route is null ? RouteAccess.Key : Of(context.Request.Method, route));
+        if (refusal is null)
+        {
+            return true;
+        }
+
+        await refusal.ExecuteAsync(context);
+        return false;
+    }
+
+}

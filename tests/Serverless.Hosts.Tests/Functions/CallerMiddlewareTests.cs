@@ -1,0 +1,174 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Serverless.Functions;
+using Serverless.Lifecycle.Api;
+
+namespace Serverless.Hosts.Tests.Functions;
+
+/// <summary>
+/// Who may call what in the Functions app, through the worker middleware the app registers: reading
+/// and administration need an Entra app role that App Service Authentication vouches for; a missing,
+/// forged or under-privileged principal gets 401 or 403 and the function never runs; scoring and
+/// machine routes are left to the host's function keys.
+/// </summary>
+public sealed class CallerMiddlewareTests : IDisposable
+{
+    private const string ObjectId = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+
+    private readonly ServiceProvider services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
+
+    public void Dispose() => services.Dispose();
+
+    /// <summary>X-MS-CLIENT-PRINCIPAL as App Service Authentication writes it: base64 of its claims JSON.</summary>
+    private static string Principal(string name, params string[] roles)
+    {
+        var claims = new JsonArray(
+            new JsonObject { ["typ"] = "name", ["val"] = name },
+            new JsonObject { ["typ"] = "http://schemas.microsoft.com/identity/claims/objectidentifier", ["val"] = ObjectId });
+        foreach (var role in roles)
+        {
+            claims.Add(new JsonObject { ["typ"] = "roles", ["val"] = role });
+        }
+
+        var json = new JsonObject { ["auth_typ"] = "aad", ["claims"] = claims, ["name_typ"] = "name", ["role_typ"] = "roles" };
+        return Convert.ToBase64String(Encoding.UTF8.GetBytes(json.ToJsonString()));
+    }
+
+    private async Task<(int Status, string? Actor, bool Ran, string Body)> CallAsync(string method, string path, string? principal, bool appServiceAuthentication = true)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(appServiceAuthentication ? new Dictionary<string, string?> { [CallerMiddleware.AuthEnabledSetting] = "True" } : [])
+            .Build();
+        var http = new DefaultHttpContext { RequestServices = services };
+        http.Request.Method = method;
+        http.Request.Path = path;
+        http.Response.Body = new MemoryStream();
+        if (principal is not null)
+        {
+            http.Request.Headers[ApiAccess.PrincipalHeader] = principal;
+        }
+
+        var ran = false;
+        string? actor = null;
+        await new CallerMiddleware(configuration, NullLogger<CallerMiddleware>.Instance).Invoke(new HttpFunctionContext(http, services), _ =>
+        {
+            ran = true;
+            actor = ApiAccess.Actor(http.User);
+            return Task.CompletedTask;
+        });
+        return (ran ? 200 : http.Response.StatusCode, actor, ran, Encoding.UTF8.GetString(((MemoryStream)http.Response.Body).ToArray()));
+    }
+
+    [Theory]
+    [InlineData("PUT", "/api/models/churn")]
+    [InlineData("PUT", "/api/models/churn/aliases/champion")]
+    [InlineData("POST", "/api/models/churn/rollback")]
+    [InlineData("POST", "/api/runs/r1/approve")]
+    [InlineData("DELETE", "/api/models/churn/versions/3")]
+    [InlineData("GET", "/api/models")]
+    [InlineData("GET", "/api/runs/r1")]
+    public async Task NoPrincipal_Is401_AndTheFunctionNeverRuns(string method, string path)
+    {
+        var (status, _, ran, body) = await CallAsync(method, path, principal: null);
+
+        Assert.Equal((401, false), (status, ran));
+        Assert.Contains("app role", body, StringComparison.Ordinal);
+        Assert.Contains("function key is not enough", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AForgedPrincipal_WithoutAppServiceAuthentication_IsIgnored_401()
+    {
+        // Without App Service Authentication nothing strips the header: anyone could have written it.
+        var (status, _, ran, _) = await CallAsync("PUT", "/api/models/churn/aliases/champion", Principal("mallory", ApiRoles.Admin), appServiceAuthentication: false);
+
+        Assert.Equal((401, false), (status, ran));
+    }
+
+    [Fact]
+    public async Task APrincipalHeaderThatIsNotThePlatforms_IsTreatedAsSignedOut_401()
+    {
+        var (status, _, ran, _) = await CallAsync("POST", "/api/models/churn/rollback", Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"claims\": 5}")));
+
+        Assert.Equal((401, false), (status, ran));
+    }
+
+    [Theory]
+    [InlineData("PUT", "/api/models/churn/aliases/champion")]
+    [InlineData("POST", "/api/runs/r1/reject")]
+    [InlineData("POST", "/api/models/churn/versions/3/archive")]
+    public async Task AReader_MayNotChangeAnything_403NamingTheRole(string method, string path)
+    {
+        var (status, _, ran, body) = await CallAsync(method, path, Principal("rita@contoso.com", ApiRoles.Reader));
+
+        Assert.Equal((403, false), (status, ran));
+        Assert.Contains(ApiRoles.Admin, body, StringComparison.Ordinal);
+        Assert.Contains("rita@contoso.com", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/models/churn/runs")]
+    [InlineData("POST", "/api/models/churn/rollback")]
+    public async Task ASignedInIdentityWithoutARole_Is403(string method, string path)
+    {
+        var (status, _, ran, _) = await CallAsync(method, path, Principal("nora@contoso.com"));
+
+        Assert.Equal((403, false), (status, ran));
+    }
+
+    [Fact]
+    public async Task AReader_Reads_AndAnAdmin_Changes_AndTheActorIsTheirNameAndObjectId()
+    {
+        var read = await CallAsync("GET", "/api/models/churn/versions", Principal("rita@contoso.com", ApiRoles.Reader));
+        var change = await CallAsync("POST", "/api/models/churn/rollback", Principal("ada@contoso.com", ApiRoles.Admin));
+
+        Assert.Equal((200, true), (read.Status, read.Ran));
+        Assert.Equal((200, true), (change.Status, change.Ran));
+        Assert.Equal($"ada@contoso.com (oid {ObjectId})", change.Actor);
+    }
+
+    [Theory]
+    [InlineData("POST", "/api/models/churn/predict")]
+    [InlineData("POST", "/api/v2/models/churn/infer")]
+    [InlineData("POST", "/api/models/churn/feedback")]
+    [InlineData("POST", "/api/runs/r1/jobs/j1/complete")]
+    [InlineData("POST", "/api/events")]
+    [InlineData("GET", "/api/health")]
+    [InlineData("GET", "/api/ui/index.html")]
+    public async Task ScoringMachineAndAnonymousRoutes_AreLeftToTheHost(string method, string path)
+    {
+        var (status, _, ran, _) = await CallAsync(method, path, principal: null);
+
+        Assert.Equal((200, true), (status, ran));
+    }
+
+    [Fact]
+    public void EveryRoute_HasAnAccess_AndTheScoringRoutesAreExactlyTheScoringOnes()
+    {
+        var scoring = ApiRoutes.All.Where(r => ApiAccess.Of(r.Method, r.Route) == RouteAccess.Scoring).Select(r => r.Route).ToHashSet();
+
+        Assert.Equal(
+            new[] { ApiRoutes.Predict, ApiRoutes.PredictVersion, ApiRoutes.Feedback, ApiRoutes.OipServer, ApiRoutes.OipInfer, ApiRoutes.OipInferVersion, ApiRoutes.OipModel, ApiRoutes.OipModelVersion, ApiRoutes.OipModelReady, ApiRoutes.OipModelVersionReady }.Order(StringComparer.Ordinal),
+            scoring.Order(StringComparer.Ordinal));
+        foreach (var (method, route) in ApiRoutes.All)
+        {
+            var path = "/api/" + System.Text.RegularExpressions.Regex.Replace(route, @"\{\*?[^}]+\}", "x");
+            Assert.True(ApiAccess.RouteOf(method, path) is not null, $"{method} {path} matched no route");
+        }
+    }
+
+    [Fact]
+    public void TheAppRolesFileTheReadmeApplies_DefinesExactlyTheRolesTheApiChecks()
+    {
+        using var roles = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Serverless.Tests.RepoPaths.Root, "infra", "app-roles.json")));
+
+        Assert.Equal(
+            new[] { ApiRoles.Admin, ApiRoles.Reader },
+            roles.RootElement.EnumerateArray().Select(r => r.GetProperty("value").GetString()!).Order(StringComparer.Ordinal));
+        Assert.All(roles.RootElement.EnumerateArray(), r => Assert.True(r.GetProperty("isEnabled").GetBoolean()));
+    }
+}
