@@ -239,6 +239,7 @@ module functions 'app/functions.bicep' = {
     deploymentContainer: deploymentContainer
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     trainerJobName: trainer.outputs.jobName
+    trainerPrincipalId: trainerIdentity.outputs.principalId
     gpuTrainerJobName: trainer.outputs.gpuJobName
     eventsTopicEndpoint: events.outputs.customTopicEndpoint
     monitoringSchedule: monitoringSchedule

@@ -38,6 +38,10 @@ public sealed partial class CallerMiddleware(IConfiguration configuration, ILogg
         try
         {
             http.User = trusted ? ApiAccess.FromPrincipalHeader(header) ?? Nobody : Nobody;
+            if (configuration["Training:TrainerPrincipalId"] is { Length: > 0 } trainer && ObjectId(http.User) == trainer && http.User.Identity is ClaimsIdentity identity)
+            {
+                identity.AddClaim(new Claim(ApiAccess.TrainerClaim, "true"));
+            }
         }
         catch (FormatException ex)
         {
@@ -51,6 +55,9 @@ public sealed partial class CallerMiddleware(IConfiguration configuration, ILogg
             await next(context);
         }
     }
+
+    private static string? ObjectId(ClaimsPrincipal caller) =>
+        caller.FindFirst("http://schemas.microsoft.com/identity/claims/objectidentifier")?.Value ?? caller.FindFirst("oid")?.Value;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "App Service Authentication passed a principal that could not be read; the request is treated as signed out")]
     private static partial void LogBadPrincipal(ILogger logger, Exception exception);

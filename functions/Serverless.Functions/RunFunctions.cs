@@ -62,10 +62,10 @@ public sealed class RunFunctions(RunsApi api)
         string runId) =>
         api.DecideAsync(request, runId, approve: false, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
-    /// <summary>The trainer's completion callback; function-level auth like every route but health.</summary>
+    /// <summary>The trainer's completion callback: anonymous at the host, and CallerMiddleware takes it only from the trainer identity's token.</summary>
     [Function("CompleteTrainingJob")]
     public static Task<IResult> CompleteTrainingJob(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.JobComplete)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.JobComplete)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string runId,
         string jobId) =>

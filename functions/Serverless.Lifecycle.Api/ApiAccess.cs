@@ -15,8 +15,11 @@ public enum RouteAccess
     /// <summary>Scoring clients: predictions, the Open Inference Protocol, feedback. A function key in Azure.</summary>
     Scoring,
 
-    /// <summary>Machines with a function key: the trainer's callback, the Event Grid webhook, the OpenAPI document.</summary>
+    /// <summary>Machines with a function key: the Event Grid webhook, the OpenAPI document.</summary>
     Key,
+
+    /// <summary>The trainer's completion callback: the trainer identity's managed-identity token (<see cref="ApiAccess.TrainerClaim"/>).</summary>
+    Trainer,
 
     /// <summary>Reading the registry, runs and monitoring: the <see cref="ApiRoles.Reader"/> or <see cref="ApiRoles.Admin"/> app role.</summary>
     Reader,
@@ -46,7 +49,14 @@ public static class ApiAccess
         ApiRoutes.OipModel, ApiRoutes.OipModelVersion, ApiRoutes.OipModelReady, ApiRoutes.OipModelVersionReady,
     };
 
-    private static readonly HashSet<string> KeyRoutes = new(StringComparer.Ordinal) { ApiRoutes.JobComplete, ApiRoutes.Events, ApiRoutes.OpenApi };
+    private static readonly HashSet<string> KeyRoutes = new(StringComparer.Ordinal) { ApiRoutes.Events, ApiRoutes.OpenApi };
+
+    /// <summary>
+    /// The claim the Functions app adds to a caller whose object ID is the trainer identity's
+    /// (<c>Training:TrainerPrincipalId</c>): not an app role anyone can be given, so only that identity
+    /// reports a job's completion.
+    /// </summary>
+    public const string TrainerClaim = "serverless-lifecycle/trainer";
 
     private static readonly (string Method, string Route, TemplateMatcher Matcher)[] Matchers =
         [.. ApiRoutes.All.Select(r => (r.Method, r.Route, new TemplateMatcher(TemplateParser.Parse(r.Route), new RouteValueDictionary())))];
@@ -59,6 +69,7 @@ public static class ApiAccess
         ApiRoutes.Anonymous.Contains(route) ? RouteAccess.Anonymous
         : ScoringRoutes.Contains(route) ? RouteAccess.Scoring
         : KeyRoutes.Contains(route) ? RouteAccess.Key
+        : route == ApiRoutes.JobComplete ? RouteAccess.Trainer
         : HttpMethods.IsGet(method) ? RouteAccess.Reader
         : RouteAccess.Admin;
 
@@ -93,7 +104,22 @@ public static class ApiAccess
             return null;
         }
 
-        var needed = access == RouteAccess.Admin ? ApiRoles.Admin : $"{ApiRoles.Reader} or {ApiRoles.Admin}";
+        var needed = access switch
+        {
+            RouteAccess.Admin => ApiRoles.Admin,
+            RouteAccess.Trainer => "of the trainer (its managed identity's token)",
+            _ => $"{ApiRoles.Reader} or {ApiRoles.Admin}",
+        };
+        if (access == RouteAccess.Trainer)
+        {
+            return caller.HasClaim(TrainerClaim, "true") || caller.IsInRole(ApiRoles.Admin)
+                ? null
+                : Results.Problem(
+                    title: "Not the trainer.",
+                    detail: "Only the trainer's identity reports a job's completion, with a token of its managed identity for the app registration; the pipeline also checks the job's status itself.",
+                    statusCode: caller.Identity?.IsAuthenticated == true ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized);
+        }
+
         if (caller.Identity?.IsAuthenticated != true)
         {
             return Results.Problem(

@@ -11,11 +11,13 @@ public interface ICompletionNotifier
 }
 
 /// <summary>
-/// Posts the completion to the job's <see cref="TrainingJobSpec.CallbackUrl"/>. Best effort: the
-/// result blob is the record, and the pipeline checks the job's status when no callback comes, so
-/// a callback that cannot be delivered after a few tries is logged and dropped.
+/// Posts the completion to the job's <see cref="TrainingJobSpec.CallbackUrl"/>, with a bearer token
+/// for <see cref="TrainingJobSpec.CallbackAudience"/> from <paramref name="credential"/> (the trainer's
+/// managed identity) when the job names one. Best effort: the result blob is the record, and the
+/// pipeline checks the job's status when no callback comes, so a callback that cannot be delivered
+/// after a few tries, or whose token cannot be had, is logged and dropped.
 /// </summary>
-public sealed class HttpCompletionNotifier(HttpClient http, TextWriter log, IReadOnlyList<TimeSpan>? backoff = null) : ICompletionNotifier
+public sealed class HttpCompletionNotifier(HttpClient http, TextWriter log, IReadOnlyList<TimeSpan>? backoff = null, Azure.Core.TokenCredential? credential = null) : ICompletionNotifier
 {
     private readonly IReadOnlyList<TimeSpan> backoff = backoff ?? [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(9)];
 
@@ -33,7 +35,21 @@ public sealed class HttpCompletionNotifier(HttpClient http, TextWriter log, IRea
         {
             try
             {
-                using var response = await http.PostAsJsonAsync(url, completion, SpecJson.Options, cancellationToken);
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(completion, options: SpecJson.Options) };
+                if (job.CallbackAudience is { Length: > 0 } audience)
+                {
+                    if (credential is null)
+                    {
+                        await log.WriteLineAsync($"Completion callback for {job.JobId} needs a token for {audience}, and this trainer has no identity; the pipeline will find the result when it checks the job.");
+                        return;
+                    }
+
+                    // Asked for on each try: the credential caches it and renews it when it is about to expire.
+                    var token = await credential.GetTokenAsync(new Azure.Core.TokenRequestContext([audience.TrimEnd('/') + "/.default"]), cancellationToken);
+                    request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Token);
+                }
+
+                using var response = await http.SendAsync(request, cancellationToken);
                 var status = (int)response.StatusCode;
 
                 // 409: the pipeline no longer waits for this job (a duplicate); 4xx: retrying will not help.
@@ -45,9 +61,9 @@ public sealed class HttpCompletionNotifier(HttpClient http, TextWriter log, IRea
 
                 await log.WriteLineAsync($"Completion callback for {job.JobId} answered {status}; retrying");
             }
-            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception ex) when (ex is HttpRequestException or Azure.Identity.AuthenticationFailedException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                // Unreachable, refused, or timed out: the result is written either way.
+                // Unreachable, refused, timed out, or no token to be had: the result is written either way.
                 await log.WriteLineAsync($"Completion callback for {job.JobId} failed: {ex.Message}");
             }
 

@@ -50,7 +50,11 @@ public static class TrainerProgram
         using var tracing = LifecycleTelemetry.CreateTracerProvider(configuration, serviceName);
         using var storage = new LifecycleStorage(Options.Create(storageOptions));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var runner = new TrainingJobRunner(storage, new TrainingJobStore(storage), new HttpCompletionNotifier(http, Console.Out), trainers);
+        // In Azure the callback carries a token of the trainer's managed identity (the job names its audience).
+        Azure.Core.TokenCredential? identity = string.IsNullOrWhiteSpace(storageOptions.ManagedIdentityClientId)
+            ? null
+            : new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(storageOptions.ManagedIdentityClientId));
+        var runner = new TrainingJobRunner(storage, new TrainingJobStore(storage), new HttpCompletionNotifier(http, Console.Out, credential: identity), trainers);
         try
         {
             Console.WriteLine($"Training job {spec}");

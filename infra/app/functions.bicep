@@ -15,6 +15,9 @@ param deploymentContainer string
 param applicationInsightsConnectionString string
 param trainerJobName string
 
+@description('Object ID of the trainer identity: the only caller the completion callback takes.')
+param trainerPrincipalId string
+
 @description('The GPU trainer job (the mlp algorithm); empty when the deployment has none.')
 param gpuTrainerJobName string
 
@@ -121,7 +124,17 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
             Events__TopicEndpoint: eventsTopicEndpoint
             Events__ManagedIdentityClientId: identityClientId
           },
-      dashboardSignIn ? { '${ficSettingName}': signInIdentityClientId } : {}
+      { Training__TrainerPrincipalId: trainerPrincipalId },
+      // With App Service Authentication the trainer reports its end at once, with a token of its
+      // managed identity for the app registration (no key in the job spec); without it, runs rely on
+      // the status checks (Training:StatusCheckInterval).
+      dashboardSignIn
+        ? {
+            '${ficSettingName}': signInIdentityClientId
+            Training__CallbackBaseUrl: 'https://${app.properties.defaultHostName}'
+            Training__CallbackAudience: 'api://${dashboardClientId}'
+          }
+        : {}
     )
   }
 }

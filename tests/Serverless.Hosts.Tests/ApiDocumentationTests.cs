@@ -71,7 +71,7 @@ public sealed partial class ApiDocumentationTests
             ["functionKey"] = new JsonObject
             {
                 ["type"] = "apiKey", ["in"] = "header", ["name"] = "x-functions-key",
-                ["description"] = "A function key of the Functions app (also accepted as ?code=): scoring and machine routes. Laptop mode needs none.",
+                ["description"] = "A function key of the Functions app (also accepted as ?code=): scoring routes, the Event Grid webhook, this document. Laptop mode needs none.",
             },
             ["entra"] = new JsonObject
             {
@@ -98,6 +98,7 @@ public sealed partial class ApiDocumentationTests
                 {
                     RouteAccess.Anonymous => new JsonArray(),
                     RouteAccess.Scoring or RouteAccess.Key => new JsonArray(new JsonObject { ["functionKey"] = new JsonArray() }),
+                    RouteAccess.Trainer => new JsonArray(new JsonObject { ["entra"] = new JsonArray("the trainer's managed identity") }),
                     var access => new JsonArray(new JsonObject { ["entra"] = new JsonArray(access == RouteAccess.Admin ? ApiRoles.Admin : ApiRoles.Reader) }),
                 };
             }

@@ -17,6 +17,10 @@ namespace Serverless.Lifecycle.Training;
 /// <param name="Hyperparameters">The hyperparameters of this job (a search trial's own).</param>
 /// <param name="CallbackUrl">Where the trainer posts its completion; null when the pipeline only checks status.</param>
 /// <param name="TraceParent">The W3C <c>traceparent</c> of the span that started the job, so the trainer's spans join the run's trace.</param>
+/// <param name="CallbackAudience">
+/// In Azure, the audience of the managed-identity token the trainer sends with its callback (the app
+/// checks it is the trainer's identity); null where the callback needs no token (laptop mode). Not a secret.
+/// </param>
 public sealed record TrainingJobSpec(
     string JobId,
     string RunId,
@@ -30,7 +34,8 @@ public sealed record TrainingJobSpec(
     IReadOnlyDictionary<string, double> Hyperparameters,
     int Seed,
     Uri? CallbackUrl = null,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    string? CallbackAudience = null)
 {
     /// <summary>The model spec with this job's algorithm, hyperparameters and seed: what the trainer trains.</summary>
     public ModelSpec EffectiveModel => Model with { Trainer = Model.Trainer with { Algorithm = Algorithm, Hyperparameters = Hyperparameters, Seed = Seed } };

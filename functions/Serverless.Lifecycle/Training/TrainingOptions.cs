@@ -61,10 +61,15 @@ public sealed class TrainingOptions : IValidatableObject
     public Uri? CallbackBaseUrl { get; set; }
 
     /// <summary>
-    /// The function key the callback route needs in Azure (a Key Vault reference in app settings,
-    /// never a literal in a file); appended as <c>?code=</c>. Laptop mode needs none.
+    /// In Azure, the audience the trainer asks its managed identity for a token for (the app
+    /// registration's <c>api://{clientId}</c>) and sends as a bearer token with its callback; the app
+    /// accepts it from the trainer identity alone (<see cref="TrainerPrincipalId"/>). No secret is in
+    /// the job spec. Laptop mode needs none.
     /// </summary>
-    public string? CallbackKey { get; set; }
+    public string? CallbackAudience { get; set; }
+
+    /// <summary>The object ID of the trainer's identity: the only caller the callback route takes in Azure.</summary>
+    public string? TrainerPrincipalId { get; set; }
 
     /// <summary>How long the pipeline waits for a completion callback before it checks the job itself.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

@@ -24,11 +24,13 @@ public sealed class CallerMiddlewareTests : IDisposable
     public void Dispose() => services.Dispose();
 
     /// <summary>X-MS-CLIENT-PRINCIPAL as App Service Authentication writes it: base64 of its claims JSON.</summary>
-    private static string Principal(string name, params string[] roles)
+    private static string Principal(string name, params string[] roles) => PrincipalWithId(name, ObjectId, roles);
+
+    private static string PrincipalWithId(string name, string objectId, params string[] roles)
     {
         var claims = new JsonArray(
             new JsonObject { ["typ"] = "name", ["val"] = name },
-            new JsonObject { ["typ"] = "http://schemas.microsoft.com/identity/claims/objectidentifier", ["val"] = ObjectId });
+            new JsonObject { ["typ"] = "http://schemas.microsoft.com/identity/claims/objectidentifier", ["val"] = objectId });
         foreach (var role in roles)
         {
             claims.Add(new JsonObject { ["typ"] = "roles", ["val"] = role });
@@ -38,11 +40,17 @@ public sealed class CallerMiddlewareTests : IDisposable
         return Convert.ToBase64String(Encoding.UTF8.GetBytes(json.ToJsonString()));
     }
 
+    private const string TrainerObjectId = "7a6b5c4d-3e2f-1a0b-9c8d-7e6f5a4b3c2d";
+
     private async Task<(int Status, string? Actor, bool Ran, string Body)> CallAsync(string method, string path, string? principal, bool appServiceAuthentication = true)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(appServiceAuthentication ? new Dictionary<string, string?> { [CallerMiddleware.AuthEnabledSetting] = "True" } : [])
-            .Build();
+        var settings = new Dictionary<string, string?> { ["Training:TrainerPrincipalId"] = TrainerObjectId };
+        if (appServiceAuthentication)
+        {
+            settings[CallerMiddleware.AuthEnabledSetting] = "True";
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var http = new DefaultHttpContext { RequestServices = services };
         http.Request.Method = method;
         http.Request.Path = path;
@@ -135,7 +143,6 @@ public sealed class CallerMiddlewareTests : IDisposable
     [InlineData("POST", "/api/models/churn/predict")]
     [InlineData("POST", "/api/v2/models/churn/infer")]
     [InlineData("POST", "/api/models/churn/feedback")]
-    [InlineData("POST", "/api/runs/r1/jobs/j1/complete")]
     [InlineData("POST", "/api/events")]
     [InlineData("GET", "/api/health")]
     [InlineData("GET", "/api/ui/index.html")]
@@ -170,5 +177,22 @@ public sealed class CallerMiddlewareTests : IDisposable
             new[] { ApiRoles.Admin, ApiRoles.Reader },
             roles.RootElement.EnumerateArray().Select(r => r.GetProperty("value").GetString()!).Order(StringComparer.Ordinal));
         Assert.All(roles.RootElement.EnumerateArray(), r => Assert.True(r.GetProperty("isEnabled").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task TheCompletionCallback_IsTakenFromTheTrainerIdentityAlone()
+    {
+        const string Path = "/api/runs/r1/jobs/j1/complete";
+
+        var trainer = await CallAsync("POST", Path, PrincipalWithId("trainer identity", TrainerObjectId));
+        var someone = await CallAsync("POST", Path, Principal("rita@contoso.com", ApiRoles.Reader));
+        var nobody = await CallAsync("POST", Path, principal: null);
+        var forged = await CallAsync("POST", Path, PrincipalWithId("trainer identity", TrainerObjectId), appServiceAuthentication: false);
+
+        Assert.Equal((200, true), (trainer.Status, trainer.Ran));
+        Assert.Equal((403, false), (someone.Status, someone.Ran));
+        Assert.Equal((401, false), (nobody.Status, nobody.Ran));
+        Assert.Equal((401, false), (forged.Status, forged.Ran));
+        Assert.Contains("managed identity", nobody.Body, StringComparison.Ordinal);
     }
 }

@@ -136,6 +136,23 @@ public sealed class DashboardSignInTests
         Assert.Equal([ClientId, $"api://{ClientId}"], audiences);
     }
 
+    [Fact]
+    public void TheCompletionCallback_WithSignIn_CarriesTheTrainersToken_WithoutIt_StatusChecksAlone_AndNeverAKey()
+    {
+        var signedIn = AppSettings(WithSignIn.Value);
+        var plain = AppSettings(Default.Value);
+
+        Assert.StartsWith("[format('https://{0}'", signedIn["Training__CallbackBaseUrl"], StringComparison.Ordinal);
+        Assert.Equal($"api://{ClientId}", signedIn["Training__CallbackAudience"]);
+        Assert.DoesNotContain("Training__CallbackBaseUrl", plain.Keys);
+        Assert.DoesNotContain("Training__CallbackAudience", plain.Keys);
+        foreach (var settings in new[] { signedIn, plain })
+        {
+            Assert.Contains("userAssignedIdentities/id-trainer-", settings["Training__TrainerPrincipalId"], StringComparison.Ordinal);
+            Assert.DoesNotContain(settings.Keys, k => k.Contains("CallbackKey", StringComparison.Ordinal));
+        }
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("'  '")]

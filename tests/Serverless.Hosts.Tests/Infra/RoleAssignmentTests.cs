@@ -101,6 +101,7 @@ public sealed partial class RoleAssignmentTests
     {
         var text = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "security.md"));
         var section = text[text.IndexOf("## Every role assignment", StringComparison.Ordinal)..];
+        section = section[..(section.IndexOf("\n## ", 3, StringComparison.Ordinal) is var next and > 0 ? next : section.Length)];
         return [.. section.Split('\n').Select(l => l.Trim())
             .Where(l => l.StartsWith('|') && !l.StartsWith("| Principal", StringComparison.Ordinal) && !l.StartsWith("|---", StringComparison.Ordinal))
             .Select(l => l.Split('|', StringSplitOptions.TrimEntries))

@@ -603,7 +603,7 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
 
         Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
         Assert.True((string)run["status"]! == "cancelled", $"run ended {run}\n{host.Log}");
-        Assert.Equal("Cancelled by api: uploaded the wrong file", (string)run["error"]!);
+        Assert.Equal($"Cancelled by {Environment.UserName} (laptop): uploaded the wrong file", (string)run["error"]!);
         var versions = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions"))!;
         Assert.Empty(versions["versions"]!.AsArray());
     }

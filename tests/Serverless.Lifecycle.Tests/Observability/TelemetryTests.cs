@@ -195,7 +195,7 @@ public sealed class TelemetryTests
         var dataset = new DatasetVersion("churn", "datasets/churn/x.csv", "\"0x1\"", new string('0', 64), 1, DateTimeOffset.UnixEpoch);
         var job = new TrainingJobInput(runId, $"{runId}-train", data.Spec, dataset, split, data.Spec.Trainer.Algorithm, data.Spec.Trainer.Hyperparameters, DateTime.UtcNow.AddHours(1));
         var jobs = new TrainingJobStore(storage);
-        var dispatcher = new RecordingDispatcher();
+        var dispatcher = new Training.RecordingDispatcher();
 
         using (var run = new Activity("run").Start())
         {
@@ -213,21 +213,5 @@ public sealed class TelemetryTests
         var start = Assert.Single(spans, s => s.OperationName == TelemetryNames.Spans.StartTrainingJob);
         Assert.All(spans, s => Assert.Equal(TelemetryNames.SpanTags[s.OperationName].Order(StringComparer.Ordinal), s.Tags.Select(t => t.Key).Order(StringComparer.Ordinal)));
         Assert.Equal((start.TraceId, start.SpanId), (train.TraceId, train.ParentSpanId));
-    }
-
-    private sealed class RecordingDispatcher : ITrainingDispatcher
-    {
-        public List<TrainingJobSpec> Started { get; } = [];
-
-        public Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
-        {
-            Started.Add(job);
-            return Task.FromResult("execution-1");
-        }
-
-        public Task<JobExecutionStatus> GetStatusAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken) =>
-            throw new NotSupportedException();
-
-        public Task StopAsync(TrainingJobSpec job, string executionId, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

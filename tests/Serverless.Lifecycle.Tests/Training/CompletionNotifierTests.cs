@@ -17,6 +17,7 @@ public sealed class CompletionNotifierTests : IAsyncLifetime
 {
     private readonly ConcurrentQueue<int> answers = new();
     private readonly ConcurrentQueue<string> bodies = new();
+    private readonly ConcurrentQueue<string?> authorizations = new();
     private WebApplication app = null!;
     private Uri url = null!;
 
@@ -29,6 +30,7 @@ public sealed class CompletionNotifierTests : IAsyncLifetime
         app.MapPost("/api/runs/{runId}/jobs/{jobId}/complete", async (HttpRequest request) =>
         {
             bodies.Enqueue(await new StreamReader(request.Body).ReadToEndAsync());
+            authorizations.Enqueue(request.Headers.Authorization.FirstOrDefault());
             return Results.StatusCode(answers.TryDequeue(out var status) ? status : 202);
         });
         await app.StartAsync();
@@ -38,7 +40,8 @@ public sealed class CompletionNotifierTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await app.DisposeAsync();
 
-    private static HttpCompletionNotifier Notifier(HttpClient http) => new(http, TextWriter.Null, [TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10)]);
+    private static HttpCompletionNotifier Notifier(HttpClient http, Azure.Core.TokenCredential? credential = null, TextWriter? log = null) =>
+        new(http, log ?? TextWriter.Null, [TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10)], credential);
 
     private static TrainingJobSpec Job(Uri? callback) => ContainerAppsJobDispatcherTests.Job("r", "r-train") with { CallbackUrl = callback };
 
@@ -88,5 +91,56 @@ public sealed class CompletionNotifierTests : IAsyncLifetime
         await Notifier(http).NotifyAsync(Job(null), Result, CancellationToken.None);
 
         Assert.Empty(bodies);
+    }
+
+    [Fact]
+    public async Task Notify_WithAnAudience_SendsTheTrainerIdentitysTokenForIt_AndNoKeyInTheUrl()
+    {
+        using var http = new HttpClient();
+        var identity = new FakeIdentity();
+
+        await Notifier(http, identity).NotifyAsync(Job(url) with { CallbackAudience = "api://11111111-2222-3333-4444-555555555555" }, Result, CancellationToken.None);
+
+        Assert.Single(bodies);
+        Assert.Equal("Bearer token-for api://11111111-2222-3333-4444-555555555555/.default", Assert.Single(authorizations));
+        Assert.Equal(["api://11111111-2222-3333-4444-555555555555/.default"], identity.Scopes);
+        Assert.Empty(url.Query);
+    }
+
+    [Fact]
+    public async Task Notify_WithoutAnAudience_SendsNoToken()
+    {
+        using var http = new HttpClient();
+
+        await Notifier(http, new FakeIdentity()).NotifyAsync(Job(url), Result, CancellationToken.None);
+
+        Assert.Null(Assert.Single(authorizations));
+    }
+
+    [Fact]
+    public async Task Notify_AnAudienceButNoIdentity_PostsNothing_AndSaysTheStatusChecksWillFindTheResult()
+    {
+        using var http = new HttpClient();
+        using var log = new StringWriter();
+
+        await Notifier(http, credential: null, log).NotifyAsync(Job(url) with { CallbackAudience = "api://app" }, Result, CancellationToken.None);
+
+        Assert.Empty(bodies);
+        Assert.Contains("has no identity", log.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Stands in for the trainer's managed identity: a token named after the scope it was asked for.</summary>
+    private sealed class FakeIdentity : Azure.Core.TokenCredential
+    {
+        public List<string> Scopes { get; } = [];
+
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            Scopes.AddRange(requestContext.Scopes);
+            return new Azure.Core.AccessToken("token-for " + string.Join(' ', requestContext.Scopes), DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 }

@@ -32,7 +32,8 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
             job.Hyperparameters,
             job.Spec.Trainer.Seed,
             CallbackUrl(settings, job),
-            System.Diagnostics.Activity.Current?.Id);
+            System.Diagnostics.Activity.Current?.Id,
+            settings.CallbackBaseUrl is null ? null : settings.CallbackAudience);
         var stored = await jobs.WriteSpecOnceAsync(spec, CancellationToken.None);
         string? executionId = null;
         if (await jobs.TryReadResultAsync(job.RunId, job.JobId, CancellationToken.None) is null)
@@ -50,13 +51,6 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
             return null;
         }
 
-        var path = TrainingJobPaths.CompletePath(job.RunId, job.JobId);
-        var url = new UriBuilder(new Uri(baseUrl, path));
-        if (!string.IsNullOrWhiteSpace(settings.CallbackKey))
-        {
-            url.Query = "code=" + Uri.EscapeDataString(settings.CallbackKey);
-        }
-
-        return url.Uri;
+        return new Uri(baseUrl, TrainingJobPaths.CompletePath(job.RunId, job.JobId));
     }
 }
