@@ -104,12 +104,7 @@ public static class ApiAccess
             return null;
         }
 
-        var needed = access switch
-        {
-            RouteAccess.Admin => ApiRoles.Admin,
-            RouteAccess.Trainer => "of the trainer (its managed identity's token)",
-            _ => $"{ApiRoles.Reader} or {ApiRoles.Admin}",
-        };
+        // The trainer's callback: its identity (the claim CallerMiddleware adds for its object ID), or an administrator.
         if (access == RouteAccess.Trainer)
         {
             return caller.HasClaim(TrainerClaim, "true") || caller.IsInRole(ApiRoles.Admin)
@@ -120,6 +115,7 @@ public static class ApiAccess
                     statusCode: caller.Identity?.IsAuthenticated == true ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized);
         }
 
+        var needed = access == RouteAccess.Admin ? ApiRoles.Admin : $"{ApiRoles.Reader} or {ApiRoles.Admin}";
         if (caller.Identity?.IsAuthenticated != true)
         {
             return Results.Problem(

@@ -24,7 +24,11 @@ public sealed record RecordedDecision(bool Approved, string Actor, string Reason
 public sealed class ApprovalDecisions(LifecycleStorage storage, TimeProvider clock)
 {
     public async Task<(RunSignalOutcome Outcome, RecordedDecision? Recorded)> DecideOnceAsync(
-        IPipelineClient pipeline, string runId, ApprovalDecision decision, CancellationToken cancellationToken)
+        IPipelineClient pipeline, string runId, ApprovalDecision decision, CancellationToken cancellationToken) =>
+        await DecideOnceAsync(pipeline, runId, decision, retried: false, cancellationToken);
+
+    private async Task<(RunSignalOutcome Outcome, RecordedDecision? Recorded)> DecideOnceAsync(
+        IPipelineClient pipeline, string runId, ApprovalDecision decision, bool retried, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(decision);
@@ -41,7 +45,17 @@ public sealed class ApprovalDecisions(LifecycleStorage storage, TimeProvider clo
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            var content = await blob.DownloadContentAsync(cancellationToken);
+            Azure.Response<BlobDownloadResult> content;
+            try
+            {
+                content = await blob.DownloadContentAsync(cancellationToken);
+            }
+            catch (RequestFailedException gone) when (gone.Status == 404 && !retried)
+            {
+                // Released in between (a decision that found the run not waiting): decide afresh, once.
+                return await DecideOnceAsync(pipeline, runId, decision, retried: true, cancellationToken);
+            }
+
             var recorded = content.Value.Content.ToObjectFromJson<RecordedDecision>(SpecJson.Options)
                 ?? throw new InvalidDataException($"The decision of run '{runId}' ({RunPaths.Decision(runId)}) is empty.");
             // The recorded decision is the one that counts; delivering it again covers a first writer
