@@ -143,9 +143,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 // (a browser session) and accepts bearer tokens for the app registration (scripts, pipelines), and
 // passes the identity to the worker in X-MS-CLIENT-PRINCIPAL, a header no client can set while it is
 // on. It requires sign-in nowhere (AllowAnonymous): the worker decides. Reading and administration
-// routes need an app role of the registration (CallerMiddleware); scoring routes, the trainer's
-// callback, the Event Grid webhook and the host's own paths keep their function or host keys (the
-// Functions host checks those, whatever Easy Auth saw); the dashboard sends a person without a
+// routes need an app role of the registration, and the trainer's callback the trainer identity's
+// token (CallerMiddleware); scoring routes, the Event Grid webhook and the host's own paths keep their
+// function or host keys (the Functions host checks those, whatever Easy Auth saw); the dashboard sends a person without a
 // session to /.auth/login/aad. Without sign-in nothing is deployed here, so Authentication set up in
 // the portal is kept; for the same reason, turning dashboardSignIn off again does not turn it off
 // (the README says how).
