@@ -12,9 +12,10 @@ namespace Serverless.Functions;
 /// Authentication signed in, read from <c>X-MS-CLIENT-PRINCIPAL</c> only when that authentication is
 /// on for this app (<c>WEBSITE_AUTH_ENABLED</c>): App Service then removes the header from what clients
 /// send, so it cannot be forged; without it the header is anyone's and is ignored. Reading and
-/// administration routes (anonymous at the Functions host, so a function key cannot open them) then
-/// need the app roles <see cref="ApiAccess.Authorize"/> names; scoring and machine routes stay on the
-/// host's function keys.
+/// administration routes (anonymous at the Functions host, so a host key cannot open them) then need
+/// the app roles <see cref="ApiAccess.Authorize"/> names, and scoring routes (anonymous at the host too)
+/// the scorer role or a scoring key the product issued (<see cref="ApiAccess.AuthorizeScoringAsync"/>);
+/// the machine routes stay on the host's function keys.
 /// </summary>
 public sealed partial class CallerMiddleware(IConfiguration configuration, ILogger<CallerMiddleware> logger) : IFunctionsWorkerMiddleware
 {

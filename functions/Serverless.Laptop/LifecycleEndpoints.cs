@@ -41,6 +41,9 @@ public static class LifecycleEndpoints
         api.MapPost(ApiRoutes.Predict, (HttpRequest request, string name, PredictionApi predictions, CancellationToken ct) => predictions.PredictAsync(request, name, ct));
         api.MapPost(ApiRoutes.PredictVersion, (HttpRequest request, string name, string version, PredictionApi predictions, CancellationToken ct) => predictions.PredictVersionAsync(request, name, version, ct));
         api.MapPost(ApiRoutes.Feedback, (HttpRequest request, string name, FeedbackApi feedback, CancellationToken ct) => feedback.PostAsync(request, name, ct));
+        api.MapPost(ApiRoutes.ScoringKeys, (HttpRequest request, ScoringKeysApi keys, CancellationToken ct) => keys.CreateAsync(request, ct));
+        api.MapGet(ApiRoutes.ScoringKeys, (ScoringKeysApi keys, CancellationToken ct) => keys.ListAsync(ct));
+        api.MapDelete(ApiRoutes.ScoringKey, (HttpRequest request, string keyId, ScoringKeysApi keys, CancellationToken ct) => keys.RevokeAsync(request, keyId, ct));
         api.MapGet(ApiRoutes.Health, PredictionApi.Health);
         api.MapGet(ApiRoutes.Status, (StatusApi status, CancellationToken ct) => status.GetAsync(ct));
         api.MapPost(ApiRoutes.OipInfer, (HttpRequest request, string name, OpenInferenceApi oip, CancellationToken ct) => oip.InferAsync(request, name, null, ct));

@@ -1,5 +1,15 @@
 using Serverless.Laptop;
 
+// `scoring-keys create|list|revoke`: issue keys straight into storage (a deployment without sign-in has no other way).
+if (args is [ScoringKeyCommand.Name, .. var commandArgs])
+{
+    var configuration = new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+        .AddEnvironmentVariables()
+        .Build();
+    return await ScoringKeyCommand.RunAsync(commandArgs, configuration, Console.Out, Console.Error);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddLaptopMode();
 
@@ -19,6 +29,7 @@ if (app.Configuration.GetValue<bool>("Laptop:EchoRoute"))
     app.MapPost("/api/_echo", async (HttpRequest request) => Results.Json(await System.Text.Json.JsonDocument.ParseAsync(request.Body)));
 }
 app.Run();
+return 0;
 
 /// <summary>The laptop-mode host; public so tests can start it.</summary>
 public partial class Program;

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Lifecycle.Access;
 
 namespace Serverless.Lifecycle.Api;
 
@@ -12,7 +14,10 @@ public enum RouteAccess
     /// <summary>Anyone: health probes, and the dashboard's static files.</summary>
     Anonymous,
 
-    /// <summary>Scoring clients: predictions, the Open Inference Protocol, feedback. A function key in Azure.</summary>
+    /// <summary>
+    /// Scoring clients: predictions, the Open Inference Protocol, feedback. In Azure a scoring key the
+    /// product issued (<see cref="Lifecycle.Access.ScoringKeyStore"/>) or the <see cref="ApiRoles.Scorer"/> app role.
+    /// </summary>
     Scoring,
 
     /// <summary>Machines with a function key: the Event Grid webhook, the OpenAPI document.</summary>
@@ -33,13 +38,17 @@ public static class ApiRoles
 {
     public const string Admin = "Lifecycle.Admin";
     public const string Reader = "Lifecycle.Reader";
+
+    /// <summary>Scoring without a key: for services that call with their managed identity's token.</summary>
+    public const string Scorer = "Lifecycle.Scorer";
 }
 
 /// <summary>
 /// Which routes need what, and the check both hosts run before an endpoint: in Azure the caller is the
 /// Entra identity App Service Authentication signed in (its <c>X-MS-CLIENT-PRINCIPAL</c>, trusted only
 /// when that authentication is on, since only then can no client set it); in laptop mode, the person
-/// at the machine. Routes on a function key are left to the Functions host.
+/// at the machine. Scoring routes take the <see cref="ApiRoles.Scorer"/> role or a scoring key the product
+/// issued; the machine routes (Event Grid, the OpenAPI document) are left to the Functions host's keys.
 /// </summary>
 public static class ApiAccess
 {
@@ -73,8 +82,8 @@ public static class ApiAccess
         : HttpMethods.IsGet(method) ? RouteAccess.Reader
         : RouteAccess.Admin;
 
-    /// <summary>The route a request is for, or null for a path that is none of the API's.</summary>
-    public static string? RouteOf(string method, PathString path)
+    /// <summary>The route a request is for, or null for a path that is none of the API's; its values (such as the model's name) in <paramref name="values"/> when given.</summary>
+    public static string? RouteOf(string method, PathString path, RouteValueDictionary? values = null)
     {
         if (!path.StartsWithSegments("/" + ApiRoutes.Prefix, out var rest))
         {
@@ -83,8 +92,14 @@ public static class ApiAccess
 
         foreach (var (routeMethod, route, matcher) in Matchers)
         {
-            if (string.Equals(routeMethod, method, StringComparison.OrdinalIgnoreCase) && matcher.TryMatch(rest, new RouteValueDictionary()))
+            var matched = new RouteValueDictionary();
+            if (string.Equals(routeMethod, method, StringComparison.OrdinalIgnoreCase) && matcher.TryMatch(rest, matched))
             {
+                foreach (var (key, value) in matched)
+                {
+                    values?[key] = value;
+                }
+
                 return route;
             }
         }
@@ -99,6 +114,7 @@ public static class ApiAccess
     public static IResult? Authorize(ClaimsPrincipal caller, RouteAccess access)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        // Scoring is AuthorizeScoringAsync's (it may need to read a key); machine routes are the Functions host's.
         if (access is RouteAccess.Anonymous or RouteAccess.Scoring or RouteAccess.Key)
         {
             return null;
@@ -186,12 +202,22 @@ public static class ApiAccess
             [new Claim(ClaimTypes.Name, $"{Environment.UserName} (laptop)"), new Claim(ClaimTypes.Role, ApiRoles.Admin)],
             "laptop"));
 
-    /// <summary>Runs <see cref="Authorize"/> for a request; writes the refusal and returns false when it refuses.</summary>
+    /// <summary>The header a scoring key is sent in, where a function key would go (also accepted as <c>?code=</c>).</summary>
+    public const string KeyHeader = "x-functions-key";
+
+    /// <summary>
+    /// Runs <see cref="Authorize"/> for a request, and for a scoring route <see cref="AuthorizeScoringAsync"/>;
+    /// writes the refusal and returns false when it refuses.
+    /// </summary>
     public static async Task<bool> CheckAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var route = RouteOf(context.Request.Method, context.Request.Path);
-        var refusal = Authorize(context.User, route is null ? RouteAccess.Key : Of(context.Request.Method, route));
+        var values = new RouteValueDictionary();
+        var route = RouteOf(context.Request.Method, context.Request.Path, values);
+        var access = route is null ? RouteAccess.Key : Of(context.Request.Method, route);
+        var refusal = access == RouteAccess.Scoring
+            ? await AuthorizeScoringAsync(context, values.TryGetValue("name", out var name) ? name as string : null)
+            : Authorize(context.User, access);
         if (refusal is null)
         {
             return true;
@@ -199,6 +225,49 @@ public static class ApiAccess
 
         await refusal.ExecuteAsync(context);
         return false;
+    }
+
+    /// <summary>
+    /// Null when the caller may score <paramref name="model"/> (null: a route that names none): the
+    /// <see cref="ApiRoles.Scorer"/> or <see cref="ApiRoles.Admin"/> role, or a scoring key the product
+    /// issued that covers the model. Otherwise a 401 (no key, or not one of ours, or revoked) or a 403
+    /// (a key for other models; an identity without the role) that says what is needed.
+    /// </summary>
+    public static async Task<IResult?> AuthorizeScoringAsync(HttpContext context, string? model)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.User;
+        if (caller.IsInRole(ApiRoles.Scorer) || caller.IsInRole(ApiRoles.Admin))
+        {
+            return null;
+        }
+
+        var presented = context.Request.Headers[KeyHeader].ToString() is { Length: > 0 } header ? header : context.Request.Query["code"].ToString();
+        const string Needed = $"Scoring needs a scoring key the product issued (POST /api/scoring-keys, by an administrator), sent as the {KeyHeader} header or ?code=, or an Entra identity with the app role {ApiRoles.Scorer}.";
+        if (presented.Length == 0)
+        {
+            return caller.Identity?.IsAuthenticated == true
+                ? Results.Problem(title: "Forbidden.", detail: $"{Actor(caller)} does not have the app role {ApiRoles.Scorer}. {Needed}", statusCode: StatusCodes.Status403Forbidden)
+                : Results.Problem(title: "A scoring key or sign-in is needed.", detail: Needed, statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        var check = await context.RequestServices.GetRequiredService<ScoringKeyStore>().CheckAsync(presented, model, context.RequestAborted);
+        return check.Verdict switch
+        {
+            ScoringKeyVerdict.Valid => null,
+            ScoringKeyVerdict.NotForModel => Results.Problem(
+                title: "Forbidden.",
+                detail: $"The scoring key '{check.Key!.Name}' ({check.Key.Id}) may score only {string.Join(", ", check.Key.Models.Select(m => $"'{m}'"))}, not '{model}'.",
+                statusCode: StatusCodes.Status403Forbidden),
+            ScoringKeyVerdict.Revoked => Results.Problem(
+                title: "The scoring key was revoked.",
+                detail: $"The scoring key '{check.Key!.Name}' ({check.Key.Id}) was revoked at {check.Key.RevokedAt:O}. {Needed}",
+                statusCode: StatusCodes.Status401Unauthorized),
+            _ => Results.Problem(
+                title: "Not a scoring key.",
+                detail: $"The key sent is not a scoring key this app issued (the Functions host's own keys do not open scoring routes). {Needed}",
+                statusCode: StatusCodes.Status401Unauthorized),
+        };
     }
 
 }

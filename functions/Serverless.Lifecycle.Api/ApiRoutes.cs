@@ -33,6 +33,8 @@ public static class ApiRoutes
     public const string Predict = "models/{name}/predict";
     public const string PredictVersion = "models/{name}/versions/{version}/predict";
     public const string Feedback = "models/{name}/feedback";
+    public const string ScoringKeys = "scoring-keys";
+    public const string ScoringKey = "scoring-keys/{keyId}";
 
     // The Open Inference Protocol v2.
     public const string OipServer = "v2";
@@ -92,6 +94,9 @@ public static class ApiRoutes
         ("POST", Predict),
         ("POST", PredictVersion),
         ("POST", Feedback),
+        ("POST", ScoringKeys),
+        ("GET", ScoringKeys),
+        ("DELETE", ScoringKey),
         ("GET", OipServer),
         ("POST", OipInfer),
         ("POST", OipInferVersion),

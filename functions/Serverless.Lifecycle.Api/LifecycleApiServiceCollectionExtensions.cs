@@ -17,6 +17,7 @@ public static class LifecycleApiServiceCollectionExtensions
         services.AddSingleton<StatusApi>();
         services.AddSingleton<EventsApi>();
         services.AddSingleton<MonitoringApi>();
+        services.AddSingleton<ScoringKeysApi>();
 
         // One answer to an unhandled exception in both hosts (UseExceptionHandler in laptop mode, worker middleware in Functions).
         services.AddProblemDetails();

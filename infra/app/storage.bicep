@@ -26,7 +26,7 @@ param deploymentContainer string
 
 // The containers and tables of the storage layout: exactly StorageNames in the code (a test checks).
 var containers = ['datasets', 'runs', 'models', 'predictions', 'batch-input', 'batch-output', 'monitoring']
-var tables = ['ModelSpecs', 'ModelVersions', 'ModelAliases', 'AuditEvents', 'Datasets', 'Feedback', 'Rollouts', 'MonitoringReports', 'RetrainingTriggers']
+var tables = ['ModelSpecs', 'ModelVersions', 'ModelAliases', 'AuditEvents', 'Datasets', 'Feedback', 'Rollouts', 'MonitoringReports', 'RetrainingTriggers', 'ScoringKeys']
 
 // Built-in data roles (never keys). The app's are account-wide because the Functions host needs Blob
 // Data Owner on its AzureWebJobsStorage (it creates containers for coordination and keys), and the
@@ -173,8 +173,9 @@ resource trainerAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
-// The deploying person uploads to datasets/ and batch-input/ (the README's Azure CLI commands) and
-// reads batch-output/; nothing else, and no queue or table.
+// The deploying person uploads to datasets/ and batch-input/ (the README's Azure CLI commands),
+// reads batch-output/, and issues scoring keys into the ScoringKeys table (the scoring-keys command,
+// the way in for a deployment without sign-in); nothing else, and no queue or other table.
 var deployerAccess = [
   { container: 'datasets', role: blobDataContributor }
   { container: 'batch-input', role: blobDataContributor }
@@ -200,6 +201,22 @@ resource deployerAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01
     dependsOn: [blobContainers]
   }
 ]
+
+resource scoringKeysTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: 'ScoringKeys'
+}
+
+resource deployerScoringKeys 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(scoringKeysTable.id, deployerPrincipalId, roles.tableDataContributor)
+  scope: scoringKeysTable
+  properties: {
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.tableDataContributor)
+  }
+  dependsOn: [storageTables]
+}
 
 output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob

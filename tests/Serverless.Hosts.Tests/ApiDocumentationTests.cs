@@ -68,15 +68,20 @@ public sealed partial class ApiDocumentationTests
         document["components"] = components;
         components["securitySchemes"] = new JsonObject
         {
+            ["scoringKey"] = new JsonObject
+            {
+                ["type"] = "apiKey", ["in"] = "header", ["name"] = ApiAccess.KeyHeader,
+                ["description"] = "A scoring key the product issued (POST /api/scoring-keys; also accepted as ?code=): scoring routes only, for the models it names. Laptop mode needs none.",
+            },
             ["functionKey"] = new JsonObject
             {
                 ["type"] = "apiKey", ["in"] = "header", ["name"] = "x-functions-key",
-                ["description"] = "A function key of the Functions app (also accepted as ?code=): scoring routes, the Event Grid webhook, this document. Laptop mode needs none.",
+                ["description"] = "A function key of the Functions app (also accepted as ?code=): the Event Grid webhook and this document. Laptop mode needs none.",
             },
             ["entra"] = new JsonObject
             {
                 ["type"] = "http", ["scheme"] = "bearer", ["bearerFormat"] = "JWT",
-                ["description"] = $"An Entra ID token for the API's app registration, or an App Service Authentication session, whose identity has the app role {ApiRoles.Reader} (reading) or {ApiRoles.Admin} (everything): reading and administration routes, where a function key is not enough. Laptop mode needs none.",
+                ["description"] = $"An Entra ID token for the API's app registration, or an App Service Authentication session, whose identity has the app role {ApiRoles.Scorer} (scoring), {ApiRoles.Reader} (reading) or {ApiRoles.Admin} (everything): reading and administration routes, where no key is enough, and scoring without a key. Laptop mode needs none.",
             },
         };
         // The generator tags an operation by the host's assembly or the handler's class; a reader
@@ -97,7 +102,8 @@ public sealed partial class ApiDocumentationTests
                 operation!["security"] = ApiAccess.Of(method.ToUpperInvariant(), route) switch
                 {
                     RouteAccess.Anonymous => new JsonArray(),
-                    RouteAccess.Scoring or RouteAccess.Key => new JsonArray(new JsonObject { ["functionKey"] = new JsonArray() }),
+                    RouteAccess.Scoring => new JsonArray(new JsonObject { ["scoringKey"] = new JsonArray() }, new JsonObject { ["entra"] = new JsonArray(ApiRoles.Scorer) }),
+                    RouteAccess.Key => new JsonArray(new JsonObject { ["functionKey"] = new JsonArray() }),
                     RouteAccess.Trainer => new JsonArray(new JsonObject { ["entra"] = new JsonArray("the trainer's managed identity") }),
                     var access => new JsonArray(new JsonObject { ["entra"] = new JsonArray(access == RouteAccess.Admin ? ApiRoles.Admin : ApiRoles.Reader) }),
                 };
@@ -156,7 +162,8 @@ public sealed partial class ApiDocumentationTests
 
         // Rolling back needs the admin role, predicting a key: a scoring key opens no administration.
         Assert.Equal(ApiRoles.Admin, (string)document["paths"]!["/api/models/{name}/rollback"]!["post"]!["security"]![0]!["entra"]![0]!);
-        Assert.NotNull(document["paths"]!["/api/models/{name}/predict"]!["post"]!["security"]![0]!["functionKey"]);
+        Assert.NotNull(document["paths"]!["/api/models/{name}/predict"]!["post"]!["security"]![0]!["scoringKey"]);
+        Assert.Equal(ApiRoles.Scorer, (string)document["paths"]!["/api/models/{name}/predict"]!["post"]!["security"]![1]!["entra"]![0]!);
 
         Assert.StartsWith("3.1", (string)document["openapi"]!, StringComparison.Ordinal);
         Assert.Equal(("Serverless ML lifecycle API", OpenInferenceApi.ServerVersion), ((string)document["info"]!["title"]!, (string)document["info"]!["version"]!));

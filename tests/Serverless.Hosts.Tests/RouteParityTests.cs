@@ -57,19 +57,19 @@ public sealed class RouteParityTests
     }
 
     /// <summary>
-    /// The host's function keys guard scoring and machine routes; reading and administration are
-    /// anonymous at the host so that a key cannot open them, and the worker's CallerMiddleware asks
-    /// for an Entra app role instead (ApiAccessTests).
+    /// The host's function keys guard the machine routes only; scoring, reading and administration are
+    /// anonymous at the host so that a host key cannot open them, and the worker's CallerMiddleware asks
+    /// for a scoring key the product issued or an Entra app role instead (CallerMiddlewareTests).
     /// </summary>
     [Fact]
-    public void FunctionsApp_KeysGuardScoringAndMachineRoutes_RolesTheRest()
+    public void FunctionsApp_HostKeysGuardMachineRoutesOnly_TheWorkerTheRest()
     {
         foreach (var (method, trigger) in FunctionHttpTriggers())
         {
             foreach (var verb in trigger.Methods!)
             {
                 var access = ApiAccess.Of(verb.ToUpperInvariant(), trigger.Route!);
-                var expected = access is RouteAccess.Scoring or RouteAccess.Key ? AuthorizationLevel.Function : AuthorizationLevel.Anonymous;
+                var expected = access is RouteAccess.Key ? AuthorizationLevel.Function : AuthorizationLevel.Anonymous;
                 Assert.True(trigger.AuthLevel == expected, $"{method.Name} ({verb} {trigger.Route}, {access}) has auth level {trigger.AuthLevel}, expected {expected}");
             }
         }

@@ -19,6 +19,7 @@ public sealed class ArchitectureTests
         ["Evaluation"],
         ["Registry"],
         ["Serving"],
+        ["Access"],
         ["Monitoring"],
         ["Rollouts"],
         ["Pipeline"],

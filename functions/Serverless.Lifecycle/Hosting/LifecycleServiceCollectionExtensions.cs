@@ -52,6 +52,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<BatchScorer>();
         services.AddSingleton<RunController>();
         services.AddSingleton<ApprovalDecisions>();
+        services.AddSingleton<Access.ScoringKeyStore>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ILifecycleEvents>(sp => sp.GetRequiredService<IOptions<EventsOptions>>().Value.TopicEndpoint is null
             ? new NoLifecycleEvents()

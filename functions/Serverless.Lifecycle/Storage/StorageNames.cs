@@ -20,7 +20,8 @@ public static class StorageNames
     public const string RolloutsTable = "Rollouts";
     public const string MonitoringTable = "MonitoringReports";
     public const string TriggersTable = "RetrainingTriggers";
+    public const string ScoringKeysTable = "ScoringKeys";
 
     public static readonly IReadOnlyList<string> Containers = [DatasetsContainer, RunsContainer, ModelsContainer, PredictionsContainer, BatchInputContainer, BatchOutputContainer, MonitoringContainer];
-    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable, RolloutsTable, MonitoringTable, TriggersTable];
+    public static readonly IReadOnlyList<string> Tables = [SpecsTable, VersionsTable, AliasesTable, AuditTable, DatasetsTable, FeedbackTable, RolloutsTable, MonitoringTable, TriggersTable, ScoringKeysTable];
 }

@@ -5,21 +5,33 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions;
+using Microsoft.Extensions.Options;
+using Serverless.Lifecycle.Access;
 using Serverless.Lifecycle.Api;
+using Serverless.Lifecycle.Serving;
+using Serverless.Tests;
 
 namespace Serverless.Hosts.Tests.Functions;
 
 /// <summary>
 /// Who may call what in the Functions app, through the worker middleware the app registers: reading
 /// and administration need an Entra app role that App Service Authentication vouches for; a missing,
-/// forged or under-privileged principal gets 401 or 403 and the function never runs; scoring and
-/// machine routes are left to the host's function keys.
+/// forged or under-privileged principal gets 401 or 403 and the function never runs; scoring takes a
+/// scoring key the product issued (on Azurite here) or the scorer role; machine routes are left to the
+/// host's function keys.
 /// </summary>
 public sealed class CallerMiddlewareTests : IDisposable
 {
     private const string ObjectId = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 
-    private readonly ServiceProvider services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
+    private readonly ServiceProvider services = new ServiceCollection()
+        .AddLogging()
+        .AddProblemDetails()
+        .AddSingleton(_ => Azurite.CreateStorage())
+        .AddSingleton(Options.Create(new ServingOptions()))
+        .AddSingleton(TimeProvider.System)
+        .AddSingleton<ScoringKeyStore>()
+        .BuildServiceProvider();
 
     public void Dispose() => services.Dispose();
 
@@ -42,7 +54,8 @@ public sealed class CallerMiddlewareTests : IDisposable
 
     private const string TrainerObjectId = "7a6b5c4d-3e2f-1a0b-9c8d-7e6f5a4b3c2d";
 
-    private async Task<(int Status, string? Actor, bool Ran, string Body)> CallAsync(string method, string path, string? principal, bool appServiceAuthentication = true)
+    private async Task<(int Status, string? Actor, bool Ran, string Body)> CallAsync(
+        string method, string path, string? principal, bool appServiceAuthentication = true, string? key = null, string? query = null)
     {
         var settings = new Dictionary<string, string?> { ["Training:TrainerPrincipalId"] = TrainerObjectId };
         if (appServiceAuthentication)
@@ -54,7 +67,13 @@ public sealed class CallerMiddlewareTests : IDisposable
         var http = new DefaultHttpContext { RequestServices = services };
         http.Request.Method = method;
         http.Request.Path = path;
+        http.Request.QueryString = query is null ? QueryString.Empty : new QueryString(query);
         http.Response.Body = new MemoryStream();
+        if (key is not null)
+        {
+            http.Request.Headers[ApiAccess.KeyHeader] = key;
+        }
+
         if (principal is not null)
         {
             http.Request.Headers[ApiAccess.PrincipalHeader] = principal;
@@ -140,17 +159,117 @@ public sealed class CallerMiddlewareTests : IDisposable
     }
 
     [Theory]
-    [InlineData("POST", "/api/models/churn/predict")]
-    [InlineData("POST", "/api/v2/models/churn/infer")]
-    [InlineData("POST", "/api/models/churn/feedback")]
     [InlineData("POST", "/api/events")]
+    [InlineData("OPTIONS", "/api/events")]
+    [InlineData("GET", "/api/openapi.json")]
     [InlineData("GET", "/api/health")]
     [InlineData("GET", "/api/ui/index.html")]
-    public async Task ScoringMachineAndAnonymousRoutes_AreLeftToTheHost(string method, string path)
+    public async Task MachineAndAnonymousRoutes_AreLeftToTheHost(string method, string path)
     {
         var (status, _, ran, _) = await CallAsync(method, path, principal: null);
 
         Assert.Equal((200, true), (status, ran));
+    }
+
+    [Theory]
+    [InlineData("POST", "/api/models/churn/predict")]
+    [InlineData("POST", "/api/models/churn/versions/3/predict")]
+    [InlineData("POST", "/api/v2/models/churn/infer")]
+    [InlineData("GET", "/api/v2/models/churn/ready")]
+    [InlineData("GET", "/api/v2")]
+    [InlineData("POST", "/api/models/churn/feedback")]
+    public async Task Scoring_WithNeitherKeyNorSignIn_Is401_NamingBoth(string method, string path)
+    {
+        var (status, _, ran, body) = await CallAsync(method, path, principal: null);
+
+        Assert.Equal((401, false), (status, ran));
+        Assert.Contains("scoring key", body, StringComparison.Ordinal);
+        Assert.Contains(ApiRoles.Scorer, body, StringComparison.Ordinal);
+    }
+
+    private async Task<(ScoringKey Key, string Secret)> IssueAsync(params string[] models) =>
+        await services.GetRequiredService<ScoringKeyStore>().CreateAsync("checkout-service", models, "ada", CancellationToken.None);
+
+    [Fact]
+    public async Task Scoring_WithAnIssuedKey_InTheHeaderOrAsCode_Runs()
+    {
+        var (_, secret) = await IssueAsync();
+
+        var header = await CallAsync("POST", "/api/models/churn/predict", principal: null, key: secret);
+        var code = await CallAsync("POST", "/api/v2/models/churn/infer", principal: null, query: "?code=" + Uri.EscapeDataString(secret));
+
+        Assert.Equal((200, true), (header.Status, header.Ran));
+        Assert.Equal((200, true), (code.Status, code.Ran));
+    }
+
+    [Fact]
+    public async Task Scoring_WithAKeyThatIsNotOurs_Is401_AndSaysTheHostsKeysDoNotOpenScoring()
+    {
+        var (status, _, ran, body) = await CallAsync("POST", "/api/models/churn/predict", principal: null, key: "Xq3f-a-function-key-of-the-host==");
+
+        Assert.Equal((401, false), (status, ran));
+        Assert.Contains("not a scoring key", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scoring_WithAKeyForOtherModels_Is403_NamingThem()
+    {
+        var (key, secret) = await IssueAsync("fraud");
+
+        var (status, _, ran, body) = await CallAsync("POST", "/api/v2/models/churn/infer", principal: null, key: secret);
+
+        Assert.Equal((403, false), (status, ran));
+        Assert.Contains("'fraud'", body, StringComparison.Ordinal);
+        Assert.Contains("not 'churn'", body, StringComparison.Ordinal);
+        Assert.Contains(key.Id, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scoring_WithARevokedKey_Is401_SayingSo()
+    {
+        var (key, secret) = await IssueAsync();
+        await services.GetRequiredService<ScoringKeyStore>().RevokeAsync(key.Id, "bob", CancellationToken.None);
+
+        var (status, _, ran, body) = await CallAsync("POST", "/api/models/churn/predict", principal: null, key: secret);
+
+        Assert.Equal((401, false), (status, ran));
+        Assert.Contains("revoked", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scoring_WithTheScorerRole_RunsWithoutAKey_ButTheRoleOpensNoAdministration()
+    {
+        var score = await CallAsync("POST", "/api/models/churn/predict", Principal("checkout (managed identity)", ApiRoles.Scorer));
+        var rollback = await CallAsync("POST", "/api/models/churn/rollback", Principal("checkout (managed identity)", ApiRoles.Scorer));
+        var read = await CallAsync("GET", "/api/models/churn/versions", Principal("checkout (managed identity)", ApiRoles.Scorer));
+
+        Assert.Equal((200, true), (score.Status, score.Ran));
+        Assert.Equal((403, false), (rollback.Status, rollback.Ran));
+        Assert.Equal((403, false), (read.Status, read.Ran));
+    }
+
+    [Fact]
+    public async Task Scoring_ByASignedInIdentityWithoutTheRoleOrAKey_Is403_NamingTheRole()
+    {
+        var (status, _, ran, body) = await CallAsync("POST", "/api/models/churn/feedback", Principal("rita@contoso.com", ApiRoles.Reader));
+
+        Assert.Equal((403, false), (status, ran));
+        Assert.Contains(ApiRoles.Scorer, body, StringComparison.Ordinal);
+        Assert.Contains("rita@contoso.com", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AScoringKey_OpensNoAdministrationOrReading()
+    {
+        var (_, secret) = await IssueAsync();
+
+        var rollback = await CallAsync("POST", "/api/models/churn/rollback", principal: null, key: secret);
+        var keys = await CallAsync("POST", "/api/scoring-keys", principal: null, key: secret);
+        var read = await CallAsync("GET", "/api/models/churn/versions", principal: null, key: secret);
+
+        Assert.Equal((401, false), (rollback.Status, rollback.Ran));
+        Assert.Equal((401, false), (keys.Status, keys.Ran));
+        Assert.Equal((401, false), (read.Status, read.Ran));
     }
 
     [Fact]
@@ -174,7 +293,7 @@ public sealed class CallerMiddlewareTests : IDisposable
         using var roles = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Serverless.Tests.RepoPaths.Root, "infra", "app-roles.json")));
 
         Assert.Equal(
-            new[] { ApiRoles.Admin, ApiRoles.Reader },
+            new[] { ApiRoles.Admin, ApiRoles.Reader, ApiRoles.Scorer },
             roles.RootElement.EnumerateArray().Select(r => r.GetProperty("value").GetString()!).Order(StringComparer.Ordinal));
         Assert.All(roles.RootElement.EnumerateArray(), r => Assert.True(r.GetProperty("isEnabled").GetBoolean()));
     }

@@ -83,6 +83,7 @@ public sealed partial class RoleAssignmentTests
         {
             ["Microsoft.Storage", "storageAccounts", _] => "storage account",
             ["Microsoft.Storage", "storageAccounts", _, "blobServices", "default", "containers", var container] => $"blob container {container}",
+            ["Microsoft.Storage", "storageAccounts", _, "tableServices", "default", "tables", var table] => $"table {table}",
             ["Microsoft.Insights", "components", _] => "Application Insights",
             ["Microsoft.ContainerRegistry", "registries", _] => "container registry",
             ["Microsoft.App", "jobs", var job] => job.StartsWith("trainer-gpu-", StringComparison.Ordinal) ? "GPU trainer job" : "CPU trainer job",
