@@ -31,25 +31,38 @@ public sealed class OnnxModel : IDisposable
         using var options = CreateSessionOptions();
         session = new InferenceSession(onnx, options);
 
-        var missing = spec.Features.Where(f => !session.InputMetadata.ContainsKey(f.Name)).Select(f => f.Name).ToList();
-        if (missing.Count > 0)
+        var (problems, roles) = OnnxContract.Check(session, spec);
+        if (roles is null)
         {
             session.Dispose();
-            throw new InvalidDataException($"The ONNX graph has no input for feature(s) {string.Join(", ", missing)}; it does not match the spec.");
+            throw new InvalidDataException($"The ONNX graph does not fit the spec: {string.Join(" ", problems.Select(p => $"{p.Path}: {p.Message}"))}");
         }
 
         inputNames = spec.Features.Select(f => f.Name).ToArray();
-        try
+        this.roles = roles;
+        Classes = roles.Classes;
+        List<string> outputs = [];
+        int Add(string? name)
         {
-            Classes = ReadClasses(session, spec);
-            outputNames = Outputs(spec.Task).Select(o => FindOutput(session, o)).ToArray();
+            if (name is null)
+            {
+                return -1;
+            }
+
+            outputs.Add(name);
+            return outputs.Count - 1;
         }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+
+        labelIndex = Add(roles.Label);
+        probabilityIndex = Add(roles.Probability);
+        scoreIndex = Add(roles.Score);
+        outputNames = [.. outputs];
     }
+
+    private readonly OnnxContract.Roles roles;
+    private readonly int labelIndex;
+    private readonly int probabilityIndex;
+    private readonly int scoreIndex;
 
     public ModelSpec Spec { get; }
 
@@ -110,10 +123,11 @@ public sealed class OnnxModel : IDisposable
             switch (Spec.Task)
             {
                 case ModelTasks.Multiclass:
-                    var probabilities = outputs[1].GetTensorDataAsSpan<float>();
+                    var probabilities = outputs[probabilityIndex].GetTensorDataAsSpan<float>();
+                    var int64Classes = roles.LabelType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 ? outputs[labelIndex].GetTensorDataAsSpan<long>() : default;
                     for (var row = 0; row < batch.Rows; row++)
                     {
-                        var predicted = outputs[0].GetStringElement(row);
+                        var predicted = int64Classes.IsEmpty ? outputs[labelIndex].GetStringElement(row) : int64Classes[row].ToString(System.Globalization.CultureInfo.InvariantCulture);
                         var own = probabilities.Slice(row * Classes.Count, Classes.Count).ToArray();
                         var index = IndexOf(predicted);
                         predictions[row] = new ModelPrediction(false, own[index], own[index]) { Class = predicted, Probabilities = own };
@@ -121,7 +135,7 @@ public sealed class OnnxModel : IDisposable
 
                     break;
                 case ModelTasks.Regression:
-                    var values = outputs[0].GetTensorDataAsSpan<float>();
+                    var values = outputs[scoreIndex].GetTensorDataAsSpan<float>();
                     for (var row = 0; row < batch.Rows; row++)
                     {
                         predictions[row] = new ModelPrediction(false, float.NaN, values[row]);
@@ -129,12 +143,18 @@ public sealed class OnnxModel : IDisposable
 
                     break;
                 default:
-                    var labels = outputs[0].GetTensorDataAsSpan<bool>();
-                    var probability = outputs[1].GetTensorDataAsSpan<float>();
-                    var scores = outputs[2].GetTensorDataAsSpan<float>();
+                    // The positive class's probability is the last column of a [N, 2] output; an imported
+                    // graph may leave out the label (probability >= 0.5) or the raw score (the probability).
+                    var probability = outputs[probabilityIndex].GetTensorDataAsSpan<float>();
+                    var width = roles.ProbabilityWidth;
+                    var scores = scoreIndex < 0 ? default : outputs[scoreIndex].GetTensorDataAsSpan<float>();
+                    var bools = labelIndex >= 0 && roles.LabelType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Bool ? outputs[labelIndex].GetTensorDataAsSpan<bool>() : default;
+                    var longs = labelIndex >= 0 && roles.LabelType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 ? outputs[labelIndex].GetTensorDataAsSpan<long>() : default;
                     for (var row = 0; row < batch.Rows; row++)
                     {
-                        predictions[row] = new ModelPrediction(labels[row], probability[row], scores[row]);
+                        var p = probability[(row * width) + width - 1];
+                        var label = !bools.IsEmpty ? bools[row] : !longs.IsEmpty ? longs[row] != 0 : p >= 0.5f;
+                        predictions[row] = new ModelPrediction(label, p, scores.IsEmpty ? p : scores[row]);
                     }
 
                     break;
@@ -277,50 +297,6 @@ public sealed class OnnxModel : IDisposable
         }
 
         throw new InvalidDataException($"The model predicted class '{predicted}', which is not in its class list ({string.Join(", ", Classes)}).");
-    }
-
-    /// <summary>
-    /// A multiclass graph names its classes in its metadata (<see cref="OnnxMetadata.Classes"/>),
-    /// one per probability of its score vector; without them its scores cannot be read.
-    /// </summary>
-    private static string[] ReadClasses(InferenceSession session, ModelSpec spec)
-    {
-        var metadata = session.ModelMetadata.CustomMetadataMap;
-        if (metadata.TryGetValue(OnnxMetadata.Task, out var task) && !string.Equals(task, spec.Task, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"The ONNX graph was trained for task '{task}', but the spec says '{spec.Task}'.");
-        }
-
-        if (spec.Task != ModelTasks.Multiclass)
-        {
-            return [];
-        }
-
-        string[]? classes = null;
-        if (metadata.TryGetValue(OnnxMetadata.Classes, out var json))
-        {
-            try
-            {
-                classes = JsonSerializer.Deserialize<string[]>(json);
-            }
-            catch (JsonException)
-            {
-                // Reported below as a missing class list.
-            }
-        }
-
-        if (classes is not { Length: > 1 } || classes.Distinct(StringComparer.Ordinal).Count() != classes.Length)
-        {
-            throw new InvalidDataException($"The multiclass ONNX graph does not list its classes (metadata '{OnnxMetadata.Classes}' must be a JSON array of two or more distinct labels).");
-        }
-
-        var scoreShape = session.OutputMetadata[FindOutput(session, OnnxOutputs.Score)].Dimensions;
-        if (scoreShape.Length != 2 || scoreShape[1] != classes.Length)
-        {
-            throw new InvalidDataException($"The ONNX graph's score output has shape [{string.Join(", ", scoreShape)}]; expected one probability for each of its {classes.Length} classes.");
-        }
-
-        return classes;
     }
 
     /// <summary>The graph output ML.NET named after <paramref name="column"/> (<c>Score</c> or <c>Score.output</c>).</summary>
