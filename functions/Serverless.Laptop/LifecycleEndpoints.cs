@@ -24,6 +24,7 @@ public static class LifecycleEndpoints
         api.MapPost(ApiRoutes.JobComplete, (HttpRequest request, string runId, string jobId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.CompleteJobAsync(request, runId, jobId, pipeline, ct));
         api.MapGet(ApiRoutes.RunProfile, (string runId, RunsApi runs, CancellationToken ct) => runs.GetRunProfileAsync(runId, ct));
         api.MapGet(ApiRoutes.Versions, (string name, RegistryApi registry, CancellationToken ct) => registry.ListVersionsAsync(name, ct));
+        api.MapPost(ApiRoutes.Versions, (HttpRequest request, string name, ModelImportApi import, IPipelineClient pipeline, CancellationToken ct) => import.ImportAsync(request, name, pipeline, ct)).DisableAntiforgery();
         api.MapGet(ApiRoutes.Version, (string name, string version, RegistryApi registry, CancellationToken ct) => registry.GetVersionAsync(name, version, ct));
         api.MapGet(ApiRoutes.ModelFile, (string name, string version, RegistryApi registry, CancellationToken ct) => registry.GetModelFileAsync(name, version, ct));
         api.MapPut(ApiRoutes.Alias, (HttpRequest request, string name, string alias, RegistryApi registry, CancellationToken ct) => registry.SetAliasAsync(request, name, alias, ct));

@@ -77,6 +77,7 @@ public static class ApiRoutes
         ("POST", RunReject),
         ("POST", JobComplete),
         ("GET", Versions),
+        ("POST", Versions),
         ("GET", Version),
         ("DELETE", Version),
         ("GET", ModelFile),

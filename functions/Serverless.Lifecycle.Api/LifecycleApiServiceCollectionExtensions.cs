@@ -18,6 +18,7 @@ public static class LifecycleApiServiceCollectionExtensions
         services.AddSingleton<EventsApi>();
         services.AddSingleton<MonitoringApi>();
         services.AddSingleton<ScoringKeysApi>();
+        services.AddSingleton<ModelImportApi>();
 
         // One answer to an unhandled exception in both hosts (UseExceptionHandler in laptop mode, worker middleware in Functions).
         services.AddProblemDetails();

@@ -24,8 +24,11 @@ public static class RunTriggers
     /// <summary>Monitoring found the live quality below the model card's.</summary>
     public const string Quality = "quality";
 
+    /// <summary>A model trained elsewhere, imported through the versions route.</summary>
+    public const string Import = "import";
+
     /// <summary>Triggers a person or a data pipeline fires on purpose: their run always starts, never coalesced into another.</summary>
-    public static bool IsExplicit(string trigger) => trigger is Upload or Manual;
+    public static bool IsExplicit(string trigger) => trigger is Upload or Manual or Import;
 }
 
 /// <summary>What became of one request for a run: the run it started, or the active run it was coalesced into.</summary>
@@ -46,7 +49,7 @@ public static class TriggerOutcomes
 /// <paramref name="PrepareData"/> the spec's training-data policy is applied to <paramref name="Dataset"/>
 /// once, when the run is new.
 /// </summary>
-public sealed record RunRequest(ModelSpec Spec, string Trigger, string Reason, DatasetVersion Dataset, DateTimeOffset? For = null, bool PrepareData = false);
+public sealed record RunRequest(ModelSpec Spec, string Trigger, string Reason, DatasetVersion Dataset, DateTimeOffset? For = null, bool PrepareData = false, Registry.ImportedModel? Import = null);
 
 /// <summary>
 /// How monitoring asks for a retraining run. Monitoring sits below the pipeline, so it names the

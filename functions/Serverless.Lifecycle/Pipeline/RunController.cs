@@ -51,6 +51,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
         var runId = trigger switch
         {
             RunTriggers.Upload or RunTriggers.NewData => RunIds.ForDataset(dataset),
+            RunTriggers.Import => RunIds.ForImport(spec.Name, request.Import?.Sha256 ?? throw new ArgumentException("An import run needs the imported model.", nameof(request)), dataset),
             RunTriggers.Manual => RunIds.ForManual(spec.Name),
             _ => RunIds.ForOccurrence(spec.Name, trigger, request.For ?? throw new ArgumentException($"A {trigger} run needs the time it is for.", nameof(request))),
         };
@@ -62,7 +63,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
             reason = $"{reason} Training {note}.";
         }
 
-        return await TriggerAsync(spec, trigger, reason, dataset, runId, pipeline, !RunTriggers.IsExplicit(trigger), cancellationToken);
+        return await TriggerAsync(spec, trigger, reason, dataset, runId, pipeline, !RunTriggers.IsExplicit(trigger), cancellationToken, request.Import);
     }
 
     /// <summary>The controller bound to one Durable engine's client, as monitoring asks for runs.</summary>
@@ -82,7 +83,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
     public async Task<TriggerRecord> TriggerAsync(string model, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, CancellationToken cancellationToken, bool coalesce = true) =>
         await TriggerAsync(await registry.GetSpecAsync(model, cancellationToken), trigger, reason, dataset, runId, pipeline, coalesce, cancellationToken);
 
-    private async Task<TriggerRecord> TriggerAsync(ModelSpec spec, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, bool coalesce, CancellationToken cancellationToken)
+    private async Task<TriggerRecord> TriggerAsync(ModelSpec spec, string trigger, string reason, DatasetVersion dataset, string runId, IPipelineClient pipeline, bool coalesce, CancellationToken cancellationToken, ImportedModel? import = null)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         await storage.EnsureCreatedAsync(cancellationToken);
@@ -157,7 +158,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
             }
 
             // A run that already existed before this claim (a late redelivery) was recorded under another claim.
-            var created = await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason), cancellationToken);
+            var created = await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason, import), cancellationToken);
             return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, claimTime, TriggerOutcomes.Started, runId), checkHistory: !created, cancellationToken);
         }
     }

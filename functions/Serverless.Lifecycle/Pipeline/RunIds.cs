@@ -9,8 +9,8 @@ namespace Serverless.Lifecycle.Pipeline;
 /// <summary>
 /// The one format of run ids: <c>{model}-{origin}-{key}</c>. The origin is what asked for the run
 /// (<c>data</c> for a dataset, from the upload route or a blob written straight to storage;
-/// <c>manual</c>, <c>schedule</c>, <c>drift</c>, <c>quality</c>), and the key is what makes asking twice
-/// the same run: the dataset's path and ETag, the schedule's due minute, the monitoring window's end.
+/// <c>import</c>, <c>manual</c>, <c>schedule</c>, <c>drift</c>, <c>quality</c>), and the key is what makes asking twice
+/// the same run: the dataset's path and ETag (and an imported graph's SHA-256), the schedule's due minute, the monitoring window's end.
 /// Only a manual run is new each time it is asked for (its key is random).
 /// </summary>
 public static class RunIds
@@ -23,6 +23,14 @@ public static class RunIds
         ArgumentNullException.ThrowIfNull(dataset);
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{dataset.Path}|{dataset.ETag}"));
         return Make(dataset.Model, DataOrigin, Convert.ToHexStringLower(hash)[..24]);
+    }
+
+    /// <summary>The run that imports a graph (by its SHA-256) and gates it on a dataset: the same import sent again is the same run.</summary>
+    public static string ForImport(string model, string sha256, DatasetVersion dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{sha256}|{dataset.Path}|{dataset.ETag}"));
+        return Make(model, RunTriggers.Import, Convert.ToHexStringLower(hash)[..24]);
     }
 
     /// <summary>A run a person asked for on the runs route: a new one each time.</summary>

@@ -15,5 +15,8 @@ public static class RunPaths
     /// <summary>The one decision on the run's approval: created once, so of two decisions that race only one is delivered.</summary>
     public static BlobPath Decision(string runId) => new(StorageNames.RunsContainer, $"{runId}/decision.json");
 
+    /// <summary>The graph an import run checks, gates and registers (a model trained elsewhere).</summary>
+    public static BlobPath ImportedModel(string runId) => new(StorageNames.RunsContainer, $"{runId}/import/model.onnx");
+
     public static BlobPath Evaluation(string runId) => new(StorageNames.RunsContainer, $"{runId}/evaluation.json");
 }

@@ -65,7 +65,8 @@ public sealed record RegisterInput(
     string? ProfilePath,
     string Trigger = RunTriggers.Manual,
     string? Reason = null,
-    IReadOnlyList<TrialRecord>? Trials = null);
+    IReadOnlyList<TrialRecord>? Trials = null,
+    Registry.ImportedModel? Imported = null);
 
 public sealed record RegisteredVersion(string Model, int Version, string Sha256);
 

@@ -73,7 +73,11 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             return Cancelled(await cancel);
         }
 
-        var training = await run.StepAsync("train", () => TrialFanOut.TrainAsync(context, input, split, cancel), t => (t.Outcome, t.Detail));
+        // An import run's candidate is the graph it was given (checked against the spec when it was
+        // uploaded, and by its SHA-256 when the evaluate step reads it): it takes the train step's place.
+        var training = input.Import is { } imported
+            ? await run.StepAsync("import", () => Task.FromResult(Imported(imported)), t => (t.Outcome, t.Detail))
+            : await run.StepAsync("train", () => TrialFanOut.TrainAsync(context, input, split, cancel), t => (t.Outcome, t.Detail));
         run.Trained(training.Trials);
         if (training.Cancelled is { } cancelled)
         {
@@ -119,7 +123,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
         var registered = await run.StepAsync(
             "register",
-            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath, input.Trigger, input.Reason, training.Trials), PipelineRetry.Storage),
+            () => context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModelActivity), new RegisterInput(input.RunId, input.Spec, input.Dataset, job, evaluation, report.ProfilePath, input.Trigger, input.Reason, training.Trials, input.Import), PipelineRetry.Storage),
             v => ("done", $"version {v.Version}"));
         run.Registered(registered.Version);
         if (cancel.IsCompleted)
@@ -176,6 +180,24 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);
         return run.Finish(RunOutcome.Succeeded);
     }
+
+    /// <summary>An imported graph as the candidate a training job would have reported.</summary>
+    private static TrainingOutcome Imported(ImportedModel imported) => new(
+        new TrainingJobResult(
+            "import",
+            TrainingJobState.Succeeded,
+            null,
+            new Dictionary<string, double>(),
+            [new TrainingArtifact(TrainingJobPaths.OnnxFileName, imported.Path, imported.Sha256, imported.SizeBytes)],
+            null,
+            0,
+            "n/a (trained elsewhere)",
+            imported.Producer,
+            ImportedModel.Algorithm),
+        [],
+        null,
+        "done",
+        $"{imported.Producer}, SHA-256 {imported.Sha256[..12]}…, imported by {imported.Actor}");
 
     /// <summary>The evaluate step: the candidate and the current champion on the test split, then the gate; the verdict is kept and counted.</summary>
     private static async Task<EvaluationResult> EvaluateAsync(TaskOrchestrationContext context, RunProgress run, EvaluateInput input)

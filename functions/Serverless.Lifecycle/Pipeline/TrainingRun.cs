@@ -37,7 +37,8 @@ public enum RunOutcome
 
 /// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>
 /// <param name="Reason">Why the trigger fired, in a person's words (for example the drift that caused a retraining).</param>
-public sealed record TrainingRunRequest(string RunId, ModelSpec Spec, DatasetVersion Dataset, string Trigger, string? Reason = null);
+/// <param name="Import">A model trained elsewhere: the run checks and gates it on the dataset in place of training one.</param>
+public sealed record TrainingRunRequest(string RunId, ModelSpec Spec, DatasetVersion Dataset, string Trigger, string? Reason = null, Registry.ImportedModel? Import = null);
 
 /// <summary>One step of a run with its timing and outcome, as shown by <c>GET /runs/{runId}</c>.</summary>
 public sealed record RunStep(string Name, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string Outcome, string? Detail);

@@ -31,7 +31,8 @@ public sealed record ModelCard(
     string? ProfilePath = null,
     CardLineage? Lineage = null,
     string? Device = null,
-    double? TrainingRowsPerSecond = null);
+    double? TrainingRowsPerSecond = null,
+    ImportedModel? Imported = null);
 
 /// <summary>
 /// What produced the version beyond its data and trainer: why the run started, the spec's

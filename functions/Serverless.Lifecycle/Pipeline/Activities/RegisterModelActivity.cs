@@ -57,7 +57,8 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
                 input.Evaluation.LoadMs,
                 input.Evaluation.LatencyP99Ms),
             input.Job.Device,
-            input.Job.TrainingRowsPerSecond);
+            input.Job.TrainingRowsPerSecond,
+            input.Imported);
         var cardSha = await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
         var ready = await registry.CompleteVersionAsync(reserved, sha, cardSha, input.Evaluation.Metrics, CancellationToken.None);
         return new RegisteredVersion(ready.Model, ready.Version, sha);
