@@ -87,6 +87,26 @@ public sealed record TrainerSpec
 
     /// <summary>A hyperparameter search: trials fan out as jobs and the best by its metric becomes the candidate.</summary>
     public SearchSpec? Search { get; init; }
+
+    /// <summary>
+    /// A trainer of your own, in Azure: the container image each job of this model runs instead of the
+    /// built-in trainer's (the Container Apps job's container is overridden per execution). It follows the
+    /// trainer contract (README, "Bring your own trainer"); <see cref="Algorithm"/> is then its own name.
+    /// </summary>
+    public string? Image { get; init; }
+
+    /// <summary>The command the <see cref="Image"/> runs (its entrypoint and arguments); the image's own when absent.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
+    /// <summary>
+    /// A trainer of your own, in laptop mode: the command that runs it on this machine (a relative path is
+    /// from the directory the host runs in), for example <c>["/usr/bin/python3", "samples/trainers/sklearn/train.py"]</c>.
+    /// </summary>
+    public IReadOnlyList<string>? LocalCommand { get; init; }
+
+    /// <summary>Whether jobs of this model run a trainer of their own rather than the built-in ones.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsCustom => Image is not null || LocalCommand is not null;
 }
 
 /// <summary>

@@ -291,7 +291,13 @@ public static partial class ModelSpecValidator
             return;
         }
 
-        if (!TrainerAlgorithms.Hyperparameters.TryGetValue(trainer.Algorithm ?? "", out var known))
+        IReadOnlySet<string>? known = null;
+        if (trainer.IsCustom)
+        {
+            // A trainer of its own names its algorithm and takes its own hyperparameters: only their form is checked.
+            ValidateCustomTrainer(trainer, add);
+        }
+        else if (!TrainerAlgorithms.Hyperparameters.TryGetValue(trainer.Algorithm ?? "", out known))
         {
             add("$.trainer.algorithm", $"Unknown algorithm '{trainer.Algorithm}'; expected one of: {string.Join(", ", TrainerAlgorithms.Hyperparameters.Keys)}.");
         }
@@ -327,6 +333,66 @@ public static partial class ModelSpecValidator
         if (trainer.Search is { } search)
         {
             ValidateSearch(search, known, trainer.Algorithm ?? "", task, add);
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,39}$")]
+    private static partial Regex CustomAlgorithmPattern();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
+    private static partial Regex HyperparameterNamePattern();
+
+    private const int MaxCommandWords = 32;
+
+    private static void ValidateCustomTrainer(TrainerSpec trainer, Action<string, string> add)
+    {
+        if (!CustomAlgorithmPattern().IsMatch(trainer.Algorithm ?? ""))
+        {
+            add("$.trainer.algorithm", $"A trainer of your own names its algorithm: 1 to 40 lowercase letters, digits, '.', '_' or '-' (for example \"sklearn-logreg\"); got '{trainer.Algorithm}'.");
+        }
+        else if (TrainerAlgorithms.Hyperparameters.ContainsKey(trainer.Algorithm!))
+        {
+            add("$.trainer.algorithm", $"'{trainer.Algorithm}' is a built-in algorithm; a trainer of your own names its own, so that the model card does not say the built-in one trained it.");
+        }
+
+        foreach (var (name, value) in trainer.Hyperparameters ?? new Dictionary<string, double>())
+        {
+            if (!HyperparameterNamePattern().IsMatch(name))
+            {
+                add($"$.trainer.hyperparameters.{name}", "A hyperparameter's name is 1 to 64 letters, digits, '_', '.' or '-', starting with a letter.");
+            }
+            else if (!double.IsFinite(value))
+            {
+                add($"$.trainer.hyperparameters.{name}", $"Must be a finite number; got {Format(value)}.");
+            }
+        }
+
+        if (trainer.Image is { } image && (image.Length is 0 or > 512 || image.Any(char.IsWhiteSpace)))
+        {
+            add("$.trainer.image", "A container image reference (registry/name:tag or @digest), without spaces, at most 512 characters.");
+        }
+
+        if (trainer.Command is not null && trainer.Image is null)
+        {
+            add("$.trainer.command", "The command of an image: set trainer.image too (laptop mode runs trainer.localCommand).");
+        }
+
+        foreach (var (field, command) in new[] { ("command", trainer.Command), ("localCommand", trainer.LocalCommand) })
+        {
+            if (command is null)
+            {
+                continue;
+            }
+
+            if (command.Count is 0 or > MaxCommandWords)
+            {
+                add($"$.trainer.{field}", $"A command is 1 to {MaxCommandWords} words: the program, then its arguments.");
+            }
+
+            foreach (var (word, i) in command.Select((w, i) => (w, i)).Where(x => string.IsNullOrEmpty(x.w) || x.w.Any(char.IsControl)))
+            {
+                add($"$.trainer.{field}[{i}]", "A word of the command cannot be empty or hold control characters.");
+            }
         }
     }
 

@@ -81,6 +81,13 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
     public async Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        var trainer = job.Model.Trainer;
+        if (trainer.IsCustom && trainer.Image is null)
+        {
+            throw new InvalidOperationException(
+                "This model's trainer is trainer.localCommand, which runs in laptop mode only; in Azure set trainer.image (and trainer.command if the image needs one) to the container that runs it.");
+        }
+
         var jobName = JobNameFor(job);
         var template = await GetContainerAsync(jobName, cancellationToken);
         var environment = template["env"]?.DeepClone() as JsonArray ?? [];
@@ -90,14 +97,23 @@ public sealed partial class ContainerAppsJobDispatcher : ITrainingDispatcher
         }
 
         environment.Add(new JsonObject { ["name"] = JobEnvironmentVariable, ["value"] = TrainingJobPaths.Spec(job.RunId, job.JobId).ToString() });
+        // A trainer of the model's own runs its image (and command) in the job's container, with the same
+        // environment: the storage settings, the identity and TRAINER_JOB.
         var execution = new JsonObject
         {
             ["name"] = template["name"]?.DeepClone(),
-            ["image"] = template["image"]?.DeepClone(),
+            ["image"] = trainer.Image is { } image ? image : template["image"]?.DeepClone(),
             ["env"] = environment,
         };
-        CopyIfPresent(template, execution, "command");
-        CopyIfPresent(template, execution, "args");
+        if (trainer.Image is null)
+        {
+            CopyIfPresent(template, execution, "command");
+            CopyIfPresent(template, execution, "args");
+        }
+        else if (trainer.Command is { } command)
+        {
+            execution["command"] = new JsonArray([.. command.Select(word => (JsonNode)word)]);
+        }
         // The hardware override is the CPU job's; the GPU job keeps its template's (its profile fixes them).
         var resources = options.Cpu is { } cpu && jobName == options.JobName
             ? new JsonObject { ["cpu"] = cpu, ["memory"] = options.Memory }

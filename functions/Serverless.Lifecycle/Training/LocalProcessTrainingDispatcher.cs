@@ -27,6 +27,12 @@ public sealed partial class LocalProcessTrainingDispatcher(
     public Task<string> StartAsync(TrainingJobSpec job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        var custom = job.Model.Trainer;
+        if (custom.IsCustom && custom.LocalCommand is null)
+        {
+            throw new InvalidOperationException(
+                $"This model's trainer is the image '{custom.Image}', which runs in Azure; laptop mode runs trainer.localCommand, which the spec does not set (for example [\"/usr/bin/python3\", \"train.py\"]).");
+        }
 
         // The deep model's jobs go to the deep trainer (the GPU job's program), the others to the ML.NET one.
         var deep = TrainerAlgorithms.Placement(job.Algorithm) == TrainerPlacements.Gpu;
@@ -34,7 +40,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
         var (pathSetting, launcherSetting) = deep
             ? (nameof(TrainingOptions.DeepTrainerPath), nameof(TrainingOptions.DeepTrainerLauncher))
             : (nameof(TrainingOptions.TrainerPath), nameof(TrainingOptions.TrainerLauncher));
-        if (string.IsNullOrWhiteSpace(trainer) || !File.Exists(trainer))
+        if (!custom.IsCustom && (string.IsNullOrWhiteSpace(trainer) || !File.Exists(trainer)))
         {
             throw new InvalidOperationException(
                 $"{TrainingOptions.SectionName}:{pathSetting} must name the built {(deep ? "deep trainer (Serverless.Trainer.Deep.dll), which trains " + job.Algorithm : "trainer (Serverless.Trainer.dll)")}; '{trainer}' does not exist.");
@@ -63,8 +69,11 @@ public sealed partial class LocalProcessTrainingDispatcher(
         }
 
         // Through the launcher when there is one (it names the runtime), else dotnet for a .dll, else the program itself.
-        var isDll = trainer.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
-        string[] command = launcher.Count > 0 ? [.. launcher, trainer] : isDll ? ["dotnet", trainer] : [trainer];
+        // A trainer of the model's own is its local command, as it is.
+        var builtIn = trainer ?? "";
+        var isDll = builtIn.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        string[] command = custom.LocalCommand is { } local ? [.. local]
+            : launcher.Count > 0 ? [.. launcher, builtIn] : isDll ? ["dotnet", builtIn] : [builtIn];
         var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
@@ -78,6 +87,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
 
         start.ArgumentList.Add("--job");
         start.ArgumentList.Add(TrainingJobPaths.Spec(job.RunId, job.JobId).ToString());
+        start.Environment[ContainerAppsJobDispatcher.JobEnvironmentVariable] = TrainingJobPaths.Spec(job.RunId, job.JobId).ToString();
 
         // The storage connection travels in the environment, never on the command line.
         var settings = storage.Value;
@@ -112,6 +122,11 @@ public sealed partial class LocalProcessTrainingDispatcher(
         try
         {
             process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex) when (custom.LocalCommand is not null)
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"trainer.localCommand starts with '{command[0]}', which could not be started: {ex.Message}", ex);
         }
         catch (System.ComponentModel.Win32Exception ex) when (launcher.Count > 0)
         {

@@ -134,7 +134,9 @@ public sealed class ContainerAppsJobContractTests : IAsyncLifetime
         Assert.Contains("is no operation", Assert.Throws<InvalidOperationException>(() => Spec.Operation(MicrosoftAppContract.Jobs, "POST", FakeContainerAppsArm.JobPath + "/stop?api-version=2025-01-01")).Message, StringComparison.Ordinal);
     }
 
-    public static TheoryData<string> Deployments => new() { "cpu job", "cpu job with hardware set", "gpu job", "start answered 202" };
+    public static TheoryData<string> Deployments => new() { "cpu job", "cpu job with hardware set", "gpu job", "start answered 202", "a trainer image of the model's own" };
+
+    private const string OwnImage = "contoso.azurecr.io/trainers/sklearn:1.4";
 
     /// <summary>
     /// A training job's whole life (start, status, stop) as each deployment runs it: every request the
@@ -152,6 +154,14 @@ public sealed class ContainerAppsJobContractTests : IAsyncLifetime
             (o.ContainerAppsJob.Cpu, o.ContainerAppsJob.Memory) = deployment == "cpu job with hardware set" ? ((double?)8, (string?)"56Gi") : (null, null);
         });
         var job = ContainerAppsJobDispatcherTests.Job() with { Algorithm = deployment == "gpu job" ? TrainerAlgorithms.Mlp : "lightgbm" };
+        if (deployment == "a trainer image of the model's own")
+        {
+            job = job with
+            {
+                Algorithm = "sklearn-logreg",
+                Model = job.Model with { Trainer = job.Model.Trainer with { Algorithm = "sklearn-logreg", Image = OwnImage, Command = ["python3", "/app/train.py"] } },
+            };
+        }
 
         var execution = await dispatcher.StartAsync(job, CancellationToken.None);
         await dispatcher.GetStatusAsync(job, execution, CancellationToken.None);
@@ -186,6 +196,20 @@ public sealed class ContainerAppsJobContractTests : IAsyncLifetime
         }
 
         Assert.Equal(["Jobs_Get", "Jobs_Start", "JobExecution", "Jobs_StopExecution", "Jobs_StopExecution", "JobExecution"], operations);
+        var started = JsonNode.Parse(arm.Requests.First(r => r.Method == "POST" && r.PathAndQuery.Contains("/start?", StringComparison.Ordinal)).Body)!["containers"]![0]!;
+        var jobEnvironment = started["env"]!.AsArray().Single(e => (string)e!["name"]! == ContainerAppsJobDispatcher.JobEnvironmentVariable)!;
+        Assert.Equal(TrainingJobPaths.Spec(job.RunId, job.JobId).ToString(), (string)jobEnvironment["value"]!);
+        if (deployment == "a trainer image of the model's own")
+        {
+            // The model's own image and command run in the job's container, with its environment.
+            Assert.Equal(OwnImage, (string)started["image"]!);
+            Assert.Equal(["python3", "/app/train.py"], started["command"]!.AsArray().Select(w => (string)w!));
+            Assert.Null(started["args"]);
+        }
+        else
+        {
+            Assert.NotEqual(OwnImage, (string)started["image"]!);
+        }
         var expectedJob = deployment == "gpu job" ? GpuJob : FakeContainerAppsArm.JobName;
         Assert.All(arm.Requests.Where(r => r.PathAndQuery.StartsWith("/subscriptions/", StringComparison.Ordinal)), r => Assert.StartsWith(FakeContainerAppsArm.JobPathOf(expectedJob) + "/", r.PathAndQuery.Split('?')[0] + "/", StringComparison.Ordinal));
     }

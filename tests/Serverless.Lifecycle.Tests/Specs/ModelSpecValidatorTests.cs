@@ -22,6 +22,43 @@ public sealed class ModelSpecValidatorTests
     }
 
     [Fact]
+    public void Parse_ATrainerOfItsOwn_TakesItsOwnAlgorithmAndHyperparameters_AndSearchesOverThem()
+    {
+        var json = Sample();
+        json["trainer"] = JsonNode.Parse("""
+            {"algorithm":"sklearn-logreg","hyperparameters":{"C":0.5,"max_iter":500},
+             "image":"contoso.azurecr.io/trainers/sklearn:1.4","command":["python3","/app/train.py"],
+             "localCommand":["/usr/bin/python3","samples/trainers/sklearn/train.py"],
+             "search":{"strategy":"grid","trials":2,"space":{"C":{"values":[0.1,1]}}}}
+            """);
+
+        var (spec, problems) = ModelSpecValidator.Parse(json.ToJsonString());
+
+        Assert.Empty(problems);
+        Assert.True(spec!.Trainer.IsCustom);
+        Assert.Equal(["/usr/bin/python3", "samples/trainers/sklearn/train.py"], spec.Trainer.LocalCommand!);
+    }
+
+    [Theory]
+    [InlineData("""{"algorithm":"Sklearn LogReg","localCommand":["python3","t.py"]}""", "$.trainer.algorithm", "names its algorithm")]
+    [InlineData("""{"algorithm":"lightgbm","localCommand":["python3","t.py"]}""", "$.trainer.algorithm", "is a built-in algorithm")]
+    [InlineData("""{"algorithm":"own","localCommand":["python3","t.py"],"hyperparameters":{"1bad":1}}""", "$.trainer.hyperparameters.1bad", "starting with a letter")]
+    [InlineData("""{"algorithm":"own","image":"contoso.azurecr.io/a b:1"}""", "$.trainer.image", "without spaces")]
+    [InlineData("""{"algorithm":"own","localCommand":["python3"],"command":["python3","/app/t.py"]}""", "$.trainer.command", "set trainer.image too")]
+    [InlineData("""{"algorithm":"own","localCommand":[]}""", "$.trainer.localCommand", "1 to 32 words")]
+    [InlineData("""{"algorithm":"own","localCommand":["python3",""]}""", "$.trainer.localCommand[1]", "cannot be empty")]
+    public void Parse_ATrainerOfItsOwn_NamesEachProblemByItsPath(string trainer, string path, string message)
+    {
+        var json = Sample();
+        json["trainer"] = JsonNode.Parse(trainer);
+
+        var problem = Assert.Single(ProblemsOf(json));
+
+        Assert.Equal(path, problem.Path);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_MlpWithEveryHyperparameterInRange_HasNoProblems_AndSearchesLikeTheTrees()
     {
         var json = Sample();

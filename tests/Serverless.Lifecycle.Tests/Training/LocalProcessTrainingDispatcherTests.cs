@@ -113,6 +113,48 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
         Assert.Equal(["/bin/sh", Path.Combine(folder.FullName, "trainer.sh"), "--job", TrainingJobPaths.Spec(job.RunId, job.JobId).ToString()], File.ReadAllLines(marker));
     }
 
+    private static TrainingJobSpec OwnTrainerJob(IReadOnlyList<string>? localCommand, string? image = null)
+    {
+        var job = ContainerAppsJobDispatcherTests.Job();
+        return job with { Algorithm = "sklearn-logreg", Model = job.Model with { Trainer = job.Model.Trainer with { Algorithm = "sklearn-logreg", LocalCommand = localCommand, Image = image } } };
+    }
+
+    [Fact]
+    public async Task Start_ATrainerOfTheModelsOwn_RunsItsLocalCommand_WithTheJobPathAsArgumentAndInTrainerJob()
+    {
+        var marker = Path.Combine(folder.FullName, "own.txt");
+        var own = Script("own.sh", $"printf '%s\n' \"$@\" \"$TRAINER_JOB\" > '{marker}'");
+        using var dispatcher = Dispatcher("exit 7");
+        var job = OwnTrainerJob(["/bin/sh", own, "--verbose"]);
+
+        var ended = await WaitForEndAsync(dispatcher, await dispatcher.StartAsync(job, CancellationToken.None));
+
+        Assert.Equal("trainer process exited with code 0", ended.Detail);
+        var spec = TrainingJobPaths.Spec(job.RunId, job.JobId).ToString();
+        Assert.Equal(["--verbose", "--job", spec, spec], File.ReadAllLines(marker));
+    }
+
+    [Fact]
+    public async Task Start_ATrainerImageWithoutALocalCommand_SaysLaptopModeNeedsOne()
+    {
+        using var dispatcher = Dispatcher("exit 0");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => dispatcher.StartAsync(OwnTrainerJob(null, image: "contoso.azurecr.io/sklearn:1"), CancellationToken.None));
+
+        Assert.Contains("trainer.localCommand", error.Message, StringComparison.Ordinal);
+        Assert.Contains("contoso.azurecr.io/sklearn:1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ALocalCommandThatCannotStart_SaysWhichSetting()
+    {
+        using var dispatcher = Dispatcher("exit 0");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => dispatcher.StartAsync(OwnTrainerJob(["/no/such/python3", "train.py"]), CancellationToken.None));
+
+        Assert.Contains("trainer.localCommand starts with '/no/such/python3'", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Start_LauncherThatCannotStart_SaysWhichSetting()
     {
