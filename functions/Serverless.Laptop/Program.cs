@@ -1,13 +1,21 @@
 using Serverless.Laptop;
 
+// The commands: laptop mode's settings (appsettings.json beside the program, then the environment), no host.
+static IConfiguration CommandConfiguration() => new ConfigurationBuilder()
+    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+    .AddEnvironmentVariables()
+    .Build();
+
 // `scoring-keys create|list|revoke`: issue keys straight into storage (a deployment without sign-in has no other way).
 if (args is [ScoringKeyCommand.Name, .. var commandArgs])
 {
-    var configuration = new ConfigurationBuilder()
-        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-        .AddEnvironmentVariables()
-        .Build();
-    return await ScoringKeyCommand.RunAsync(commandArgs, configuration, Console.Out, Console.Error);
+    return await ScoringKeyCommand.RunAsync(commandArgs, CommandConfiguration(), Console.Out, Console.Error);
+}
+
+// `trainer-conformance [options] -- <command>`: the trainer conformance kit, on laptop mode's storage.
+if (args is [TrainerConformanceCommand.Name, .. var kitArgs])
+{
+    return await TrainerConformanceCommand.RunAsync(kitArgs, CommandConfiguration(), Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateBuilder(args);

@@ -74,31 +74,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
         var isDll = builtIn.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         string[] command = custom.LocalCommand is { } local ? [.. local]
             : launcher.Count > 0 ? [.. launcher, builtIn] : isDll ? ["dotnet", builtIn] : [builtIn];
-        var start = new ProcessStartInfo(command[0])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var word in command.Skip(1))
-        {
-            start.ArgumentList.Add(word);
-        }
-
-        start.ArgumentList.Add("--job");
-        start.ArgumentList.Add(TrainingJobPaths.Spec(job.RunId, job.JobId).ToString());
-        start.Environment[ContainerAppsJobDispatcher.JobEnvironmentVariable] = TrainingJobPaths.Spec(job.RunId, job.JobId).ToString();
-
-        // The storage connection travels in the environment, never on the command line.
-        var settings = storage.Value;
-        SetIfPresent(start, "Storage__ConnectionString", settings.ConnectionString);
-        SetIfPresent(start, "Storage__BlobServiceUri", settings.BlobServiceUri?.ToString());
-        SetIfPresent(start, "Storage__TableServiceUri", settings.TableServiceUri?.ToString());
-        SetIfPresent(start, "Storage__ManagedIdentityClientId", settings.ManagedIdentityClientId);
-        foreach (var (key, value) in training.Value.Environment)
-        {
-            start.Environment[key] = value;
-        }
+        var start = StartInfo(command, TrainingJobPaths.Spec(job.RunId, job.JobId).ToString(), storage.Value, training.Value.Environment);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { TrainerOutput(logger, job.JobId, e.Data); } };
@@ -315,6 +291,46 @@ public sealed partial class LocalProcessTrainingDispatcher(
         {
             // A stale record is harmless: it names a process that no longer runs.
         }
+    }
+
+    /// <summary>
+    /// How a trainer is started on this machine, the trainer contract's way: the command, then
+    /// <c>--job {path}</c> (also in <c>TRAINER_JOB</c>) when there is a job; the storage settings in the
+    /// environment, never on the command line; output and errors redirected.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyList<string> command, string? jobPath, StorageOptions storage, IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(environment);
+        var start = new ProcessStartInfo(command[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var word in command.Skip(1))
+        {
+            start.ArgumentList.Add(word);
+        }
+
+        if (jobPath is not null)
+        {
+            start.ArgumentList.Add("--job");
+            start.ArgumentList.Add(jobPath);
+            start.Environment[ContainerAppsJobDispatcher.JobEnvironmentVariable] = jobPath;
+        }
+
+        SetIfPresent(start, "Storage__ConnectionString", storage.ConnectionString);
+        SetIfPresent(start, "Storage__BlobServiceUri", storage.BlobServiceUri?.ToString());
+        SetIfPresent(start, "Storage__TableServiceUri", storage.TableServiceUri?.ToString());
+        SetIfPresent(start, "Storage__ManagedIdentityClientId", storage.ManagedIdentityClientId);
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return start;
     }
 
     private static void SetIfPresent(ProcessStartInfo start, string key, string? value)
