@@ -225,6 +225,37 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
     }
 
     [Fact]
+    public async Task AnImportedModelsName_IsRetrainedByTheExamplePythonTrainer_GatedAgainstTheImport()
+    {
+        var http = host.Http;
+        var python = RepoScripts.Run("python-trainer.sh", "The example trainer needs Python with scikit-learn, onnx and the Azure SDK");
+        var name = Azurite.UniqueModelName("byo");
+        var spec = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "samples", "trainers", "sklearn", "churn.spec.json")))!;
+        spec["name"] = name;
+        spec["trainer"]!["localCommand"] = new JsonArray(python, Path.Combine(RepoPaths.Root, "samples", "trainers", "sklearn", "train.py"));
+        spec["evaluation"]!["gate"]!["changes"] = JsonNode.Parse("""[{"metric": "auc", "minDelta": -0.05}]""");
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsync($"/api/models/{name}", Json(spec.ToJsonString()))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync($"/api/models/{name}/datasets?train=false", new StringContent(ChurnDataGenerator.Generate(2500, seed: 21), Encoding.UTF8, "text/csv"))).StatusCode);
+        using var imported = await http.PostAsync($"/api/models/{name}/versions", Import("churn-sklearn.onnx"));
+        Assert.Equal(HttpStatusCode.Accepted, imported.StatusCode);
+        Assert.Equal("succeeded", (string)(await host.WaitForRunAsync((string)(await imported.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!, TimeSpan.FromMinutes(3)))["status"]!);
+
+        var retrain = await http.PostAsync($"/api/models/{name}/runs", null);
+        Assert.Equal(HttpStatusCode.Accepted, retrain.StatusCode);
+        var run = await host.WaitForRunAsync((string)(await retrain.Content.ReadFromJsonAsync<JsonObject>())!["statusUrl"]!, TimeSpan.FromMinutes(4));
+
+        Assert.True((string)run["status"]! == "succeeded", $"run ended {run}\n{host.Log}");
+        Assert.Equal(1, (int)run["verdict"]!["championVersion"]!);
+        var card = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/champion"))!["card"]!;
+        Assert.Equal(("sklearn-logreg", 2), ((string)card["algorithm"]!, (int)card["version"]!));
+        Assert.StartsWith("sklearn-example", (string)card["trainerVersion"]!, StringComparison.Ordinal);
+        Assert.True(card["imported"] is null, "a trained version has no import lineage");
+        var predict = await http.PostAsync($"/api/models/{name}/predict", Json(new JsonObject { ["instances"] = SampleRows(2).Instances }.ToJsonString()));
+        Assert.Equal(HttpStatusCode.OK, predict.StatusCode);
+        Assert.Equal(2, (int)(await predict.Content.ReadFromJsonAsync<JsonObject>())!["version"]!);
+    }
+
+    [Fact]
     public async Task ImportingWithoutAnyDataToGateOn_Is400_AndTheSameImportSentTwiceIsOneRun()
     {
         var http = host.Http;

@@ -48,6 +48,21 @@ public sealed class TrainerConformanceTests
         Assert.Contains($"keeps all {TrainerConformance.Rules.Count} rules", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheExamplePythonTrainer_KeepsEveryRule()
+    {
+        var python = RepoScripts.Run("python-trainer.sh", "The example trainer needs Python with scikit-learn, onnx and the Azure SDK");
+        var spec = ModelSpecValidator.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "samples", "trainers", "sklearn", "churn.spec.json")));
+        Assert.Empty(spec.Problems);
+        using var storage = Azurite.CreateStorage();
+
+        var outcomes = await new TrainerConformance(storage, Azurite.Options, TimeSpan.FromMinutes(3))
+            .RunAsync([python, Path.Combine(RepoPaths.Root, "samples", "trainers", "sklearn", "train.py")], spec.Spec!, Path.Combine(RepoPaths.Root, "samples", "churn", "churn.csv"), CancellationToken.None);
+
+        Assert.All(outcomes, o => Assert.True(o.Verdict == ConformanceVerdict.Passed, $"{o.Rule}: {o.Verdict} ({o.Detail})"));
+        Assert.Equal(TrainerConformance.Rules.Count, outcomes.Count);
+    }
+
     public static TheoryData<string, string> BrokenRules => new()
     {
         { "usage", "without a job: exit code 0" },
