@@ -216,7 +216,7 @@ public static class ApiAccess
         var route = RouteOf(context.Request.Method, context.Request.Path, values);
         var access = route is null ? RouteAccess.Key : Of(context.Request.Method, route);
         var refusal = access == RouteAccess.Scoring
-            ? await AuthorizeScoringAsync(context, values.TryGetValue("name", out var name) ? name as string : null)
+            ? await AuthorizeScoringAsync(context, values.TryGetValue("name", out var name) && name is string model ? model.Split('@')[0] : null)
             : Authorize(context.User, access);
         if (refusal is null)
         {
@@ -228,7 +228,8 @@ public static class ApiAccess
     }
 
     /// <summary>
-    /// Null when the caller may score <paramref name="model"/> (null: a route that names none): the
+    /// Null when the caller may score <paramref name="model"/> (its name without a pinned <c>@alias</c>
+    /// or <c>@v3</c>; null: a route that names none): the
     /// <see cref="ApiRoles.Scorer"/> or <see cref="ApiRoles.Admin"/> role, or a scoring key the product
     /// issued that covers the model. Otherwise a 401 (no key, or not one of ours, or revoked) or a 403
     /// (a key for other models; an identity without the role) that says what is needed.

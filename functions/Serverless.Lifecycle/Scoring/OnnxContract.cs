@@ -29,7 +29,7 @@ public sealed record OnnxOutputMap(string? Label = null, string? Probability = n
 public static class OnnxContract
 {
     /// <summary>A graph's outputs as serving reads them: which output plays which part, and how to read it.</summary>
-    public sealed record Roles(string? Label, TensorElementType LabelType, string? Probability, int ProbabilityWidth, string? Score, IReadOnlyList<string> Classes);
+    public sealed record Roles(string? Label, TensorElementType LabelType, string? Probability, string? Score, IReadOnlyList<string> Classes);
 
     /// <summary>The graph's declared output map (<see cref="OnnxMetadata.Outputs"/>), or null when it uses ML.NET's names; a map that is not JSON is a problem.</summary>
     public static OnnxOutputMap? DeclaredMap(InferenceSession session, List<SpecProblem> problems)
@@ -161,7 +161,7 @@ public static class OnnxContract
             {
                 var score = Output("score", map?.Score, OnnxOutputs.Score, required: true);
                 Is(score, "score", "a float tensor of shape [N] or [N, 1]", o => o.ElementDataType == TensorElementType.Float && Column(o));
-                return problems.Count > before ? null : new Roles(null, default, null, 0, score, []);
+                return problems.Count > before ? null : new Roles(null, default, null, score, []);
             }
 
             case ModelTasks.Multiclass:
@@ -171,7 +171,7 @@ public static class OnnxContract
                 Is(label, "label", "a string or int64 tensor of shape [N] or [N, 1]", o => o.ElementDataType is TensorElementType.String or TensorElementType.Int64 && Column(o));
                 var classes = Classes(session, problems);
                 Is(probabilities, "probability", $"a float tensor of shape [N, {(classes.Count > 0 ? classes.Count : "classes")}], one probability per class", o => o.ElementDataType == TensorElementType.Float && o.Dimensions is [_, var c] && (classes.Count == 0 || c == classes.Count || c == -1));
-                return problems.Count > before ? null : new Roles(label, session.OutputMetadata[label!].ElementDataType, probabilities, classes.Count, null, classes);
+                return problems.Count > before ? null : new Roles(label, session.OutputMetadata[label!].ElementDataType, probabilities, null, classes);
             }
 
             default:
@@ -187,8 +187,7 @@ public static class OnnxContract
                     return null;
                 }
 
-                var width = session.OutputMetadata[probability!].Dimensions is [_, 2] ? 2 : 1;
-                return new Roles(label, label is null ? default : session.OutputMetadata[label].ElementDataType, probability, width, score, []);
+                return new Roles(label, label is null ? default : session.OutputMetadata[label].ElementDataType, probability, score, []);
             }
         }
     }

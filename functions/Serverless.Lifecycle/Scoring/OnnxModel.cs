@@ -146,7 +146,8 @@ public sealed class OnnxModel : IDisposable
                     // The positive class's probability is the last column of a [N, 2] output; an imported
                     // graph may leave out the label (probability >= 0.5) or the raw score (the probability).
                     var probability = outputs[probabilityIndex].GetTensorDataAsSpan<float>();
-                    var width = roles.ProbabilityWidth;
+                    // One value per row, or two ([N, 2]: the negative class, then the positive).
+                    var width = Math.Max(1, probability.Length / batch.Rows);
                     var scores = scoreIndex < 0 ? default : outputs[scoreIndex].GetTensorDataAsSpan<float>();
                     var bools = labelIndex >= 0 && roles.LabelType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Bool ? outputs[labelIndex].GetTensorDataAsSpan<bool>() : default;
                     var longs = labelIndex >= 0 && roles.LabelType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int64 ? outputs[labelIndex].GetTensorDataAsSpan<long>() : default;

@@ -196,10 +196,12 @@ public sealed class CallerMiddlewareTests : IDisposable
         var (_, secret) = await IssueAsync();
 
         var header = await CallAsync("POST", "/api/models/churn/predict", principal: null, key: secret);
+        var pinned = await CallAsync("POST", "/api/models/churn@v3/predict", principal: null, key: (await IssueAsync("churn")).Secret);
         var code = await CallAsync("POST", "/api/v2/models/churn/infer", principal: null, query: "?code=" + Uri.EscapeDataString(secret));
 
         Assert.Equal((200, true), (header.Status, header.Ran));
         Assert.Equal((200, true), (code.Status, code.Ran));
+        Assert.Equal((200, true), (pinned.Status, pinned.Ran));
     }
 
     [Fact]

@@ -45,29 +45,10 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
     /// <summary>The first rows of the sample as predict instances, and scikit-learn's probabilities for them.</summary>
     private static (JsonArray Instances, double[] Expected) SampleRows(int count)
     {
-        var lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, "samples", "churn", "churn.csv"));
-        var header = lines[0].Split(',');
-        var instances = new JsonArray();
-        foreach (var fields in lines.Skip(1).Take(count).Select(l => l.Split(',')))
-        {
-            var instance = new JsonObject();
-            foreach (var column in new[] { "tenure_months", "monthly_charges", "support_calls" })
-            {
-                var text = fields[Array.IndexOf(header, column)];
-                instance[column] = text.Length == 0 ? null : JsonValue.Create(double.Parse(text, CultureInfo.InvariantCulture));
-            }
-
-            foreach (var column in new[] { "contract", "internet_service", "payment_method" })
-            {
-                instance[column] = fields[Array.IndexOf(header, column)];
-            }
-
-            instances.Add(instance);
-        }
-
+        var lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, "samples", "churn", "churn.csv")).Take(count + 1).ToArray();
         var expected = File.ReadAllLines(Path.Combine(Fixtures, "churn-sklearn.expected.csv")).Skip(1).Take(count)
             .Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
-        return (instances, expected);
+        return (new JsonArray(SampleRowsFrom(lines)), expected);
     }
 
     [Fact]
