@@ -321,7 +321,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
             start.Environment[ContainerAppsJobDispatcher.JobEnvironmentVariable] = jobPath;
         }
 
-        SetIfPresent(start, "Storage__ConnectionString", storage.ConnectionString);
+        SetIfPresent(start, "Storage__ConnectionString", Explicit(storage.ConnectionString));
         SetIfPresent(start, "Storage__BlobServiceUri", storage.BlobServiceUri?.ToString());
         SetIfPresent(start, "Storage__TableServiceUri", storage.TableServiceUri?.ToString());
         SetIfPresent(start, "Storage__ManagedIdentityClientId", storage.ManagedIdentityClientId);
@@ -332,6 +332,21 @@ public sealed partial class LocalProcessTrainingDispatcher(
 
         return start;
     }
+
+    /// <summary>
+    /// Azurite's development connection string, spelled out. "UseDevelopmentStorage=true" is a
+    /// shorthand the .NET SDK knows but other languages' SDKs may not (the Python SDK refuses it), so a
+    /// trainer of the model's own gets the long form. The account key is the emulator's fixed, publicly
+    /// documented development key; it opens nothing but a local emulator.
+    /// </summary>
+    public const string DevelopmentStorage =
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+        + "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
+
+    private static string? Explicit(string? connectionString) =>
+        connectionString?.Replace(" ", "", StringComparison.Ordinal).TrimEnd(';').Equals("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase) == true
+            ? DevelopmentStorage
+            : connectionString;
 
     private static void SetIfPresent(ProcessStartInfo start, string key, string? value)
     {

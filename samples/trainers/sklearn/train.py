@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import sys
@@ -109,7 +110,7 @@ def train(service, job):
         "auc": float(metrics.roc_auc_score(yv, p)),
         "accuracy": float(metrics.accuracy_score(yv, predicted)),
         "f1": float(metrics.f1_score(yv, predicted, zero_division=0)),
-        "logLoss": float(metrics.log_loss(yv, p, labels=[0, 1])),
+        "logLoss": float(metrics.log_loss(yv, p, labels=[0, 1]) / math.log(2)),  # in bits, as the product reports it
     }
     graph = onnx_export.graph(numeric, categories, means, stds, model, model_spec["name"].replace("-", "_"), "scikit-learn (samples/trainers/sklearn)",
                               onnx_export.product_metadata("binary"))

@@ -134,6 +134,19 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
         Assert.Equal(["--verbose", "--job", spec, spec], File.ReadAllLines(marker));
     }
 
+    [Theory]
+    [InlineData("UseDevelopmentStorage=true", LocalProcessTrainingDispatcher.DevelopmentStorage)]
+    [InlineData("UseDevelopmentStorage=true;", LocalProcessTrainingDispatcher.DevelopmentStorage)]
+    [InlineData("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=b;BlobEndpoint=http://127.0.0.1:9/a;", "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=b;BlobEndpoint=http://127.0.0.1:9/a;")]
+    public void AStartedTrainer_GetsTheStorageConnectionSpelledOut_NotTheDevelopmentShorthand(string configured, string passed)
+    {
+        var start = LocalProcessTrainingDispatcher.StartInfo(["python3", "train.py"], "runs/r/jobs/j/job.json", new StorageOptions { ConnectionString = configured }, new Dictionary<string, string>());
+
+        Assert.Equal(passed, start.Environment["Storage__ConnectionString"]);
+        Assert.Equal(["train.py", "--job", "runs/r/jobs/j/job.json"], start.ArgumentList);
+        Assert.Equal("runs/r/jobs/j/job.json", start.Environment["TRAINER_JOB"]);
+    }
+
     [Fact]
     public async Task Start_ATrainerImageWithoutALocalCommand_SaysLaptopModeNeedsOne()
     {
