@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntime;
 using Serverless.Lifecycle.Data;
@@ -18,10 +19,14 @@ using Serverless.Trainer;
 //                                           on the sample churn model: single-row p50 and batch-1024 rows/s
 //   http <baseUrl> <model> <seconds> <connections> [echo|predict|moves]
 //                                           keep-alive load on the laptop host; "moves" moves champion 10 times during the load
+//   batch <baseUrl> <model> <rows> <storage connection string>
+//                                           batch scoring in laptop mode: a generated CSV of <rows> uploaded to batch-input/,
+//                                           scored by the host into batch-output/, against raw ONNX Runtime on the same rows
 // Each prints markdown table rows.
 return args switch
 {
     ["engine"] => Engine(),
+    ["batch", var url, var model, var rows, var connection] => await Batch(new Uri(url), model, int.Parse(rows, CultureInfo.InvariantCulture), connection),
     ["http", var url, var model, var seconds, var connections, var mode] =>
         await Http(new Uri(url), model, TimeSpan.FromSeconds(double.Parse(seconds, CultureInfo.InvariantCulture)), int.Parse(connections, CultureInfo.InvariantCulture), mode),
     _ => Usage(),
@@ -29,8 +34,75 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: engine | http <baseUrl> <model> <seconds> <connections> echo|predict|moves");
+    Console.Error.WriteLine("usage: engine | http <baseUrl> <model> <seconds> <connections> echo|predict|moves | batch <baseUrl> <model> <rows> <storage connection string>");
     return 2;
+}
+
+static async Task<int> Batch(Uri baseUrl, string model, int rows, string connection)
+{
+    using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(10) };
+    var champion = JsonNode.Parse(await http.GetStringAsync($"/api/models/{model}/versions/champion"))!;
+    var spec = champion["card"]!["spec"].Deserialize<ModelSpec>(SpecJson.Options)!;
+    var onnx = await http.GetByteArrayAsync($"/api/models/{model}/versions/champion/model.onnx");
+    var csv = ChurnDataGenerator.Generate(rows, seed: 9);
+
+    // Raw ONNX Runtime on the same rows: every input tensor made beforehand, only Run timed.
+    double rawRowsPerSecond;
+    using (var raw = new RawOrt(onnx, spec, LabeledBatch.ReadCsv(new StringReader(csv), spec, maxRows: 1, readLabels: false).Features))
+    {
+        var all = LabeledBatch.ReadCsv(new StringReader(csv), spec, readLabels: false).Features;
+        var inputs = new List<OrtValue[]>();
+        for (var start = 0; start < all.Rows; start += BatchScorer.ChunkRows)
+        {
+            var size = Math.Min(BatchScorer.ChunkRows, all.Rows - start);
+            var part = new FeatureBatch(spec, size);
+            for (var i = 0; i < size; i++)
+            {
+                all.CopyRowTo(start + i, part, i);
+            }
+
+            inputs.Add(OnnxModel.CreateInputs(part, spec.Features.Select(f => f.Name).ToArray()));
+        }
+
+        raw.Run(inputs[0]);
+        var started = Stopwatch.GetTimestamp();
+        foreach (var batch in inputs)
+        {
+            raw.Run(batch);
+        }
+
+        rawRowsPerSecond = all.Rows / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        foreach (var value in inputs.SelectMany(i => i))
+        {
+            value.Dispose();
+        }
+    }
+
+    // The product: the file uploaded to batch-input/{model}/, scored by the laptop host's poller.
+    var service = new Azure.Storage.Blobs.BlobServiceClient(connection);
+    var name = $"bench-{Guid.NewGuid():N}.csv";
+    await service.GetBlobContainerClient("batch-input").GetBlobClient($"{model}/{name}").UploadAsync(BinaryData.FromString(csv), overwrite: true);
+    var uploaded = Stopwatch.GetTimestamp();
+    var summaryBlob = service.GetBlobContainerClient("batch-output").GetBlobClient($"{model}/{Path.ChangeExtension(name, null)}.summary.json");
+    while (!(await summaryBlob.ExistsAsync()).Value)
+    {
+        await Task.Delay(100);
+    }
+
+    var seen = Stopwatch.GetElapsedTime(uploaded).TotalSeconds;
+    var summary = JsonNode.Parse((await summaryBlob.DownloadContentAsync()).Value.Content.ToString())!;
+    if (summary["error"] is { } error)
+    {
+        Console.Error.WriteLine($"batch scoring failed: {error}");
+        return 1;
+    }
+
+    var scoring = (DateTimeOffset.Parse((string)summary["completedAt"]!, CultureInfo.InvariantCulture) - DateTimeOffset.Parse((string)summary["startedAt"]!, CultureInfo.InvariantCulture)).TotalSeconds;
+    var scored = (long)summary["scored"]!;
+    Console.WriteLine("| rows | raw ONNX Runtime (rows/s) | batch scoring, start to summary (s) | rows/s | / raw | upload to summary seen (s) |");
+    Console.WriteLine("|---|---|---|---|---|---|");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scored:N0} | {rawRowsPerSecond:F0} | {scoring:F2} | {scored / scoring:F0} | {scored / scoring / rawRowsPerSecond:F2} | {seen:F2} |"));
+    return 0;
 }
 
 static int Engine()
@@ -193,6 +265,12 @@ internal sealed class RawOrt : IDisposable
         outputNames = OnnxModel.Outputs(spec.Task).Select(o => OnnxModel.FindOutput(session, o)).ToArray();
         one = OnnxModel.CreateInputs(batch.Row(0), inputNames);
         many = OnnxModel.CreateInputs(batch, inputNames);
+    }
+
+    /// <summary>One Run over inputs made by the caller.</summary>
+    public void Run(OrtValue[] inputs)
+    {
+        using var outputs = session.Run(options, inputNames, inputs, outputNames);
     }
 
     public void RunOne()

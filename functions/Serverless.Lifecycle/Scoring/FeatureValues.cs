@@ -40,12 +40,23 @@ public static class FeatureValues
     /// </summary>
     public static string? SetText(FeatureBatch batch, FeatureSpec feature, int row, string text, ServingSpec policy)
     {
-        ArgumentNullException.ThrowIfNull(feature);
         ArgumentNullException.ThrowIfNull(text);
+        return SetText(batch, feature, row, text.AsSpan(), policy, category => category.ToString());
+    }
+
+    /// <summary>
+    /// The same from the field's characters, as batch scoring reads them: a number is parsed where it
+    /// lies, and a category becomes a string through <paramref name="category"/> (which may reuse one
+    /// string per distinct value).
+    /// </summary>
+    public static string? SetText(FeatureBatch batch, FeatureSpec feature, int row, ReadOnlySpan<char> text, ServingSpec policy, Func<ReadOnlySpan<char>, string> category)
+    {
+        ArgumentNullException.ThrowIfNull(feature);
+        ArgumentNullException.ThrowIfNull(category);
         var trimmed = text.Trim();
         if (!feature.IsNumeric)
         {
-            return SetCategory(batch, feature, row, trimmed, policy);
+            return SetCategory(batch, feature, row, category(trimmed), policy);
         }
 
         if (trimmed.Length == 0)
@@ -55,7 +66,8 @@ public static class FeatureValues
 
         if (trimmed is "NaN" or "Infinity" or "-Infinity")
         {
-            return SetNumber(batch, feature, row, Literal(trimmed), trimmed, policy);
+            var literal = trimmed.ToString();
+            return SetNumber(batch, feature, row, Literal(literal), literal, policy);
         }
 
         return double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)

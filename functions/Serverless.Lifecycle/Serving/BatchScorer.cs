@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
@@ -40,7 +41,7 @@ public sealed record BatchRejection(long Line, string Reason);
 public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer server, TimeProvider clock)
 {
     /// <summary>Rows scored per ONNX Runtime call.</summary>
-    public const int ChunkRows = 1000;
+    public const int ChunkRows = 4096;
 
     /// <summary>Rejections listed in the summary (all are counted, and each is in the output file).</summary>
     public const int MaxListedRejections = 100;
@@ -133,6 +134,13 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
         return summary!;
     }
 
+    /// <summary>
+    /// Reads, scores and writes at once, one chunk of <see cref="ChunkRows"/> in each stage: a reader
+    /// parses rows into a chunk (each row's text kept as it came, its features in a batch), the model
+    /// scores the chunk in one call, and a writer appends each row's text with its prediction (or the
+    /// reason it was not scored) to the output blob. Bounded channels between the stages keep at most a
+    /// few chunks in memory, so a file of any size streams through.
+    /// </summary>
     private async Task<BatchScoringSummary> ScoreAsync(BlobPath input, string etag, LoadedModel model, string relative, DateTimeOffset started, CancellationToken cancellationToken)
     {
         var spec = model.Spec;
@@ -147,7 +155,6 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
             throw new InvalidDataException($"The file has no column for feature(s) {string.Join(", ", missing)}; its header is {string.Join(",", header)}.");
         }
 
-        var columns = spec.Features.Select(f => Array.IndexOf(header, f.Name)).ToArray();
         var predictionColumns = PredictionColumns(spec.Task, model.Onnx.Classes);
         var clashing = header.Intersect(predictionColumns.Append(ErrorColumn), StringComparer.Ordinal).ToList();
         if (clashing.Count > 0)
@@ -156,34 +163,75 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
         }
 
         await using var target = await storage.Blob(output).OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken);
-        await using var writerText = new StreamWriter(target, new UTF8Encoding(false));
-        using var writer = Sep.New(',').Writer(o => o with { Escape = true }).To(writerText);
+        await using var writer = new StreamWriter(target, new UTF8Encoding(false), bufferSize: 1 << 16);
+        await writer.WriteLineAsync(string.Join(',', header.Concat(predictionColumns).Append(ErrorColumn).Select(Escape)));
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A few chunks of slack on each side, so the writer's block uploads and the reader's downloads do not stall the model.
+        var parsed = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        var scored = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        var columns = spec.Features.Select(f => Array.IndexOf(header, f.Name)).ToArray();
         long rows = 0, rejected = 0;
         var rejections = new List<BatchRejection>();
-        var chunk = new List<(long Line, string[] Fields, int FieldCount)>(ChunkRows);
-        foreach (var row in reader)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            // A row with too few or too many fields keeps the ones the header has room for, so the output still shows it.
-            var fields = new string[header.Length];
-            for (var c = 0; c < header.Length; c++)
-            {
-                fields[c] = c < row.ColCount ? row[c].ToString() : "";
-            }
 
-            chunk.Add((row.LineNumberFrom, fields, row.ColCount));
-            if (chunk.Count == ChunkRows)
+        // The reader blocks on the blob's stream as it parses, so it has a thread of its own.
+        var reading = Task.Factory.StartNew(() => Read(reader, header.Length, columns, spec, parsed.Writer, stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        var scoring = Task.Run(
+            async () =>
             {
-                (rows, rejected) = Add((rows, rejected), ScoreChunk(chunk));
-            }
+                await foreach (var chunk in parsed.Reader.ReadAllAsync(stop.Token))
+                {
+                    chunk.Score(model.Onnx);
+                    await scored.Writer.WriteAsync(chunk, stop.Token);
+                }
+
+                scored.Writer.Complete();
+            },
+            stop.Token);
+        var writing = Task.Run(
+            async () =>
+            {
+                var lines = new StringBuilder(ChunkRows * 96);
+                await foreach (var chunk in scored.Reader.ReadAllAsync(stop.Token))
+                {
+                    lines.Clear();
+                    for (var i = 0; i < chunk.Count; i++)
+                    {
+                        chunk.AppendRow(i, lines, spec.Task, predictionColumns.Count);
+                        lines.Append('\n');
+                        if (chunk.Errors[i] is { } reason)
+                        {
+                            rejected++;
+                            if (rejections.Count < MaxListedRejections)
+                            {
+                                rejections.Add(new BatchRejection(chunk.Lines[i], reason));
+                            }
+                        }
+                    }
+
+                    await writer.WriteAsync(lines, stop.Token);
+                    rows += chunk.Count;
+                }
+            },
+            stop.Token);
+
+        try
+        {
+            await Task.WhenAll(reading, scoring, writing);
+        }
+        catch
+        {
+            // One stage failed (or the work was cancelled): stop the others and report the first failure.
+            await stop.CancelAsync();
+            parsed.Writer.TryComplete();
+            scored.Writer.TryComplete();
+            await Task.WhenAll(reading, scoring, writing).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new[] { reading, scoring, writing }.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException)
+                ?? new OperationCanceledException(cancellationToken);
         }
 
-        (rows, rejected) = Add((rows, rejected), ScoreChunk(chunk));
-        writer.Flush();
-        await writerText.FlushAsync(cancellationToken);
+        await writer.FlushAsync(cancellationToken);
         return new BatchScoringSummary(input.ToString(), etag, output.ToString(), spec.Name, model.Version.Version, rows, rows - rejected, rejected, rejections, null, started, clock.GetUtcNow());
-
-        static (long, long) Add((long Rows, long Rejected) total, (long Rows, long Rejected) chunk) => (total.Rows + chunk.Rows, total.Rejected + chunk.Rejected);
 
         static SepReader OpenCsv(TextReader text)
         {
@@ -197,86 +245,189 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
                 throw new InvalidDataException($"The file's header cannot be read: {ex.Message}", ex);
             }
         }
+    }
 
-        (long Rows, long Rejected) ScoreChunk(List<(long Line, string[] Fields, int FieldCount)> pending)
+    /// <summary>Parses rows into chunks: each row's text as it came, its features checked and set in the chunk's batch.</summary>
+    private static async Task Read(SepReader reader, int headerLength, int[] columns, ModelSpec spec, ChannelWriter<Chunk> chunks, CancellationToken cancellationToken)
+    {
+        var categories = new CategoryStrings();
+        var chunk = new Chunk(spec);
+        foreach (var row in reader)
         {
-            if (pending.Count == 0)
+            cancellationToken.ThrowIfCancellationRequested();
+            chunk.Add(row, headerLength, columns, spec, categories);
+            if (chunk.Count == ChunkRows)
             {
-                return (0, 0);
+                await chunks.WriteAsync(chunk, cancellationToken);
+                chunk = new Chunk(spec);
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            await chunks.WriteAsync(chunk, cancellationToken);
+        }
+
+        chunks.Complete();
+    }
+
+    /// <summary>
+    /// One category value per distinct spelling, so a million rows do not make a million copies of
+    /// "month-to-month". Bounded: past <see cref="MaxDistinct"/> values new ones are not kept.
+    /// </summary>
+    private sealed class CategoryStrings
+    {
+        private const int MaxDistinct = 100_000;
+        private readonly Dictionary<string, string> known = new(StringComparer.Ordinal);
+
+        public string Get(ReadOnlySpan<char> value)
+        {
+            var lookup = known.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(value, out var existing))
+            {
+                return existing;
             }
 
-            // Check every row first; the valid ones are scored together in one call.
-            var errors = new string?[pending.Count];
-            var valid = new List<int>(pending.Count);
-            var batch = new FeatureBatch(spec, pending.Count);
-            for (var i = 0; i < pending.Count; i++)
+            var made = value.ToString();
+            if (known.Count < MaxDistinct)
             {
-                var fields = pending[i].Fields;
-                if (pending[i].FieldCount != header.Length)
-                {
-                    errors[i] = $"The row has {pending[i].FieldCount} field(s); the header has {header.Length}.";
-                    continue;
-                }
-
-                for (var f = 0; f < spec.Features.Count && errors[i] is null; f++)
-                {
-                    if (FeatureValues.SetText(batch, spec.Features[f], i, fields[columns[f]], spec.Serving) is { } problem)
-                    {
-                        errors[i] = $"{spec.Features[f].Name}: {problem}";
-                    }
-                }
-
-                if (errors[i] is null)
-                {
-                    valid.Add(i);
-                }
+                known[made] = made;
             }
 
-            var scored = new ModelPrediction?[pending.Count];
-            if (valid.Count > 0)
-            {
-                var subset = new FeatureBatch(spec, valid.Count);
-                for (var j = 0; j < valid.Count; j++)
-                {
-                    batch.CopyRowTo(valid[j], subset, j);
-                }
-
-                var predictions = model.Onnx.Predict(subset);
-                for (var j = 0; j < valid.Count; j++)
-                {
-                    scored[valid[j]] = predictions[j];
-                }
-            }
-
-            for (var i = 0; i < pending.Count; i++)
-            {
-                // Rows are written synchronously into the blob's buffered stream; cancellation is checked per input row.
-#pragma warning disable CA2016
-                using var line = writer.NewRow();
-#pragma warning restore CA2016
-                for (var c = 0; c < header.Length; c++)
-                {
-                    line[header[c]].Set(pending[i].Fields[c]);
-                }
-
-                var values = scored[i] is { } prediction ? PredictionValues(spec.Task, prediction) : new string[predictionColumns.Count];
-                for (var c = 0; c < predictionColumns.Count; c++)
-                {
-                    line[predictionColumns[c]].Set(values[c] ?? "");
-                }
-
-                line[ErrorColumn].Set(errors[i] ?? "");
-                if (errors[i] is { } reason && rejections.Count < MaxListedRejections)
-                {
-                    rejections.Add(new BatchRejection(pending[i].Line, reason));
-                }
-            }
-
-            var result = (pending.Count, errors.Count(e => e is not null));
-            pending.Clear();
-            return result;
+            return made;
         }
     }
+
+    /// <summary>Up to <see cref="ChunkRows"/> rows on their way through the stages.</summary>
+    private sealed class Chunk(ModelSpec spec)
+    {
+        private readonly StringBuilder text = new(ChunkRows * 64);
+        private readonly int[] starts = new int[ChunkRows + 1];
+        private readonly int[] valid = new int[ChunkRows];
+        private readonly FeatureBatch batch = new(spec, ChunkRows);
+        private string[]?[] padded = [];
+        private ModelPrediction[] predictions = [];
+        private int validCount;
+
+        public int Count { get; private set; }
+
+        public long[] Lines { get; } = new long[ChunkRows];
+
+        public string?[] Errors { get; } = new string?[ChunkRows];
+
+        public void Add(SepReader.Row row, int headerLength, int[] columns, ModelSpec spec, CategoryStrings categories)
+        {
+            var i = Count++;
+            Lines[i] = row.LineNumberFrom;
+            Errors[i] = null;
+            valid[i] = -1;
+            starts[i] = text.Length;
+
+            // The row's text before its fields are read: unescaping rewrites them in place.
+            text.Append(row.Span);
+            starts[i + 1] = text.Length;
+            if (row.ColCount != headerLength)
+            {
+                // Kept as fields, padded or cut to the header, so the output still shows the row.
+                if (padded.Length == 0)
+                {
+                    padded = new string[]?[ChunkRows];
+                }
+
+                var fields = new string[headerLength];
+                for (var c = 0; c < headerLength; c++)
+                {
+                    fields[c] = c < row.ColCount ? row[c].ToString() : "";
+                }
+
+                padded[i] = fields;
+                Errors[i] = $"The row has {row.ColCount} field(s); the header has {headerLength}.";
+                return;
+            }
+
+            for (var f = 0; f < spec.Features.Count; f++)
+            {
+                if (FeatureValues.SetText(batch, spec.Features[f], validCount, row[columns[f]].Span, spec.Serving, categories.Get) is { } problem)
+                {
+                    Errors[i] = $"{spec.Features[f].Name}: {problem}";
+                    return;
+                }
+            }
+
+            valid[i] = validCount++;
+        }
+
+        public void Score(OnnxModel model)
+        {
+            if (validCount == 0)
+            {
+                return;
+            }
+
+            // A full chunk of valid rows is scored as it is; otherwise its valid rows are copied out first.
+            var scoring = batch;
+            if (validCount < ChunkRows)
+            {
+                scoring = new FeatureBatch(model.Spec, validCount);
+                for (var j = 0; j < validCount; j++)
+                {
+                    batch.CopyRowTo(j, scoring, j);
+                }
+            }
+
+            predictions = [.. model.Predict(scoring)];
+        }
+
+        public void AppendRow(int i, StringBuilder line, string task, int predictionColumns)
+        {
+            if (padded.Length > 0 && padded[i] is { } fields)
+            {
+                line.AppendJoin(',', fields.Select(Escape));
+            }
+            else
+            {
+                line.Append(text, starts[i], starts[i + 1] - starts[i]);
+            }
+
+            if (valid[i] >= 0)
+            {
+                AppendPrediction(line, task, predictions[valid[i]]);
+            }
+            else
+            {
+                line.Append(',', predictionColumns);
+            }
+
+            line.Append(',').Append(Errors[i] is { } error ? Escape(error) : "");
+        }
+    }
+
+    /// <summary>The prediction's columns (<see cref="PredictionColumns"/>), each after a comma, formatted in place.</summary>
+    private static void AppendPrediction(StringBuilder line, string task, ModelPrediction p)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        switch (task)
+        {
+            case ModelTasks.Multiclass:
+                line.Append(',').Append(Escape(p.Class!)).Append(invariant, $",{p.Probability:R}");
+                foreach (var probability in p.Probabilities!)
+                {
+                    line.Append(invariant, $",{probability:R}");
+                }
+
+                break;
+            case ModelTasks.Regression:
+                line.Append(invariant, $",{p.Score:R}");
+                break;
+            default:
+                line.Append(p.Label ? ",1" : ",0").Append(invariant, $",{p.Probability:R},{p.Score:R}");
+                break;
+        }
+    }
+
+    /// <summary>A CSV field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    private static string Escape(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>The columns batch output adds for a task (before <see cref="ErrorColumn"/>).</summary>
     public static IReadOnlyList<string> PredictionColumns(string task, IReadOnlyList<string> classes) => task switch
@@ -285,13 +436,4 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
         ModelTasks.Regression => ["predicted_value"],
         _ => ["predicted_label", "predicted_probability", "predicted_score"],
     };
-
-    private static string[] PredictionValues(string task, ModelPrediction p) => task switch
-    {
-        ModelTasks.Multiclass => [p.Class!, F(p.Probability), .. p.Probabilities!.Select(F)],
-        ModelTasks.Regression => [F(p.Score)],
-        _ => [p.Label ? "1" : "0", F(p.Probability), F(p.Score)],
-    };
-
-    private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

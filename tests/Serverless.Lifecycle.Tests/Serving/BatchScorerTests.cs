@@ -1,4 +1,5 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
@@ -89,6 +90,42 @@ public sealed class BatchScorerTests : IAsyncLifetime
         Assert.StartsWith(string.Join(',', lines[5].Split(',').Take(header.Length)) + ",", scored[5], StringComparison.Ordinal);
         var stored = System.Text.Json.JsonSerializer.Deserialize<BatchScoringSummary>(await DownloadAsync($"batch-output/{model}/daily/2026-11-26.summary.json"), SpecJson.Options)!;
         Assert.Equal((summary.Rows, summary.Rejected, summary.Version), (stored.Rows, stored.Rejected, stored.Version));
+    }
+
+    [Fact]
+    public async Task QuotedFields_AndAFileOfManyChunks_ComeOutRowForRowAsTheyWentIn_EachWithItsOwnPrediction()
+    {
+        await ChampionAsync();
+        var rows = LabeledBatch.ReadCsv(new StringReader(testCsv), spec, readLabels: false).Features.Rows;
+        var source = testCsv.TrimEnd('\n').Split('\n');
+
+        // Enough rows for several chunks (the reader, the model and the writer each hold one), a quoted
+        // category, and a note column whose quoted values hold a comma, a quote and a line break.
+        var lines = new List<string> { source[0] + ",note" };
+        for (var i = 0; lines.Count <= (3 * BatchScorer.ChunkRows) + 7; i++)
+        {
+            var row = source[1 + (i % rows)].Replace(",fiber,", ",\"fiber\",", StringComparison.Ordinal);
+            lines.Add(row + (i % 3) switch { 0 => ",\"late, twice\"", 1 => ",\"said \"\"hi\"\"\nthen left\"", _ => ",plain" });
+        }
+
+        var name = await UploadAsync("quoted.csv", string.Join('\n', lines) + "\n");
+
+        var summary = await Scorer().ScoreAsync(name, CancellationToken.None);
+
+        Assert.Null(summary.Error);
+        Assert.Equal((lines.Count - 1L, 0L), (summary.Rows, summary.Rejected));
+        var expected = new OnnxModel(onnx, spec).Predict(LabeledBatch.ReadCsv(new StringReader(testCsv), spec, readLabels: false).Features);
+        using var output = Sep.New(',').Reader(o => o with { Unescape = true }).FromText(await DownloadAsync(summary.Output!));
+        var n = 0;
+        foreach (var row in output)
+        {
+            Assert.Equal((n % 3) switch { 0 => "late, twice", 1 => "said \"hi\"\nthen left", _ => "plain" }, row["note"].ToString());
+            Assert.Equal(expected[n % rows].Probability, float.Parse(row["predicted_probability"].ToString(), CultureInfo.InvariantCulture), 6);
+            Assert.Equal("", row["error"].ToString());
+            n++;
+        }
+
+        Assert.Equal(lines.Count - 1, n);
     }
 
     [Fact]
