@@ -128,6 +128,58 @@ public sealed class BatchScorerTests : IAsyncLifetime
         Assert.Equal(lines.Count - 1, n);
     }
 
+    [Theory]
+    [InlineData(ModelTasks.Multiclass, "internet_service")]
+    [InlineData(ModelTasks.Regression, "churned")]
+    public async Task OtherTasks_GetTheirOwnColumns_WithTheModelsOwnValues(string task, string label)
+    {
+        var name = Azurite.UniqueModelName("batch-task");
+        using var data = new Training.TrainingData(rows: 800);
+        var taskSpec = data.Spec with
+        {
+            Name = name,
+            Task = task,
+            Label = label,
+            Features = data.Spec.Features.Where(f => f.Name != label && !(label == "internet_service" && f.Name == "contract")).ToList(),
+            Trainer = data.Spec.Trainer with { Hyperparameters = new Dictionary<string, double>() },
+        };
+        var taskOnnx = Trainer.TabularTrainer.Train(taskSpec, data.Train, data.Validation).Onnx;
+        await registry.PutSpecAsync(taskSpec, "test", CancellationToken.None);
+        var version = await ServedVersions.RegisterAsync(storage, registry, taskSpec, taskOnnx);
+        await registry.SetAliasAsync(name, ReservedAliases.Champion, version.Version, null, "test", null, CancellationToken.None);
+        var csv = await File.ReadAllTextAsync(data.Test);
+        await storage.EnsureCreatedAsync(CancellationToken.None);
+        await storage.Blob(new BlobPath(StorageNames.BatchInputContainer, $"{name}/test.csv")).UploadAsync(BinaryData.FromString(csv), overwrite: true);
+
+        var summary = await Scorer().ScoreAsync($"{name}/test.csv", CancellationToken.None);
+
+        Assert.Null(summary.Error);
+        using var engine = new OnnxModel(taskOnnx, taskSpec);
+        var expected = engine.Predict(LabeledBatch.ReadCsv(new StringReader(csv), taskSpec, readLabels: false).Features);
+        using var output = Sep.New(',').Reader(o => o with { Unescape = true }).FromText(await DownloadAsync(summary.Output!));
+        Assert.Equal(BatchScorer.PredictionColumns(task, engine.Classes).Append(BatchScorer.ErrorColumn), output.Header.ColNames.TakeLast(BatchScorer.PredictionColumns(task, engine.Classes).Count + 1));
+        var n = 0;
+        foreach (var row in output)
+        {
+            if (task == ModelTasks.Multiclass)
+            {
+                Assert.Equal(expected[n].Class, row["predicted_label"].ToString());
+                for (var c = 0; c < engine.Classes.Count; c++)
+                {
+                    Assert.Equal(expected[n].Probabilities![c], float.Parse(row[$"probability_{engine.Classes[c]}"].ToString(), CultureInfo.InvariantCulture), 6);
+                }
+            }
+            else
+            {
+                Assert.Equal(expected[n].Score, float.Parse(row["predicted_value"].ToString(), CultureInfo.InvariantCulture), 6);
+            }
+
+            n++;
+        }
+
+        Assert.Equal(expected.Count, n);
+    }
+
     [Fact]
     public async Task SameUploadDeliveredTwice_IsScoredOnce_AndANewUploadIsScoredAgain()
     {
