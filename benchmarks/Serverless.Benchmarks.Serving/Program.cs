@@ -19,6 +19,10 @@ using Serverless.Trainer;
 //                                           on the sample churn model: single-row p50 and batch-1024 rows/s
 //   http <baseUrl> <model> <seconds> <connections> [echo|predict|moves]
 //                                           keep-alive load on the laptop host; "moves" moves champion 10 times during the load
+//   coldstart <Serverless.Laptop.dll> <storage connection string> <model>...
+//                                           per model, a fresh laptop host: process start to health, to the first prediction,
+//                                           the load phases it reports, against session creation and warm-up alone (a fresh process)
+//   session <model.onnx> <spec.json>        (for coldstart) one fresh process's session creation and warm-up, in ms
 //   batch <baseUrl> <model> <rows> <storage connection string>
 //                                           batch scoring in laptop mode: a generated CSV of <rows> uploaded to batch-input/,
 //                                           scored by the host into batch-output/, against raw ONNX Runtime on the same rows
@@ -27,6 +31,8 @@ return args switch
 {
     ["engine"] => Engine(),
     ["batch", var url, var model, var rows, var connection] => await Batch(new Uri(url), model, int.Parse(rows, CultureInfo.InvariantCulture), connection),
+    ["coldstart", var hostDll, var connection, .. var models] when models.Length > 0 => await ColdStart(hostDll, connection, models),
+    ["session", var onnxPath, var specPath] => Session(onnxPath, specPath),
     ["http", var url, var model, var seconds, var connections, var mode] =>
         await Http(new Uri(url), model, TimeSpan.FromSeconds(double.Parse(seconds, CultureInfo.InvariantCulture)), int.Parse(connections, CultureInfo.InvariantCulture), mode),
     _ => Usage(),
@@ -36,6 +42,108 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: engine | http <baseUrl> <model> <seconds> <connections> echo|predict|moves | batch <baseUrl> <model> <rows> <storage connection string>");
     return 2;
+}
+
+static int Session(string onnxPath, string specPath)
+{
+    var spec = JsonSerializer.Deserialize<ModelSpec>(File.ReadAllText(specPath), SpecJson.Options)!;
+    var bytes = File.ReadAllBytes(onnxPath);
+    var started = Stopwatch.GetTimestamp();
+    using var model = new OnnxModel(bytes, spec);
+    var created = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    var row = LabeledBatch.ReadCsv(new StringReader(ChurnDataGenerator.Generate(1, seed: 4)), spec, readLabels: false).Features;
+    started = Stopwatch.GetTimestamp();
+    model.Predict(row);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{created:F1} {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}"));
+    return 0;
+}
+
+static async Task<int> ColdStart(string hostDll, string connection, string[] models)
+{
+    const string Instance = """{"instances":[{"tenure_months":3,"monthly_charges":95.5,"support_calls":4,"contract":"month-to-month","internet_service":"fiber","payment_method":"electronic-check"}]}""";
+    Console.WriteLine("| model | ONNX (KB) | host start (ms) | first prediction (ms from process start) | card | download + SHA-256 | session | warm-up | registry read and request (ms) | session + warm-up alone, fresh process (ms) | first prediction / (1.5 x alone + host start) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var model in models)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var url = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var word in new[] { hostDll, "--contentRoot", Path.GetDirectoryName(hostDll)!, "--urls", url })
+        {
+            start.ArgumentList.Add(word);
+        }
+
+        start.Environment["Storage__ConnectionString"] = connection;
+        start.Environment["Monitoring__Enabled"] = "false";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
+        var t0 = Stopwatch.GetTimestamp();
+        using var host = Process.Start(start)!;
+        host.OutputDataReceived += (_, _) => { };
+        host.ErrorDataReceived += (_, _) => { };
+        host.BeginOutputReadLine();
+        host.BeginErrorReadLine();
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    using var health = await http.GetAsync("/api/health");
+                    if (health.IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                await Task.Delay(10);
+            }
+
+            var hostStart = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            using var predict = await http.PostAsync($"/api/models/{model}/predict", new StringContent(Instance, Encoding.UTF8, "application/json"));
+            var first = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (!predict.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"{model}: the first prediction answered {(int)predict.StatusCode}: {await predict.Content.ReadAsStringAsync()}");
+                return 1;
+            }
+
+            var load = JsonNode.Parse(await http.GetStringAsync("/api/status"))!["serving"]!["loaded"]!.AsArray().Single(l => (string)l!["model"]! == model)!["load"]!;
+            var (card, download, session, warmup) = ((double)load["cardMs"]!, (double)load["downloadMs"]!, (double)load["sessionMs"]!, (double)load["warmupMs"]!);
+            var onnx = await http.GetByteArrayAsync($"/api/models/{model}/versions/champion/model.onnx");
+            var spec = JsonNode.Parse(await http.GetStringAsync($"/api/models/{model}/versions/champion"))!["card"]!["spec"]!.ToJsonString();
+            var folder = Directory.CreateTempSubdirectory("coldstart-");
+            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "model.onnx"), onnx);
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "spec.json"), spec);
+            var alone = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+            foreach (var word in new[] { typeof(RawOrt).Assembly.Location, "session", Path.Combine(folder.FullName, "model.onnx"), Path.Combine(folder.FullName, "spec.json") })
+            {
+                alone.ArgumentList.Add(word);
+            }
+
+            using var child = Process.Start(alone)!;
+            var words = (await child.StandardOutput.ReadToEndAsync()).Trim().Split(' ');
+            await child.WaitForExitAsync();
+            folder.Delete(recursive: true);
+            var aloneMs = double.Parse(words[0], CultureInfo.InvariantCulture) + double.Parse(words[1], CultureInfo.InvariantCulture);
+            var rest = first - hostStart - card - download - session - warmup;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {model} | {onnx.Length / 1024.0:F0} | {hostStart:F0} | {first:F0} | {card:F0} | {download:F0} | {session:F0} | {warmup:F0} | {rest:F0} | {aloneMs:F0} | {first / ((1.5 * aloneMs) + hostStart):F2} |"));
+        }
+        finally
+        {
+            host.Kill(entireProcessTree: true);
+            await host.WaitForExitAsync();
+        }
+    }
+
+    return 0;
 }
 
 static async Task<int> Batch(Uri baseUrl, string model, int rows, string connection)

@@ -6,7 +6,7 @@ namespace Serverless.Lifecycle.Api;
 
 /// <summary>
 /// GET /status: what this host holds and how it is doing, for an operator (with a key): whether
-/// storage answers, the loaded and unservable versions, whether serving answers from stale
+/// storage answers, the loaded versions (with what loading each took) and the unservable ones, whether serving answers from stale
 /// resolutions, and the prediction log's counters (buffered, written, dropped, failing since).
 /// </summary>
 public sealed class StatusApi(ModelServer server, PredictionLog log, LifecycleStorage storage)
@@ -20,7 +20,7 @@ public sealed class StatusApi(ModelServer server, PredictionLog log, LifecycleSt
             storage = new { reachable = storageProblem is null, problem = storageProblem },
             serving = new
             {
-                loaded = server.Loaded.Select(l => new { model = l.Model, version = l.Version }),
+                loaded = server.LoadedModels.Select(l => new { model = l.Version.Model, version = l.Version.Version, load = l.Load }),
                 unservable = server.Unservable.Select(u => new { model = u.Model, version = u.Version, reason = u.Reason }),
                 staleSince = stale?.Since,
                 staleReason = stale?.Reason,

@@ -9,8 +9,17 @@ using Serverless.Lifecycle.Storage;
 
 namespace Serverless.Lifecycle.Serving;
 
-/// <summary>A model version ready to score: its registry entry, the spec it was trained under, its session.</summary>
-public sealed record LoadedModel(ModelVersion Version, ModelSpec Spec, OnnxModel Onnx);
+/// <summary>A model version ready to score: its registry entry, the spec it was trained under, its session, and what loading it took.</summary>
+public sealed record LoadedModel(ModelVersion Version, ModelSpec Spec, OnnxModel Onnx)
+{
+    public ModelLoadTimings? Load { get; init; }
+}
+
+/// <summary>
+/// Milliseconds of each phase of loading a version, for the first request's latency: reading its card,
+/// downloading its ONNX file and checking its SHA-256, creating the session, and the warm-up call.
+/// </summary>
+public sealed record ModelLoadTimings(double CardMs, double DownloadMs, double SessionMs, double WarmupMs);
 
 /// <summary>
 /// A loaded model held for one request. While any lease is open the session stays alive, even
@@ -79,6 +88,10 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
     /// <summary>The versions with a live session, for diagnostics and tests.</summary>
     public IReadOnlyList<(string Model, int Version)> Loaded =>
         sessions.Where(s => s.Value.IsValueCreated && s.Value.Value.IsCompletedSuccessfully).Select(s => s.Key).Order().ToList();
+
+    /// <summary>The loaded versions with what loading each took, for diagnostics (GET /status).</summary>
+    public IReadOnlyList<LoadedModel> LoadedModels =>
+        [.. sessions.Where(s => s.Value.IsValueCreated && s.Value.Value.IsCompletedSuccessfully).OrderBy(s => s.Key).Select(s => s.Value.Value.Result.Model)];
 
     /// <summary>Versions remembered as unservable, with the reason, for readiness and diagnostics.</summary>
     public IReadOnlyList<(string Model, int Version, string Reason)> Unservable =>
@@ -239,9 +252,13 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
 
     private async Task<Session> LoadAsync(ModelVersion version)
     {
+        var phase = System.Diagnostics.Stopwatch.StartNew();
         var card = await artifacts.ReadCardAsync(version, CancellationToken.None);
+        var cardMs = Lap(phase);
         var bytes = await artifacts.ReadModelAsync(version, CancellationToken.None);
+        var downloadMs = Lap(phase);
         var onnx = new OnnxModel(bytes, card.Spec);
+        var sessionMs = Lap(phase);
         try
         {
             // Warm up: the first Run allocates and optimizes; pay for it here, not in a request.
@@ -265,7 +282,14 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
             _ = RecordProblemAsync(version, null);
         }
 
-        return new Session(new LoadedModel(version, card.Spec, onnx));
+        return new Session(new LoadedModel(version, card.Spec, onnx) { Load = new ModelLoadTimings(cardMs, downloadMs, sessionMs, Lap(phase)) });
+
+        static double Lap(System.Diagnostics.Stopwatch watch)
+        {
+            var elapsed = watch.Elapsed.TotalMilliseconds;
+            watch.Restart();
+            return elapsed;
+        }
     }
 
     /// <summary>Writes (or clears) the version's serving problem in the registry; best effort, off the request path.</summary>

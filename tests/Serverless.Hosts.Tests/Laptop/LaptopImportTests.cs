@@ -112,6 +112,11 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
             Assert.Equal(expected[row], (double)inferred[row]!, 5);
         }
 
+        // The host says what loading it took, phase by phase (GET /api/status).
+        var loaded = (await http.GetFromJsonAsync<JsonObject>("/api/status"))!["serving"]!["loaded"]!.AsArray()
+            .Single(l => (string)l!["model"]! == name && (int)l["version"]! == 2)!["load"]!;
+        Assert.All(new[] { "cardMs", "downloadMs", "sessionMs", "warmupMs" }, phase => Assert.True((double)loaded[phase]! > 0, $"{phase}: {loaded}"));
+
         // Monitored like any version: traffic gets a drift pass against the import's baseline.
         var after = DateTimeOffset.UtcNow;
         var lines = ChurnDataGenerator.Generate(300, seed: 61).Split('\n', StringSplitOptions.RemoveEmptyEntries);
