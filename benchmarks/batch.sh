@@ -11,12 +11,6 @@ build_release
 export BatchScoring__PollInterval=00:00:00.2 Logging__LogLevel__Default=Warning
 start_laptop_host
 curl -fsS -X PUT "$url/api/models/churn" -H 'Content-Type: application/json' --data-binary @samples/churn/churn.spec.json >/dev/null
-run=$(curl -fsS -X POST "$url/api/models/churn/datasets" -H 'Content-Type: text/csv' --data-binary @samples/churn/churn.csv | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).statusUrl))')
-while :; do
-  state=$(curl -fsS "$url$run" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status))')
-  [ "$state" = pending ] || [ "$state" = running ] || break
-  sleep 0.5
-done
-[ "$state" = succeeded ] || { echo "run ended $state"; exit 1; }
+upload_and_wait churn samples/churn/churn.csv
 echo "Batch scoring, $rows rows:"
 dotnet benchmarks/Serverless.Benchmarks.Serving/bin/Release/net10.0/Serverless.Benchmarks.Serving.dll batch "$url" churn "$rows" "$Storage__ConnectionString"

@@ -12,14 +12,7 @@ export Logging__LogLevel__Default=Warning
 start_laptop_host
 train() { # model, spec file
   curl -fsS -X PUT "$url/api/models/$1" -H 'Content-Type: application/json' --data-binary @"$2" >/dev/null
-  local run state
-  run=$(curl -fsS -X POST "$url/api/models/$1/datasets" -H 'Content-Type: text/csv' --data-binary @samples/churn/churn.csv | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).statusUrl))')
-  while :; do
-    state=$(curl -fsS "$url$run" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status))')
-    [ "$state" = pending ] || [ "$state" = running ] || break
-    sleep 0.5
-  done
-  [ "$state" = succeeded ] || { echo "$1: run ended $state"; exit 1; }
+  upload_and_wait "$1" samples/churn/churn.csv
 }
 train churn samples/churn/churn.spec.json
 node -e 'const s=require("./samples/churn/churn.spec.json");s.name="churn-gbdt1000";s.trainer.hyperparameters={numberOfIterations:1000,numberOfLeaves:31};s.evaluation.gate.thresholds=[];console.log(JSON.stringify(s))' > "$work/gbdt.json"

@@ -1,7 +1,7 @@
 # Sourced by the benchmarks that need laptop mode (pipeline.sh, serving.sh): builds Release,
 # starts Azurite and the laptop host on free loopback ports, and stops both on exit.
 # Sets: root, work (a temporary folder), url (the host's base URL), pids. Extra environment for
-# the host can be exported before calling start_laptop_host.
+# the host can be exported before calling start_laptop_host; upload_and_wait trains through it.
 root="$(pwd)"
 work="$(mktemp -d)"
 pids=()
@@ -33,4 +33,17 @@ for(let i=0;i<4;i++){const s=net.createServer();s.listen(0,"127.0.0.1",()=>{port
   dotnet "$bin/Serverless.Laptop.dll" --contentRoot "$bin" --urls "$url" >"$work/host.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 120); do curl -fsS "$url/api/health" >/dev/null 2>&1 && break; sleep 0.5; done
+}
+
+# Uploads a CSV to a registered model (which starts a training run) and waits for the run; fails
+# unless it succeeds. upload_and_wait <model> <csv file>
+upload_and_wait() {
+  local run state
+  run=$(curl -fsS -X POST "$url/api/models/$1/datasets" -H 'Content-Type: text/csv' --data-binary @"$2" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).statusUrl))')
+  while :; do
+    state=$(curl -fsS "$url$run" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status))')
+    [ "$state" = pending ] || [ "$state" = running ] || break
+    sleep 0.5
+  done
+  [ "$state" = succeeded ] || { echo "$1: run ended $state" >&2; exit 1; }
 }

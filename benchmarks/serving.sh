@@ -23,13 +23,7 @@ start_laptop_host
 curl -fsS -X PUT "$url/api/models/churn" -H 'Content-Type: application/json' --data-binary @samples/churn/churn.spec.json >/dev/null
 for seed in 5 6; do
   dotnet samples/churn/generator/bin/Release/net10.0/Serverless.Samples.Churn.dll --rows 4000 --seed "$seed" --out "$work/data.csv"
-  run=$(curl -fsS -X POST "$url/api/models/churn/datasets" -H 'Content-Type: text/csv' --data-binary @"$work/data.csv" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).statusUrl))')
-  while :; do
-    state=$(curl -fsS "$url$run" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status))')
-    [ "$state" = pending ] || [ "$state" = running ] || break
-    sleep 0.5
-  done
-  [ "$state" = succeeded ] || { echo "run ended $state"; exit 1; }
+  upload_and_wait churn "$work/data.csv"
 done
 
 echo

@@ -86,8 +86,7 @@ public sealed partial class ModelServer(ModelRegistry registry, ModelArtifactSto
     private readonly Lock retireLock = new();
 
     /// <summary>The versions with a live session, for diagnostics and tests.</summary>
-    public IReadOnlyList<(string Model, int Version)> Loaded =>
-        sessions.Where(s => s.Value.IsValueCreated && s.Value.Value.IsCompletedSuccessfully).Select(s => s.Key).Order().ToList();
+    public IReadOnlyList<(string Model, int Version)> Loaded => [.. LoadedModels.Select(m => (m.Version.Model, m.Version.Version))];
 
     /// <summary>The loaded versions with what loading each took, for diagnostics (GET /status).</summary>
     public IReadOnlyList<LoadedModel> LoadedModels =>

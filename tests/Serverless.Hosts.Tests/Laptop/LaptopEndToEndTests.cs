@@ -16,6 +16,29 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     /// <summary>The sample spec under another model name, so tests do not share a model.</summary>
+    /// <summary>The rows of a churn CSV (header first) as predict instances: numbers as numbers (empty as null), categories as text.</summary>
+    internal static JsonNode[] Instances(string[] lines)
+    {
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Select(line =>
+        {
+            var fields = line.Split(',');
+            var instance = new JsonObject();
+            foreach (var column in new[] { "tenure_months", "monthly_charges", "support_calls" })
+            {
+                var text = fields[Array.IndexOf(header, column)];
+                instance[column] = text.Length == 0 ? null : JsonValue.Create(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            foreach (var column in new[] { "contract", "internet_service", "payment_method" })
+            {
+                instance[column] = fields[Array.IndexOf(header, column)];
+            }
+
+            return (JsonNode)instance;
+        })];
+    }
+
     internal static async Task<JsonNode> SampleSpecAsync(string name)
     {
         var spec = JsonNode.Parse(await File.ReadAllTextAsync(RepoPaths.SampleSpec))!;

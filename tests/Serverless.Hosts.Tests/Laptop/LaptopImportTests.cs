@@ -48,7 +48,7 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
         var lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, "samples", "churn", "churn.csv")).Take(count + 1).ToArray();
         var expected = File.ReadAllLines(Path.Combine(Fixtures, "churn-sklearn.expected.csv")).Skip(1).Take(count)
             .Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
-        return (new JsonArray(SampleRowsFrom(lines)), expected);
+        return (new JsonArray(LaptopEndToEndTests.Instances(lines)), expected);
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
         // Monitored like any version: traffic gets a drift pass against the import's baseline.
         var after = DateTimeOffset.UtcNow;
         var lines = ChurnDataGenerator.Generate(300, seed: 61).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var traffic = SampleRowsFrom(lines);
+        var traffic = LaptopEndToEndTests.Instances(lines);
         foreach (var chunk in traffic.Chunk(50))
         {
             Assert.Equal(HttpStatusCode.OK, (await http.PostAsync($"/api/models/{name}/predict", Json(new JsonObject { ["instances"] = new JsonArray([.. chunk]) }.ToJsonString()))).StatusCode);
@@ -132,28 +132,6 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
             p => p is not null);
         Assert.True(pass is not null, host.Log);
         Assert.Equal((2, "noDrift"), ((int)pass!["version"]!, (string)pass["status"]!));
-    }
-
-    private static JsonNode[] SampleRowsFrom(string[] lines)
-    {
-        var header = lines[0].Split(',');
-        return [.. lines.Skip(1).Select(line =>
-        {
-            var fields = line.Split(',');
-            var instance = new JsonObject();
-            foreach (var column in new[] { "tenure_months", "monthly_charges", "support_calls" })
-            {
-                var text = fields[Array.IndexOf(header, column)];
-                instance[column] = text.Length == 0 ? null : JsonValue.Create(double.Parse(text, CultureInfo.InvariantCulture));
-            }
-
-            foreach (var column in new[] { "contract", "internet_service", "payment_method" })
-            {
-                instance[column] = fields[Array.IndexOf(header, column)];
-            }
-
-            return (JsonNode)instance;
-        })];
     }
 
     [Fact]

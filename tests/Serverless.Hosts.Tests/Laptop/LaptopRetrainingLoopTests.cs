@@ -21,24 +21,7 @@ public sealed class LaptopRetrainingLoopTests(MonitoringLaptopHostProcess host) 
     private async Task SendTrafficAsync(string name, int rows, int seed, bool drifted)
     {
         var lines = ChurnDataGenerator.Generate(rows, seed, drifted).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var header = lines[0].Split(',');
-        var instances = lines.Skip(1).Select(line =>
-        {
-            var fields = line.Split(',');
-            var instance = new JsonObject();
-            foreach (var column in new[] { "tenure_months", "monthly_charges", "support_calls" })
-            {
-                var text = fields[Array.IndexOf(header, column)];
-                instance[column] = text.Length == 0 ? null : JsonValue.Create(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            foreach (var column in new[] { "contract", "internet_service", "payment_method" })
-            {
-                instance[column] = fields[Array.IndexOf(header, column)];
-            }
-
-            return instance;
-        }).ToList();
+        var instances = LaptopEndToEndTests.Instances(lines);
         foreach (var chunk in instances.Chunk(50))
         {
             var response = await host.Http.PostAsync($"/api/models/{name}/predict", Json(new JsonObject { ["instances"] = new JsonArray([.. chunk]) }.ToJsonString()));

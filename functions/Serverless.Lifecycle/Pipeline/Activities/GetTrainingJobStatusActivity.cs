@@ -1,12 +1,5 @@
-using Azure;
 using Microsoft.DurableTask;
-using Microsoft.ML.OnnxRuntime;
-using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Registry;
-using Serverless.Lifecycle.Scoring;
-using Serverless.Lifecycle.Serving;
-using Serverless.Lifecycle.Specs;
-using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
 
 namespace Serverless.Lifecycle.Pipeline.Activities;
