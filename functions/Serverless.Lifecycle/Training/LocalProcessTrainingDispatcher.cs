@@ -11,10 +11,10 @@ namespace Serverless.Lifecycle.Training;
 /// <summary>
 /// Laptop mode's dispatcher: runs the gpu-trainer program (the same binary the container runs)
 /// as a child process with the job spec's blob path. An execution id names the job, the process id
-/// and the process's start time, and each running trainer is recorded in
+/// and when the process started, and each running trainer is recorded in
 /// <see cref="TrainingOptions.LocalStateDirectory"/>: a host restarted after a crash (whose trainer
 /// lives on as an orphan) sees that trainer as running, waits for it, and does not start a second
-/// one on the same job folder. A process id reused by another program does not match the start time.
+/// one on the same job folder. A process id reused by another program does not match the start.
 /// </summary>
 public sealed partial class LocalProcessTrainingDispatcher(
     IOptions<TrainingOptions> training,
@@ -110,7 +110,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
             throw new InvalidOperationException($"{TrainingOptions.SectionName}:{launcherSetting} starts with '{launcher[0]}', which could not be started: {ex.Message}", ex);
         }
 
-        executionId = ExecutionId(job, process.Id, StartTicks(process));
+        executionId = ExecutionId(job, process.Id, StartStamp(process));
         WriteRecord(job.JobId, executionId);
         running[executionId] = process;
         process.BeginOutputReadLine();
@@ -185,12 +185,24 @@ public sealed partial class LocalProcessTrainingDispatcher(
         }
     }
 
-    /// <summary><c>{jobId}@{processId}@{start time in UTC ticks}</c>: the start time tells the process from a later one that got the same id.</summary>
-    private static string ExecutionId(TrainingJobSpec job, int processId, long startTicks) =>
-        string.Create(CultureInfo.InvariantCulture, $"{job.JobId}@{processId}@{startTicks}");
+    /// <summary><c>{jobId}@{processId}@{start stamp}</c>: the start stamp tells the process from a later one that got the same id.</summary>
+    private static string ExecutionId(TrainingJobSpec job, int processId, long startStamp) =>
+        string.Create(CultureInfo.InvariantCulture, $"{job.JobId}@{processId}@{startStamp}");
 
-    private static long StartTicks(Process process)
+    /// <summary>
+    /// When the process started, as a number that does not move: on Linux its start in clock ticks
+    /// since boot (field 22 of <c>/proc/{pid}/stat</c>). <see cref="Process.StartTime"/> is not used
+    /// there because .NET computes it from the boot time in wall-clock terms, which moves when the clock
+    /// is set (a machine that syncs its clock after boot), so a live trainer would look like a stranger.
+    /// Elsewhere the start time in UTC ticks. Zero when the process has exited already.
+    /// </summary>
+    private static long StartStamp(Process process)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            return BootRelativeStart(process.Id);
+        }
+
         try
         {
             return process.StartTime.ToUniversalTime().Ticks;
@@ -202,16 +214,45 @@ public sealed partial class LocalProcessTrainingDispatcher(
         }
     }
 
+    /// <summary>Field 22 (starttime) of <c>/proc/{pid}/stat</c>, read after the name in parentheses (which may hold spaces); 0 if gone.</summary>
+    internal static long BootRelativeStart(int processId)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/stat");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+
+        // After "pid (name) " come the fields from 3 (state) on, so starttime is the 20th of them.
+        var fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start) ? start : 0;
+    }
+
+    private static bool SameStart(Process process, long stamp)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return BootRelativeStart(process.Id) == stamp;
+        }
+
+        // The start time is known to the second on every system.
+        return Math.Abs(process.StartTime.ToUniversalTime().Ticks - stamp) < TimeSpan.TicksPerSecond;
+    }
+
     /// <summary>
     /// The process an execution id names, while it still runs: the same process id with the same start
-    /// time (to the second), so a later program that got the id is not taken for the trainer. Null
+    /// stamp, so a later program that got the id is not taken for the trainer. Null
     /// otherwise; the caller disposes what it gets.
     /// </summary>
     private static Process? LiveProcess(string executionId)
     {
         var parts = executionId.Split('@');
         if (parts.Length < 3 || !int.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0
-            || !long.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) || ticks == 0)
+            || !long.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var stamp) || stamp == 0)
         {
             return null;
         }
@@ -229,7 +270,7 @@ public sealed partial class LocalProcessTrainingDispatcher(
 
         try
         {
-            if (!process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - ticks) < TimeSpan.TicksPerSecond)
+            if (!process.HasExited && SameStart(process, stamp))
             {
                 return process;
             }

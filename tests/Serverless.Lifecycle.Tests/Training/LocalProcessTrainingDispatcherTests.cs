@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Lifecycle.Specs;
@@ -213,6 +214,30 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
 
         Assert.Contains("Training:DeepTrainerPath", error.Message, StringComparison.Ordinal);
         Assert.Contains("mlp", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AfterAHostRestart_AnIdWhoseStartDiffersByOneTick_IsAnotherProgram_AndEnded()
+    {
+        var job = ContainerAppsJobDispatcherTests.Job();
+        using var dead = Dispatcher("sleep 60");
+        var orphan = await dead.StartAsync(job, CancellationToken.None);
+        var parts = orphan.Split('@');
+        var stranger = string.Join('@', parts[..^1]) + "@" + (long.Parse(parts[^1], CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
+
+        using var restarted = Dispatcher("sleep 60");
+        var status = await restarted.GetStatusAsync(job, stranger, CancellationToken.None);
+        var live = await restarted.GetStatusAsync(job, orphan, CancellationToken.None);
+        var stamp = OperatingSystem.IsLinux() ? LocalProcessTrainingDispatcher.BootRelativeStart(int.Parse(parts[^2], CultureInfo.InvariantCulture)) : 0;
+        await dead.StopAsync(job, orphan, CancellationToken.None);
+
+        // The stamp is the exact start (clock ticks since boot on Linux, which setting the clock does not move).
+        Assert.Equal((JobExecutionState.Ended, "trainer process is not running"), (status.State, status.Detail));
+        Assert.Equal(JobExecutionState.Running, live.State);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(stamp.ToString(CultureInfo.InvariantCulture), parts[^1]);
+        }
     }
 
     [Fact]
