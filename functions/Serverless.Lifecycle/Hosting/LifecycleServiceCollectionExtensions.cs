@@ -47,6 +47,7 @@ public static class LifecycleServiceCollectionExtensions
         services.AddSingleton<RolloutEvaluator>();
         services.AddSingleton<PredictionService>();
         services.AddHostedService(sp => sp.GetRequiredService<PredictionLog>());
+        services.AddHostedService<ServingPreloader>();
 
         services.AddSingleton<FeedbackStore>();
         services.AddSingleton<BatchScorer>();

@@ -96,6 +96,27 @@ public sealed partial class PredictionService(ModelServer server, ITrafficSplits
     }
 
     /// <summary>
+    /// Loads what a request for the model's champion will need: the champion's session, the running
+    /// rollout (read into the same cache requests use) and its challenger's session. Returns the
+    /// champion's version.
+    /// </summary>
+    public async Task<int> WarmAsync(string model, CancellationToken cancellationToken)
+    {
+        int champion;
+        using (var lease = await server.AcquireAsync(model, ReservedAliases.Champion, cancellationToken))
+        {
+            champion = lease.Model.Version.Version;
+        }
+
+        if (await ActiveRolloutAsync(model, cancellationToken) is { } rollout && rollout.Challenger != champion)
+        {
+            using var challenger = await server.AcquireAsync(model, "v" + rollout.Challenger.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        }
+
+        return champion;
+    }
+
+    /// <summary>
     /// The model's running rollout, cached like alias resolutions; null when none runs. When storage
     /// is unreachable and nothing fresh enough was read, the champion answers alone: a rollout only
     /// ever takes a share of its traffic, and the champion's answer is always a valid one.

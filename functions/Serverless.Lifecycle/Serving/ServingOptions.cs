@@ -35,6 +35,16 @@ public sealed class ServingOptions
     [Range(1, 3600)]
     public int UnservableRetrySeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Whether the host loads each model's champion (and a running rollout's challenger) in the
+    /// background as soon as it starts, so the first request finds the session created and the
+    /// storage clients open. Off, a version loads on its first request.
+    /// </summary>
+    public bool Preload { get; set; } = true;
+
+    /// <summary>The models <see cref="Preload"/> loads; empty (the default) is every model with a spec.</summary>
+    public IList<string> PreloadModels { get; } = [];
+
     /// <summary>Most instances one predict request may carry.</summary>
     [Range(1, 100_000)]
     public int MaxBatchRows { get; set; } = 1000;

@@ -106,6 +106,9 @@ public class LaptopHostProcess : IAsyncLifetime
         start.Environment["Monitoring__Interval"] = "00:00:03";
         start.Environment["Monitoring__DatasetPollInterval"] = "00:00:01";
         start.Environment["PredictionLog__FlushInterval"] = "00:00:01";
+
+        // Nor does every host load every champion in it; a test that wants preloading names its models.
+        start.Environment["Serving__Preload"] = "false";
         foreach (var (key, value) in Settings.Concat(ExtraSettings))
         {
             start.Environment[key] = value;

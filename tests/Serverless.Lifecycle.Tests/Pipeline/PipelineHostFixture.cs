@@ -64,7 +64,12 @@ public class PipelineHostFixture : IAsyncLifetime
                     services.AddServerlessLifecycle();
                     services.Configure<StorageOptions>(o => o.ConnectionString = Azurite.ConnectionString);
                     services.Configure<PredictionLogOptions>(o => o.FlushInterval = TimeSpan.FromMilliseconds(200));
-                    services.Configure<ServingOptions>(o => o.AliasCacheSeconds = 0);
+                    services.Configure<ServingOptions>(o =>
+                    {
+                        // The tests share one Azurite: no host loads every model in it.
+                        o.AliasCacheSeconds = 0;
+                        o.Preload = false;
+                    });
                     services.Configure<TrainingOptions>(o =>
                     {
                         o.Dispatcher = TrainingDispatchers.InProcess;
