@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
@@ -22,7 +23,7 @@ public sealed class MlpTrainer : IAlgorithmTrainer
 {
     public IReadOnlySet<string> Algorithms { get; } = new HashSet<string>(StringComparer.Ordinal) { TrainerAlgorithms.Mlp };
 
-    public TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, IProgress<TrainingProgress>? progress)
+    public TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, LabelFacts? checkedLabels, IProgress<TrainingProgress>? progress)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var device = TorchRuntime.Device();

@@ -1,3 +1,4 @@
+using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Training;
 
@@ -29,7 +30,9 @@ public interface IAlgorithmTrainer
     /// <summary>
     /// Trains <paramref name="spec"/>'s algorithm on the training split, checks it on the validation
     /// split, and exports it; reports each epoch to <paramref name="progress"/> when it trains in epochs.
-    /// Input that cannot train is a <see cref="TrainingFailedException"/>.
+    /// Input that cannot train is a <see cref="TrainingFailedException"/>. <paramref name="checkedLabels"/>:
+    /// the training split's labels as the pipeline counted them, already checked (a trainer that needs
+    /// to read them only to check them need not); null when the trainer must check them itself.
     /// </summary>
-    TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, IProgress<TrainingProgress>? progress);
+    TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, LabelFacts? checkedLabels, IProgress<TrainingProgress>? progress);
 }

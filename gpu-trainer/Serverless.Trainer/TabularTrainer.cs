@@ -31,7 +31,8 @@ public sealed class MlNetTrainer : IAlgorithmTrainer
 {
     public IReadOnlySet<string> Algorithms { get; } = new HashSet<string>(StringComparer.Ordinal) { TrainerAlgorithms.LightGbm, TrainerAlgorithms.FastTree, TrainerAlgorithms.Sdca };
 
-    public TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, IProgress<TrainingProgress>? progress) => TabularTrainer.Train(spec, trainCsv, validationCsv);
+    public TrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, LabelFacts? checkedLabels, IProgress<TrainingProgress>? progress) =>
+        TabularTrainer.Train(spec, trainCsv, validationCsv, checkedLabels);
 }
 
 /// <summary>
@@ -50,7 +51,12 @@ public static class TabularTrainer
     public const int ParitySampleRows = 10_000;
     private const string FeaturesColumn = "Features";
 
-    public static MlNetTrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv)
+    /// <summary>
+    /// Trains and exports <paramref name="spec"/>'s model. With <paramref name="checkedLabels"/> (the
+    /// training split's labels as the pipeline counted and checked them) the split is not read once
+    /// more just to check its labels before the fit reads it.
+    /// </summary>
+    public static MlNetTrainedModel Train(ModelSpec spec, string trainCsv, string validationCsv, LabelFacts? checkedLabels = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var timings = new PhaseTimer();
@@ -59,7 +65,7 @@ public static class TabularTrainer
         var withoutLabel = CreateLoader(ml, spec, trainCsv, includeLabel: false);
         var train = withLabel.Load(trainCsv);
         var validation = withLabel.Load(validationCsv);
-        var rows = CheckLabels(spec, train);
+        var rows = checkedLabels?.Rows ?? CheckLabels(spec, train);
 
         // Multiclass labels become keys before training, outside the exported graph, which has no label.
         ITransformer? labelKeys = null;

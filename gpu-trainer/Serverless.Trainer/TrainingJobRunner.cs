@@ -56,7 +56,12 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
                     $"This trainer ({typeof(TrainingJobRunner).Assembly.GetName().Name} or the program that hosts it) does not train '{job.Algorithm}'; it trains {string.Join(", ", trainers.SelectMany(t => t.Algorithms))}. "
                     + $"'{job.Algorithm}' runs on the {TrainerAlgorithms.Placement(job.Algorithm)} trainer; check which trainer the dispatcher starts for it.");
             var progress = new ProgressWriter(storage.Blob(TrainingJobPaths.Progress(job.RunId, job.JobId)), job.JobId);
-            var trained = trainer.Train(job.EffectiveModel, train, validation, progress);
+            if (job.TrainLabels is { } labels)
+            {
+                TrainingLabels.Check(job.Model, labels);
+            }
+
+            var trained = trainer.Train(job.EffectiveModel, train, validation, job.TrainLabels, progress);
             progress.Flush();
             timings.Add(trained.Timings);
             // Written so that a NaN difference (a model that outputs NaN) fails too.

@@ -22,4 +22,8 @@ public sealed record DataFinding(
 /// The outcome of validating a dataset: invalid data is a value, not an exception. Valid when no
 /// finding is blocking; warnings travel with it. The profile is null when the file could not be read.
 /// </summary>
-public sealed record ValidationReport(bool IsValid, long RowCount, IReadOnlyList<DataFinding> Findings, Profiling.DatasetProfile? Profile = null, string? ProfilePath = null);
+public sealed record ValidationReport(bool IsValid, long RowCount, IReadOnlyList<DataFinding> Findings, Profiling.DatasetProfile? Profile = null, string? ProfilePath = null)
+{
+    /// <summary>The partitions the same pass wrote, and the training partition's labels; null when it did not split.</summary>
+    public SplitCounts? Split { get; init; }
+}

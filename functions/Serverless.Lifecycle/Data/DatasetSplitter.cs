@@ -5,7 +5,52 @@ using Serverless.Lifecycle.Specs;
 
 namespace Serverless.Lifecycle.Data;
 
-public sealed record SplitCounts(long Train, long Validation, long Test);
+/// <summary>Rows per partition, and the training partition's labels when the validation pass counted them.</summary>
+public sealed record SplitCounts(long Train, long Validation, long Test, LabelFacts? TrainLabels = null);
+
+/// <summary>
+/// What the one pass over a dataset saw of one partition's labels, so a trainer can check them
+/// without reading the partition again: the rows, how many distinct label values there are (counted
+/// up to two: enough to tell one class or one target value from several), and how many labels are
+/// missing, not a label the task reads, or not finite.
+/// </summary>
+public sealed record LabelFacts(long Rows, int DistinctValues, long NotUsable);
+
+/// <summary>
+/// Writes rows to their partitions in the order they come, each partition a CSV with the header:
+/// the writer behind every split (the one pass of validation, the split of an older run, the
+/// conformance kit).
+/// </summary>
+public sealed class PartitionWriter(SplitSpec split, TextWriter train, TextWriter validation, TextWriter test)
+{
+    private readonly TextWriter[] writers = [train, validation, test];
+    private readonly long[] counts = new long[3];
+
+    public SplitCounts Counts => new(counts[0], counts[1], counts[2]);
+
+    public SplitSpec Split => split;
+
+    public void WriteHeader(ReadOnlySpan<char> header)
+    {
+        foreach (var writer in writers)
+        {
+            writer.Write(header);
+            writer.WriteLine();
+        }
+    }
+
+    /// <summary>Writes the row (its text as it is in the file) to the partition <see cref="DatasetSplitter.Assign"/> gives it.</summary>
+    public void Write(ReadOnlySpan<char> row) => Write(row, DatasetSplitter.Assign(row, split));
+
+    /// <summary>Writes the row to <paramref name="partition"/>, already assigned from the same text.</summary>
+    public void Write(ReadOnlySpan<char> row, DatasetSplitter.Partition partition)
+    {
+        var writer = writers[(int)partition];
+        writer.Write(row);
+        writer.WriteLine();
+        counts[(int)partition]++;
+    }
+}
 
 /// <summary>
 /// Deterministic, seeded split into train / validation / test. A row's partition depends only
@@ -44,24 +89,18 @@ public static class DatasetSplitter
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(rows);
-        var writers = new[] { train, validation, test };
-        var counts = new long[3];
-        var headerLine = string.Join(',', header.Select(Quote));
-        foreach (var writer in writers)
-        {
-            await writer.WriteLineAsync(headerLine);
-        }
-
+        var writer = new PartitionWriter(split, train, validation, test);
+        writer.WriteHeader(Line(header));
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {
-            var line = string.Join(',', row.Select(Quote));
-            var partition = (int)Assign(line, split);
-            await writers[partition].WriteLineAsync(line);
-            counts[partition]++;
+            writer.Write(Line(row));
         }
 
-        return new SplitCounts(counts[0], counts[1], counts[2]);
+        return writer.Counts;
     }
+
+    /// <summary>Fields (a Parquet row) as one RFC 4180 CSV line.</summary>
+    public static string Line(IEnumerable<string?> fields) => string.Join(',', fields.Select(Quote));
 
     /// <summary>A field as RFC 4180 writes it: quoted when it holds a comma, a quote or a line break.</summary>
     public static string Quote(string? field) =>
@@ -72,22 +111,13 @@ public static class DatasetSplitter
     {
         ArgumentNullException.ThrowIfNull(csv);
         using var reader = Sep.New(',').Reader(o => o with { Unescape = false, DisableColCountCheck = true }).From(csv);
-        var header = reader.Header.ColNames;
-        var writers = new[] { train, validation, test };
-        var counts = new long[3];
-        foreach (var writer in writers)
-        {
-            writer.WriteLine(string.Join(',', header));
-        }
-
+        var writer = new PartitionWriter(split, train, validation, test);
+        writer.WriteHeader(string.Join(',', reader.Header.ColNames));
         foreach (var row in reader)
         {
-            var partition = (int)Assign(row.Span, split);
-            writers[partition].Write(row.Span);
-            writers[partition].WriteLine();
-            counts[partition]++;
+            writer.Write(row.Span);
         }
 
-        return new SplitCounts(counts[0], counts[1], counts[2]);
+        return writer.Counts;
     }
 }

@@ -16,13 +16,17 @@ namespace Serverless.Lifecycle.Data;
 /// bounded memory: schema, parse errors, quality (missing, ranges, NaN/Inf, categories,
 /// constants, duplicates, labels, class balance, row count), value skew against the previous
 /// accepted dataset, and the SHA-256 of the bytes. Each finding says in one line what is wrong.
+/// Given a <see cref="PartitionWriter"/>, the same pass also splits the rows into train, validation
+/// and test (in the file's order) and counts the training partition's labels, so a run reads its
+/// dataset once for all of it.
 /// </summary>
 public static class DatasetValidator
 {
     private static readonly char[] OtherDelimiters = [';', '\t', '|'];
 
     public static async Task<ValidationReport> ValidateAsync(
-        Stream csv, ModelSpec spec, string? expectedSha256, CancellationToken cancellationToken, DatasetProfile? previous = null, DatasetFormat format = DatasetFormat.Csv)
+        Stream csv, ModelSpec spec, string? expectedSha256, CancellationToken cancellationToken, DatasetProfile? previous = null, DatasetFormat format = DatasetFormat.Csv,
+        PartitionWriter? partitions = null)
     {
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(spec);
@@ -32,12 +36,12 @@ public static class DatasetValidator
         Pass? pass;
         if (format == DatasetFormat.Parquet)
         {
-            pass = await ReadParquetAsync(csv, sha, spec, findings, cancellationToken);
+            pass = await ReadParquetAsync(csv, sha, spec, findings, partitions, cancellationToken);
         }
         else
         {
             await using var hashing = new CryptoStream(csv, sha, CryptoStreamMode.Read, leaveOpen: true);
-            pass = Read(hashing, spec, findings, cancellationToken);
+            pass = Read(hashing, spec, findings, partitions, cancellationToken);
 
             // Drain what the reader did not need so the hash covers the whole file.
             await hashing.CopyToAsync(Stream.Null, cancellationToken);
@@ -60,10 +64,13 @@ public static class DatasetValidator
             }
         }
 
-        return new ValidationReport(!findings.Exists(f => f.IsBlocking), pass?.Rows ?? 0, findings, profile);
+        return new ValidationReport(!findings.Exists(f => f.IsBlocking), pass?.Rows ?? 0, findings, profile)
+        {
+            Split = pass is null || partitions is null ? null : partitions.Counts with { TrainLabels = pass.TrainLabels },
+        };
     }
 
-    private static Pass? Read(Stream csv, ModelSpec spec, List<DataFinding> findings, CancellationToken cancellationToken)
+    private static Pass? Read(Stream csv, ModelSpec spec, List<DataFinding> findings, PartitionWriter? partitions, CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
         try
@@ -77,6 +84,9 @@ public static class DatasetValidator
             }
 
             var header = sep.Current;
+
+            // The header as the file has it, for the partitions (reading its fields unescapes them in place).
+            var headerText = partitions is null ? null : header.Span.ToString();
             var columns = new List<string>(header.ColCount);
             for (var i = 0; i < header.ColCount; i++)
             {
@@ -88,8 +98,11 @@ public static class DatasetValidator
                 return null;
             }
 
+            partitions?.WriteHeader(headerText);
+
             // Rows are checked on every core: each worker keeps its own accumulators, merged at
-            // the end (sums, Welford/Chan moments, sketch buckets, earliest example lines).
+            // the end (sums, Welford/Chan moments, sketch buckets, earliest example lines). Sep hands
+            // the workers' results back in the file's order, so the partitions are written in it.
             var parts = new System.Collections.Concurrent.ConcurrentBag<Pass>();
             using var local = new ThreadLocal<Pass>(() =>
             {
@@ -97,9 +110,14 @@ public static class DatasetValidator
                 parts.Add(part);
                 return part;
             });
-            foreach (var _ in sep.ParallelEnumerate(row => local.Value!.Add(row), Environment.ProcessorCount))
+            var split = partitions?.Split;
+            foreach (var (text, partition) in sep.ParallelEnumerate(row => local.Value!.Add(row, split), Environment.ProcessorCount))
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (text is not null)
+                {
+                    partitions!.Write(text, partition);
+                }
             }
 
             var pass = new Pass(spec, columns);
@@ -125,7 +143,7 @@ public static class DatasetValidator
     /// file (hashing them on the way, in bounded memory) and then read row group by row group.
     /// Example "lines" of Parquet findings are row numbers, counting the first row as 1.
     /// </summary>
-    private static async Task<Pass?> ReadParquetAsync(Stream source, SHA256 sha, ModelSpec spec, List<DataFinding> findings, CancellationToken cancellationToken)
+    private static async Task<Pass?> ReadParquetAsync(Stream source, SHA256 sha, ModelSpec spec, List<DataFinding> findings, PartitionWriter? partitions, CancellationToken cancellationToken)
     {
         var file = Path.GetTempFileName();
         try
@@ -151,10 +169,18 @@ public static class DatasetValidator
             }
 
             var pass = new Pass(spec, columns);
+            partitions?.WriteHeader(DatasetSplitter.Line(columns));
             var row = 0;
             await foreach (var fields in ParquetRows.ReadRowsAsync(reader, cancellationToken))
             {
-                pass.AddFields(fields, ++row);
+                // The partitions are CSV whatever the upload's format, so the trainer reads one format.
+                var line = partitions is null ? null : DatasetSplitter.Line(fields);
+                DatasetSplitter.Partition? partition = line is null ? null : DatasetSplitter.Assign(line, partitions!.Split);
+                pass.AddFields(fields, ++row, partition);
+                if (line is not null)
+                {
+                    partitions!.Write(line, partition!.Value);
+                }
             }
 
             return pass;
@@ -256,6 +282,13 @@ public static class DatasetValidator
         private long positives;
         private long negatives;
 
+        // The training partition's labels, when the pass also splits.
+        private long trainRows;
+        private long trainNotUsable;
+        private string? trainFirstValue;
+        private bool trainSeveralValues;
+        private bool splitting;
+
         public Pass(ModelSpec spec, IReadOnlyList<string> columns)
         {
             this.spec = spec;
@@ -278,15 +311,24 @@ public static class DatasetValidator
 
         public long Rows { get; private set; }
 
-        /// <summary>Checks one row; returns true (a value for the parallel enumeration to hand back).</summary>
-        public bool Add(SepReader.Row row)
+        /// <summary>The training partition's labels; null when the pass did not split.</summary>
+        public LabelFacts? TrainLabels => splitting ? new LabelFacts(trainRows, trainSeveralValues ? 2 : trainFirstValue is null ? 0 : 1, trainNotUsable) : null;
+
+        /// <summary>
+        /// Checks one row. With <paramref name="split"/>, hands back the row's text as the file has it
+        /// (taken before its fields are read, which unescapes them in place) and its partition.
+        /// </summary>
+        public (string? Text, DatasetSplitter.Partition Partition) Add(SepReader.Row row, SplitSpec? split)
         {
             Rows++;
+            splitting |= split is not null;
+            var text = split is null ? null : row.Span.ToString();
+            var partition = text is null ? DatasetSplitter.Partition.Train : DatasetSplitter.Assign(text, split!);
             var line = row.LineNumberFrom;
             if (row.ColCount != columnCount)
             {
                 wrongColumnCount.Add(line);
-                return true;
+                return (text, partition);
             }
 
             foreach (var (index, accumulator) in numeric)
@@ -299,7 +341,7 @@ public static class DatasetValidator
                 accumulator.Add(row[index].Span, line);
             }
 
-            AddLabel(row[labelIndex].Span, line);
+            AddLabel(row[labelIndex].Span, line, text is not null && partition == DatasetSplitter.Partition.Train);
             var hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(row.Span));
             duplicates.Add(hash, line);
             if (sample.Wants(hash))
@@ -313,7 +355,7 @@ public static class DatasetValidator
                 sample.Add(hash, fields);
             }
 
-            return true;
+            return (text, partition);
         }
 
         /// <summary>Adds a part of the file read by another worker.</summary>
@@ -322,6 +364,12 @@ public static class DatasetValidator
             Rows += other.Rows;
             positives += other.positives;
             negatives += other.negatives;
+            trainRows += other.trainRows;
+            trainNotUsable += other.trainNotUsable;
+            trainSeveralValues |= other.trainSeveralValues
+                || (trainFirstValue is not null && other.trainFirstValue is not null && !string.Equals(trainFirstValue, other.trainFirstValue, StringComparison.Ordinal));
+            trainFirstValue ??= other.trainFirstValue;
+            splitting |= other.splitting;
             labelMissing.Merge(other.labelMissing);
             labelInvalid.Merge(other.labelInvalid);
             wrongColumnCount.Merge(other.wrongColumnCount);
@@ -341,9 +389,10 @@ public static class DatasetValidator
         }
 
         /// <summary>The same as <see cref="Add(SepReader.Row)"/> for a row already split into fields (Parquet).</summary>
-        public void AddFields(string?[] fields, int line)
+        public void AddFields(string?[] fields, int line, DatasetSplitter.Partition? partition)
         {
             Rows++;
+            splitting |= partition is not null;
             foreach (var (index, accumulator) in numeric)
             {
                 accumulator.Add(fields[index].AsSpan(), line);
@@ -354,7 +403,7 @@ public static class DatasetValidator
                 accumulator.Add(fields[index].AsSpan(), line);
             }
 
-            AddLabel(fields[labelIndex].AsSpan(), line);
+            AddLabel(fields[labelIndex].AsSpan(), line, partition == DatasetSplitter.Partition.Train);
             var hash = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(string.Join('\u001f', fields).AsSpan()));
             duplicates.Add(hash, line);
             if (sample.Wants(hash))
@@ -363,8 +412,9 @@ public static class DatasetValidator
             }
         }
 
-        private void AddLabel(ReadOnlySpan<char> label, int line)
+        private void AddLabel(ReadOnlySpan<char> label, int line, bool inTraining)
         {
+            string? value = null;
             if (label.Trim().IsEmpty)
             {
                 labelMissing.Add(line);
@@ -372,12 +422,14 @@ public static class DatasetValidator
             else if (classes is not null)
             {
                 classes.Add(label, line);
+                value = inTraining ? label.Trim().ToString() : null;
             }
             else if (targets is not null)
             {
-                if (LabelValues.TryParseValue(label, out var value))
+                if (LabelValues.TryParseValue(label, out var target))
                 {
-                    targets.Add(value, line);
+                    targets.Add(target, line);
+                    value = inTraining ? target.ToString("R", CultureInfo.InvariantCulture) : null;
                 }
                 else
                 {
@@ -391,10 +443,35 @@ public static class DatasetValidator
             else if (positive)
             {
                 positives++;
+                value = "1";
             }
             else
             {
                 negatives++;
+                value = "0";
+            }
+
+            if (inTraining)
+            {
+                AddTrainLabel(value);
+            }
+        }
+
+        /// <summary>Counts a training row's label: its value as the task reads it, or null when it is not usable.</summary>
+        private void AddTrainLabel(string? value)
+        {
+            trainRows++;
+            if (value is null)
+            {
+                trainNotUsable++;
+            }
+            else if (trainFirstValue is null)
+            {
+                trainFirstValue = value;
+            }
+            else if (!trainSeveralValues && !string.Equals(trainFirstValue, value, StringComparison.Ordinal))
+            {
+                trainSeveralValues = true;
             }
         }
 

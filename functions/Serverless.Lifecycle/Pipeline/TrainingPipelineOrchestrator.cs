@@ -64,9 +64,13 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             return Cancelled(await cancel);
         }
 
+        // Validation wrote the partitions in its own pass over the rows; a run validated without
+        // splitting (by an earlier version, before an upgrade) reads the dataset again for them.
         var split = await run.StepAsync(
             "split",
-            () => context.CallActivityAsync<DatasetSplit>(nameof(SplitDatasetActivity), step, PipelineRetry.Storage),
+            () => report.Split is { } counts
+                ? Task.FromResult(SplitDatasetActivity.Paths(input.RunId, counts))
+                : context.CallActivityAsync<DatasetSplit>(nameof(SplitDatasetActivity), step, PipelineRetry.Storage),
             s => ("done", $"train {s.Counts.Train}, validation {s.Counts.Validation}, test {s.Counts.Test} rows"));
         if (cancel.IsCompleted)
         {

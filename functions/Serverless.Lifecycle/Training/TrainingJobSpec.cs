@@ -21,6 +21,11 @@ namespace Serverless.Lifecycle.Training;
 /// In Azure, the audience of the managed-identity token the trainer sends with its callback (the app
 /// checks it is the trainer's identity); null where the callback needs no token (laptop mode). Not a secret.
 /// </param>
+/// <param name="TrainLabels">
+/// The training split's labels as the pipeline's one pass over the dataset counted them (rows,
+/// distinct values up to two, labels not usable), so the trainer checks them without reading the
+/// split again; null when the pipeline did not count them, and the trainer reads them itself.
+/// </param>
 public sealed record TrainingJobSpec(
     string JobId,
     string RunId,
@@ -35,7 +40,8 @@ public sealed record TrainingJobSpec(
     int Seed,
     Uri? CallbackUrl = null,
     string? TraceParent = null,
-    string? CallbackAudience = null)
+    string? CallbackAudience = null,
+    LabelFacts? TrainLabels = null)
 {
     /// <summary>The model spec with this job's algorithm, hyperparameters and seed: what the trainer trains.</summary>
     public ModelSpec EffectiveModel => Model with { Trainer = Model.Trainer with { Algorithm = Algorithm, Hyperparameters = Hyperparameters, Seed = Seed } };

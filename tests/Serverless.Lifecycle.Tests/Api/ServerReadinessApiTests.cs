@@ -21,7 +21,7 @@ namespace Serverless.Lifecycle.Tests.Api;
 public sealed class ServerReadinessApiTests : IAsyncLifetime
 {
     private readonly FaultyAzurite azurite = new();
-    private readonly CountingPolicy requests = new();
+    private readonly StorageRequestLog requests = new();
     private readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
     private readonly RecordingLogger<OpenInferenceApi> log = new();
     private readonly IOptions<ServingOptions> options = Options.Create(new ServingOptions { AliasCacheSeconds = 0, MaxStaleSeconds = 600 });
@@ -164,30 +164,5 @@ public sealed class ServerReadinessApiTests : IAsyncLifetime
         Assert.DoesNotContain("127.0.0.1", body, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
         Assert.Equal(["degraded", "problems", "ready"], response.Json.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
-    }
-
-    /// <summary>Records the method and path of every request the storage clients send.</summary>
-    private sealed class CountingPolicy : HttpPipelineSynchronousPolicy
-    {
-        private readonly List<string> sent = [];
-
-        /// <summary>The requests sent since the last reset; starts again from none.</summary>
-        public List<string> Reset()
-        {
-            lock (sent)
-            {
-                var taken = sent.ToList();
-                sent.Clear();
-                return taken;
-            }
-        }
-
-        public override void OnSendingRequest(HttpMessage message)
-        {
-            lock (sent)
-            {
-                sent.Add($"{message.Request.Method} {message.Request.Uri.Path}");
-            }
-        }
     }
 }

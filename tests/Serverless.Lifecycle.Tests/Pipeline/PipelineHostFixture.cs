@@ -28,6 +28,9 @@ public class PipelineHostFixture : IAsyncLifetime
 
     public LifecycleStorage Storage { get; } = Azurite.CreateStorage();
 
+    /// <summary>Every request the host's own storage client sends (the activities' and the in-process trainer's).</summary>
+    public StorageRequestLog HostRequests { get; } = new();
+
     public ModelRegistry Registry => new(Storage, TimeProvider.System);
 
     public DatasetStore Datasets => new(Storage, TimeProvider.System);
@@ -63,6 +66,7 @@ public class PipelineHostFixture : IAsyncLifetime
                 {
                     services.AddServerlessLifecycle();
                     services.Configure<StorageOptions>(o => o.ConnectionString = Azurite.ConnectionString);
+                    services.AddSingleton(sp => new LifecycleStorage(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>(), HostRequests));
                     services.Configure<PredictionLogOptions>(o => o.FlushInterval = TimeSpan.FromMilliseconds(200));
                     services.Configure<ServingOptions>(o =>
                     {

@@ -241,6 +241,36 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
     }
 
     [Fact]
+    public async Task Run_ReadsItsDatasetOnce_ValidationWritesTheSplit_AndTheTrainerGetsTheTrainingLabelsCounted()
+    {
+        var spec = SampleSpec(Azurite.UniqueModelName("once"));
+        var csv = ChurnDataGenerator.Generate(1500, seed: 26);
+
+        var request = await fixture.StartRunAsync(spec, csv);
+        var run = await fixture.WaitAsync(request.RunId);
+
+        Assert.Equal("succeeded", run.Status);
+        var reads = fixture.HostRequests.Sent.Where(r => r.StartsWith("GET ", StringComparison.Ordinal) && r.Contains(request.Dataset.Path, StringComparison.Ordinal) && !r.Contains("comp=", StringComparison.Ordinal)).ToList();
+        Assert.Single(reads);
+
+        // The partitions are the validation pass's, row for row what the splitter alone would write.
+        using var train = new StringWriter();
+        using var validation = new StringWriter();
+        using var test = new StringWriter();
+        var counts = DatasetSplitter.Split(new StringReader(csv), spec.Split, train, validation, test);
+        var runId = run.RunId;
+        foreach (var (partition, expected) in new[] { ("train", train), ("validation", validation), ("test", test) })
+        {
+            var written = (await fixture.Storage.Blob(RunPaths.Split(runId, partition)).DownloadContentAsync()).Value.Content.ToString();
+            Assert.Equal(expected.ToString().ReplaceLineEndings("\n"), written.ReplaceLineEndings("\n"));
+        }
+
+        var job = await new TrainingJobStore(fixture.Storage).ReadSpecAsync(TrainingJobPaths.Spec(runId, run.Trials!.Single().JobId), CancellationToken.None);
+        var positives = train.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Count(l => l.EndsWith(",1", StringComparison.Ordinal));
+        Assert.Equal(new LabelFacts(counts.Train, positives > 0 && positives < counts.Train ? 2 : 1, 0), job!.TrainLabels);
+    }
+
+    [Fact]
     public async Task Run_TrainerFails_EndsTrainingFailedWithTheTrainersReason()
     {
         // Validation would block single-class data; this spec only warns, so the trainer is the one to fail.

@@ -7,11 +7,29 @@ namespace Serverless.Lifecycle.Pipeline.Activities;
 
 /// <summary>
 /// Splits the dataset deterministically and persists the three partitions, so training and
-/// evaluation read exactly the same rows. Re-running it writes the same bytes.
+/// evaluation read exactly the same rows. Re-running it writes the same bytes. The validate step
+/// splits in its own pass now (<see cref="ValidationReport.Split"/>); this activity serves runs whose
+/// validation did not (one validated by an earlier version of the product when it was upgraded).
 /// </summary>
 public sealed class SplitDatasetActivity(LifecycleStorage storage) : TaskActivity<DatasetStepInput, DatasetSplit>
 {
-    private static readonly string[] Partitions = ["train", "validation", "test"];
+    internal static readonly string[] Partitions = ["train", "validation", "test"];
+
+    /// <summary>A partition file being written: UTF-8 without a byte order mark.</summary>
+    internal static StreamWriter Writer(string file) => new(file, false, new UTF8Encoding(false));
+
+    /// <summary>The blob paths of a run's partitions, with their counts.</summary>
+    internal static DatasetSplit Paths(string runId, SplitCounts counts) =>
+        new(RunPaths.Split(runId, Partitions[0]).ToString(), RunPaths.Split(runId, Partitions[1]).ToString(), RunPaths.Split(runId, Partitions[2]).ToString(), counts);
+
+    /// <summary>Uploads the partition files (train, validation, test) to the run's split folder.</summary>
+    internal static async Task UploadAsync(LifecycleStorage storage, string runId, string[] files)
+    {
+        for (var i = 0; i < Partitions.Length; i++)
+        {
+            await storage.Blob(RunPaths.Split(runId, Partitions[i])).UploadAsync(files[i], overwrite: true);
+        }
+    }
 
     public override async Task<DatasetSplit> RunAsync(TaskActivityContext context, DatasetStepInput input)
     {
@@ -22,9 +40,9 @@ public sealed class SplitDatasetActivity(LifecycleStorage storage) : TaskActivit
             var files = Partitions.Select(p => Path.Combine(folder.FullName, p + ".csv")).ToArray();
             SplitCounts counts;
             var blob = storage.Blob(BlobPath.Parse(input.Dataset.Path));
-            using (var train = new StreamWriter(files[0], false, new UTF8Encoding(false)))
-            using (var validation = new StreamWriter(files[1], false, new UTF8Encoding(false)))
-            using (var test = new StreamWriter(files[2], false, new UTF8Encoding(false)))
+            using (var train = Writer(files[0]))
+            using (var validation = Writer(files[1]))
+            using (var test = Writer(files[2]))
             {
                 if (DatasetFormats.FromPath(input.Dataset.Path) == DatasetFormat.Parquet)
                 {
@@ -43,15 +61,8 @@ public sealed class SplitDatasetActivity(LifecycleStorage storage) : TaskActivit
                 }
             }
 
-            var paths = new string[3];
-            for (var i = 0; i < Partitions.Length; i++)
-            {
-                var path = RunPaths.Split(input.RunId, Partitions[i]);
-                await storage.Blob(path).UploadAsync(files[i], overwrite: true);
-                paths[i] = path.ToString();
-            }
-
-            return new DatasetSplit(paths[0], paths[1], paths[2], counts);
+            await UploadAsync(storage, input.RunId, files);
+            return Paths(input.RunId, counts);
         }
         finally
         {

@@ -33,7 +33,8 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
             job.Spec.Trainer.Seed,
             CallbackUrl(settings, job),
             System.Diagnostics.Activity.Current?.Id,
-            settings.CallbackBaseUrl is null ? null : settings.CallbackAudience);
+            settings.CallbackBaseUrl is null ? null : settings.CallbackAudience,
+            job.Split.Counts.TrainLabels);
         var stored = await jobs.WriteSpecOnceAsync(spec, CancellationToken.None);
         string? executionId = null;
         if (await jobs.TryReadResultAsync(job.RunId, job.JobId, CancellationToken.None) is null)

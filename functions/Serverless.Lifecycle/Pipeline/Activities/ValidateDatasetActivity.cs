@@ -7,8 +7,10 @@ namespace Serverless.Lifecycle.Pipeline.Activities;
 
 /// <summary>
 /// Validates and profiles the run's dataset (against the previous accepted dataset's profile for
-/// skew), stores the report and the profile under <c>runs/{runId}/</c>, and marks the dataset
-/// accepted when nothing blocks. The profile itself stays out of the orchestration history.
+/// skew) and splits it, in one read of the blob: stores the report and the profile under
+/// <c>runs/{runId}/</c>, and, when nothing blocks, the three partitions under
+/// <c>runs/{runId}/split/</c> (the report's <see cref="ValidationReport.Split"/> counts them), and
+/// marks the dataset accepted. The profile itself stays out of the orchestration history.
 /// </summary>
 public sealed class ValidateDatasetActivity(LifecycleStorage storage, DatasetStore datasets) : TaskActivity<DatasetStepInput, ValidationReport>
 {
@@ -17,13 +19,40 @@ public sealed class ValidateDatasetActivity(LifecycleStorage storage, DatasetSto
         ArgumentNullException.ThrowIfNull(input);
         await storage.EnsureCreatedAsync();
         var previous = await datasets.GetPreviousAcceptedProfileAsync(input.Spec.Name, input.Dataset.Path, CancellationToken.None);
-        ValidationReport report;
-        await using (var stream = await storage.Blob(BlobPath.Parse(input.Dataset.Path)).OpenReadAsync())
+        var folder = Directory.CreateTempSubdirectory("split-");
+        try
         {
-            report = await DatasetValidator.ValidateAsync(
-                stream, input.Spec, input.Dataset.Sha256, CancellationToken.None, previous, DatasetFormats.FromPath(input.Dataset.Path));
-        }
+            var files = SplitDatasetActivity.Partitions.Select(p => Path.Combine(folder.FullName, p + ".csv")).ToArray();
+            ValidationReport report;
+            using (var train = SplitDatasetActivity.Writer(files[0]))
+            using (var validation = SplitDatasetActivity.Writer(files[1]))
+            using (var test = SplitDatasetActivity.Writer(files[2]))
+            await using (var stream = await storage.Blob(BlobPath.Parse(input.Dataset.Path)).OpenReadAsync())
+            {
+                report = await DatasetValidator.ValidateAsync(
+                    stream, input.Spec, input.Dataset.Sha256, CancellationToken.None, previous, DatasetFormats.FromPath(input.Dataset.Path),
+                    new PartitionWriter(input.Spec.Split, train, validation, test));
+            }
 
+            if (!report.IsValid)
+            {
+                report = report with { Split = null };
+            }
+            else if (report.Split is not null)
+            {
+                await SplitDatasetActivity.UploadAsync(storage, input.RunId, files);
+            }
+
+            return await RecordAsync(input, report);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private async Task<ValidationReport> RecordAsync(DatasetStepInput input, ValidationReport report)
+    {
         string? profilePath = null;
         if (report.Profile is not null)
         {
