@@ -20,6 +20,7 @@ return args switch
     ["parse", var file] => Parse(file),
     ["parse-typed", var file] => ParseTyped(file),
     ["validate", var file] => await Validate(file),
+    ["one-pass", var file, var specFile] => await OnePass(file, specFile),
     ["drift-generate", var rows, var dir] => await DriftBenchmark.GenerateAsync(int.Parse(rows, CultureInfo.InvariantCulture), dir),
     ["drift", var dir] => await DriftBenchmark.RunAsync(dir),
     _ => Usage(),
@@ -126,6 +127,53 @@ static async Task<int> Validate(string file)
 
     Report("validate", file, report.RowCount, clock.Elapsed);
     return report.Profile is null ? 1 : 0;
+}
+
+// The run's data work on a file with a model's spec, three ways: validation alone, the split alone
+// (what a run did after validation before the one pass), and validation that splits as it reads.
+static async Task<int> OnePass(string file, string specFile)
+{
+    var spec = ModelSpecValidator.Parse(File.ReadAllText(specFile)).Spec ?? throw new InvalidDataException($"{specFile} is not a valid spec.");
+    var folder = Directory.CreateTempSubdirectory("one-pass-");
+    try
+    {
+        StreamWriter Partition(string name) => new(Path.Combine(folder.FullName, name + ".csv"), false, new System.Text.UTF8Encoding(false));
+        FileStream Open() => new(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+
+        var clock = Stopwatch.StartNew();
+        ValidationReport report;
+        await using (var stream = Open())
+        {
+            report = await DatasetValidator.ValidateAsync(stream, spec, null, CancellationToken.None);
+        }
+
+        Report("validate", file, report.RowCount, clock.Elapsed);
+        clock.Restart();
+        using (var reader = new StreamReader(Open()))
+        using (var train = Partition("train"))
+        using (var validation = Partition("validation"))
+        using (var test = Partition("test"))
+        {
+            DatasetSplitter.Split(reader, spec.Split, train, validation, test);
+        }
+
+        Report("split", file, report.RowCount, clock.Elapsed);
+        clock.Restart();
+        await using (var stream = Open())
+        using (var train = Partition("train"))
+        using (var validation = Partition("validation"))
+        using (var test = Partition("test"))
+        {
+            report = await DatasetValidator.ValidateAsync(stream, spec, null, CancellationToken.None, partitions: new PartitionWriter(spec.Split, train, validation, test));
+        }
+
+        Report("validate+split", file, report.RowCount, clock.Elapsed);
+        return report.Split is null ? 1 : 0;
+    }
+    finally
+    {
+        folder.Delete(recursive: true);
+    }
 }
 
 static void Report(string mode, string file, long rows, TimeSpan elapsed)

@@ -49,6 +49,10 @@ public static class PipelineFunctions
     public static Task<bool> StopTrainingJob([ActivityTrigger] TrainingJobRef input, string instanceId, FunctionContext executionContext) =>
         Resolve<StopTrainingJobActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(StopTrainingJobActivity), instanceId), input);
 
+    [Function(nameof(ScoreChampionActivity))]
+    public static Task<ChampionScore> ScoreChampion([ActivityTrigger] ScoreChampionInput input, string instanceId, FunctionContext executionContext) =>
+        Resolve<ScoreChampionActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(ScoreChampionActivity), instanceId), input);
+
     [Function(nameof(EvaluateModelActivity))]
     public static Task<EvaluationResult> EvaluateModel([ActivityTrigger] EvaluateInput input, string instanceId, FunctionContext executionContext) =>
         Resolve<EvaluateModelActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(EvaluateModelActivity), instanceId), input);

@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Reflection;
 using Azure;
 using Azure.Storage.Blobs.Models;
+using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Observability;
 using Serverless.Lifecycle.Registry;
+using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Storage;
 using Serverless.Lifecycle.Training;
@@ -73,6 +75,12 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             {
                 var artifact = await UploadOnceAsync(TrainingJobPaths.Onnx(job.RunId, job.JobId), trained.Onnx, cancellationToken);
                 timings.Lap("upload");
+                if (job.TestPath is not null)
+                {
+                    await ScoreTestAsync(job, trained.Onnx, folder.FullName, cancellationToken);
+                    timings.Lap("test");
+                }
+
                 result = new TrainingJobResult(
                     job.JobId, TrainingJobState.Succeeded, null, trained.ValidationMetrics, [artifact], trained.Parity, clock.Elapsed.TotalSeconds, Hardware.Describe(), TrainerVersion,
                     job.Algorithm, job.Hyperparameters, job.Seed, timings.Seconds, trained.Device, trained.TrainingRowsPerSecond);
@@ -100,6 +108,35 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
         var stored = await jobs.WriteResultOnceAsync(job.RunId, result, cancellationToken);
         await NotifyAsync(job, stored, cancellationToken);
         return stored;
+    }
+
+    /// <summary>
+    /// Scores the model on the test split where the job runs, as the evaluate step would (ONNX
+    /// Runtime, the same evaluator and slices), and writes the scores before the result, so the
+    /// evaluate step only compares. A split the model cannot be scored on writes nothing: the
+    /// evaluate step then scores it and reports why, as it always has.
+    /// </summary>
+    private async Task ScoreTestAsync(TrainingJobSpec job, byte[] onnx, string folder, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(folder, "test.csv");
+        await storage.Blob(BlobPath.Parse(job.TestPath!)).DownloadToAsync(file, cancellationToken);
+        TestEvaluation evaluation;
+        try
+        {
+            using var reader = new StreamReader(file);
+            using var model = new OnnxModel(onnx, job.Model);
+            var test = LabeledBatch.ReadCsv(reader, job.Model);
+            evaluation = new TestEvaluation(test.Rows, ModelEvaluator.Evaluate(model, test, job.Model.Evaluation.Gate.Slices));
+        }
+#pragma warning disable CA1031 // Not scoring here is never a failure of the job: the evaluate step scores instead.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"The test split was not scored in the job ({ex.GetType().Name}: {FirstLine(ex.Message)}); the evaluate step scores it.");
+            return;
+        }
+
+        await storage.Blob(TrainingJobPaths.TestEvaluation(job.RunId, job.JobId)).UploadAsync(BinaryData.FromObjectAsJson(evaluation, SpecJson.Options), overwrite: true, cancellationToken);
     }
 
     private Task NotifyAsync(TrainingJobSpec job, TrainingJobResult result, CancellationToken cancellationToken) =>

@@ -50,3 +50,10 @@ public sealed record SliceMetrics(string Feature, string Value, int Rows, IReadO
 /// serve either; otherwise it could not be scored on this split (its inputs are not in this data).
 /// </remarks>
 public sealed record EvaluatedModel(int? Version, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SliceMetrics> Slices, string? Error = null, bool Unservable = false);
+
+/// <summary>
+/// The candidate scored on the test split by the built-in trainer in its own job, where the split
+/// is local (ONNX Runtime and <see cref="ModelEvaluator"/>, as the evaluate step would score it),
+/// written to <c>runs/{runId}/jobs/{jobId}/test-evaluation.json</c> before the job's result.
+/// </summary>
+public sealed record TestEvaluation(int Rows, EvaluatedModel Candidate);

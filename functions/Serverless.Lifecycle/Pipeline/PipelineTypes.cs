@@ -14,6 +14,7 @@ public static class PipelineTypes
         typeof(StartTrainingJobActivity),
         typeof(GetTrainingJobStatusActivity),
         typeof(StopTrainingJobActivity),
+        typeof(ScoreChampionActivity),
         typeof(EvaluateModelActivity),
         typeof(RecordApprovalActivity),
         typeof(RegisterModelActivity),

@@ -21,7 +21,8 @@ public sealed record TrainingJobInput(
     DatasetSplit Split,
     string Algorithm,
     IReadOnlyDictionary<string, double> Hyperparameters,
-    DateTime DeadlineUtc);
+    DateTime DeadlineUtc,
+    bool ScoreTest = false);
 
 /// <summary>Input of the start activity: the job and which start of it this is.</summary>
 public sealed record StartTrainingInput(TrainingJobInput Job, int Attempt);
@@ -41,7 +42,17 @@ public sealed record TrainingJobStatus(TrainingJobState State, TrainingJobResult
 /// <summary>What a job orchestration returns: the result, how many times it was started, and how its end was noticed.</summary>
 public sealed record TrainingJobReport(TrainingJobResult Result, int Starts, string NoticedBy);
 
-public sealed record EvaluateInput(string RunId, ModelSpec Spec, TrainingJobResult Job, DatasetSplit Split);
+/// <summary>
+/// The evaluate step's input. <see cref="Champion"/>: the champion as scored on the test split while
+/// the job trained; used when it is still the champion, null when it was not scored then.
+/// </summary>
+public sealed record EvaluateInput(string RunId, ModelSpec Spec, TrainingJobResult Job, DatasetSplit Split, ChampionScore? Champion = null);
+
+/// <summary>The champion scored on a run's test split (its version in <see cref="EvaluatedModel.Version"/>), or null when the model had none.</summary>
+public sealed record ChampionScore(EvaluatedModel? Champion);
+
+/// <summary>Input of the activity that scores the champion on the run's test split while the job trains.</summary>
+public sealed record ScoreChampionInput(string RunId, ModelSpec Spec, string TestPath);
 
 /// <summary>
 /// The evaluation of a candidate: its test metrics, slices and serving measurements, the champion

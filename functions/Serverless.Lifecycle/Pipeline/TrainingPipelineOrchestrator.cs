@@ -77,11 +77,17 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             return Cancelled(await cancel);
         }
 
+        // While the job trains, the champion is scored on the test split, and the job scores its own
+        // model on it where the split is local, so the evaluate step only compares. (A run validated
+        // before an upgrade, which has no split in its report, evaluates as it did then.)
+        var scoreWhileTraining = report.Split is not null && input.Import is null;
+        var champion = scoreWhileTraining ? ScoreChampionAsync(context, input, split) : null;
+
         // An import run's candidate is the graph it was given (checked against the spec when it was
         // uploaded, and by its SHA-256 when the evaluate step reads it): it takes the train step's place.
         var training = input.Import is { } imported
             ? await run.StepAsync("import", () => Task.FromResult(Imported(imported)), t => (t.Outcome, t.Detail))
-            : await run.StepAsync("train", () => TrialFanOut.TrainAsync(context, input, split, cancel), t => (t.Outcome, t.Detail));
+            : await run.StepAsync("train", () => TrialFanOut.TrainAsync(context, input, split, cancel, scoreWhileTraining && !input.Spec.Trainer.IsCustom), t => (t.Outcome, t.Detail));
         run.Trained(training.Trials);
         if (training.Cancelled is { } cancelled)
         {
@@ -94,7 +100,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             return run.Finish(RunOutcome.TrainingFailed, training.Detail);
         }
 
-        var evaluate = new EvaluateInput(input.RunId, input.Spec, job, split);
+        var evaluate = new EvaluateInput(input.RunId, input.Spec, job, split, champion is null ? null : await champion);
         var evaluation = await EvaluateAsync(context, run, evaluate);
         if (!evaluation.Verdict.Passed)
         {
@@ -202,6 +208,19 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         null,
         "done",
         $"{imported.Producer}, SHA-256 {imported.Sha256[..12]}…, imported by {imported.Actor}");
+
+    /// <summary>The champion scored on the test split, or null when that failed (the evaluate step then scores it itself).</summary>
+    private static async Task<ChampionScore?> ScoreChampionAsync(TaskOrchestrationContext context, TrainingRunRequest input, DatasetSplit split)
+    {
+        try
+        {
+            return await context.CallActivityAsync<ChampionScore>(nameof(ScoreChampionActivity), new ScoreChampionInput(input.RunId, input.Spec, split.TestPath), PipelineRetry.Storage);
+        }
+        catch (TaskFailedException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The evaluate step: the candidate and the current champion on the test split, then the gate; the verdict is kept and counted.</summary>
     private static async Task<EvaluationResult> EvaluateAsync(TaskOrchestrationContext context, RunProgress run, EvaluateInput input)

@@ -12,9 +12,11 @@ internal static class TrialFanOut
 {
     /// <summary>
     /// Runs the planned jobs, at most the search's <c>maxParallel</c> at a time, each as a
-    /// sub-orchestration; a cancel request is passed on to the jobs still running.
+    /// sub-orchestration; a cancel request is passed on to the jobs still running. With
+    /// <paramref name="scoreTest"/>, a run of one job has the job score its model on the test split
+    /// (a search's trials do not: only the best is evaluated, by the evaluate step).
     /// </summary>
-    public static async Task<TrainingOutcome> TrainAsync(TaskOrchestrationContext context, TrainingRunRequest input, DatasetSplit split, Task<CancelRequest> cancel)
+    public static async Task<TrainingOutcome> TrainAsync(TaskOrchestrationContext context, TrainingRunRequest input, DatasetSplit split, Task<CancelRequest> cancel, bool scoreTest = false)
     {
         var spec = input.Spec;
         var plans = TrialPlanner.Plan(input.RunId, spec);
@@ -29,7 +31,7 @@ internal static class TrialFanOut
             while (cancelled is null && next < plans.Count && running.Count < maxParallel)
             {
                 var plan = plans[next];
-                var job = new TrainingJobInput(input.RunId, plan.JobId, spec, input.Dataset, split, plan.Algorithm, plan.Hyperparameters, deadline);
+                var job = new TrainingJobInput(input.RunId, plan.JobId, spec, input.Dataset, split, plan.Algorithm, plan.Hyperparameters, deadline, scoreTest && plans.Count == 1);
                 running[context.CallSubOrchestratorAsync<TrainingJobReport>(
                     nameof(TrainingJobOrchestrator), job, new SubOrchestrationOptions(new TaskOptions(), PipelineEvents.JobInstanceId(input.RunId, plan.JobId)))] = next;
                 next++;

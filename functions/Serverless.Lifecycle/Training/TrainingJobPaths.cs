@@ -9,6 +9,7 @@ public static class TrainingJobPaths
     public const string ResultFileName = "result.json";
     public const string OnnxFileName = "model.onnx";
     public const string ProgressFileName = "progress.json";
+    public const string TestEvaluationFileName = "test-evaluation.json";
 
     public static string Prefix(string runId, string jobId) => $"{runId}/jobs/{jobId}/";
 
@@ -20,6 +21,9 @@ public static class TrainingJobPaths
 
     /// <summary>The trainer's progress, rewritten as it trains (see <see cref="TrainingProgress"/>).</summary>
     public static BlobPath Progress(string runId, string jobId) => new(StorageNames.RunsContainer, Prefix(runId, jobId) + ProgressFileName);
+
+    /// <summary>The built-in trainer's scores of its model on the test split, when the job named the split (<see cref="TrainingJobSpec.TestPath"/>).</summary>
+    public static BlobPath TestEvaluation(string runId, string jobId) => new(StorageNames.RunsContainer, Prefix(runId, jobId) + TestEvaluationFileName);
 
     /// <summary>The route a trainer reports its end to, under the host's <c>/api</c> (the API maps the same template).</summary>
     public const string CompleteRoute = "runs/{runId}/jobs/{jobId}/complete";

@@ -26,6 +26,11 @@ namespace Serverless.Lifecycle.Training;
 /// distinct values up to two, labels not usable), so the trainer checks them without reading the
 /// split again; null when the pipeline did not count them, and the trainer reads them itself.
 /// </param>
+/// <param name="TestPath">
+/// The test split, when the pipeline wants the candidate scored on it in the job (the built-in
+/// trainer writes <see cref="TrainingJobPaths.TestEvaluation"/>); null otherwise. A trainer of the
+/// model's own may ignore it: the evaluate step scores what the job did not.
+/// </param>
 public sealed record TrainingJobSpec(
     string JobId,
     string RunId,
@@ -41,7 +46,8 @@ public sealed record TrainingJobSpec(
     Uri? CallbackUrl = null,
     string? TraceParent = null,
     string? CallbackAudience = null,
-    LabelFacts? TrainLabels = null)
+    LabelFacts? TrainLabels = null,
+    string? TestPath = null)
 {
     /// <summary>The model spec with this job's algorithm, hyperparameters and seed: what the trainer trains.</summary>
     public ModelSpec EffectiveModel => Model with { Trainer = Model.Trainer with { Algorithm = Algorithm, Hyperparameters = Hyperparameters, Seed = Seed } };

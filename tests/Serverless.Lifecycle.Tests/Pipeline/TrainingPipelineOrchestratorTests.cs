@@ -271,6 +271,43 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
     }
 
     [Fact]
+    public async Task Run_TheJobScoresItsCandidateOnTheTestSplit_AndTheChampionIsScoredWhileItTrains_TheGateOnlyCompares()
+    {
+        var sample = SampleSpec(Azurite.UniqueModelName("where"));
+        var spec = sample with { Evaluation = sample.Evaluation with { Gate = new GateSpec() } };
+        var first = await RunAsync(spec, ChurnDataGenerator.Generate(1500, seed: 27));
+        Assert.Equal("succeeded", first.Status);
+
+        var run = await fixture.WaitAsync((await fixture.StartRunAsync(spec, Encoding.UTF8.GetBytes(ChurnDataGenerator.Generate(1500, seed: 28)), runId: spec.Name + "-second")).RunId);
+
+        Assert.Equal("succeeded", run.Status);
+        var jobId = run.Trials!.Single().JobId;
+        var inJob = (await fixture.Storage.Blob(TrainingJobPaths.TestEvaluation(run.RunId, jobId)).DownloadContentAsync()).Value.Content.ToObjectFromJson<TestEvaluation>(SpecJson.Options)!;
+        var evaluation = (await fixture.Storage.Blob(RunPaths.Evaluation(run.RunId)).DownloadContentAsync()).Value.Content.ToObjectFromJson<EvaluationResult>(SpecJson.Options)!;
+        Assert.Equal(inJob.Candidate.Metrics, evaluation.Metrics);
+        Assert.Equal(1, evaluation.Champion!.Version);
+
+        // What the job and the champion's scoring wrote is what scoring the two graphs on the split gives.
+        var test = (await fixture.Storage.Blob(RunPaths.Split(run.RunId, "test")).DownloadContentAsync()).Value.Content.ToString();
+        var batch = LabeledBatch.ReadCsv(new StringReader(test), spec);
+        var candidate = (await fixture.Registry.GetVersionAsync(spec.Name, 2, CancellationToken.None)).ModelPath;
+        var champion = (await fixture.Registry.GetVersionAsync(spec.Name, 1, CancellationToken.None)).ModelPath;
+        async Task<IReadOnlyDictionary<string, double>> ScoreAsync(string path)
+        {
+            using var graph = new Serverless.Lifecycle.Scoring.OnnxModel((await fixture.Storage.Blob(Serverless.Lifecycle.Storage.BlobPath.Parse(path)).DownloadContentAsync()).Value.Content.ToArray(), spec);
+            return ModelEvaluator.Evaluate(graph, batch, spec.Evaluation.Gate.Slices).Metrics;
+        }
+
+        Assert.Equal(await ScoreAsync(candidate), evaluation.Metrics);
+        Assert.Equal(await ScoreAsync(champion), evaluation.Champion.Metrics);
+        Assert.Equal(batch.Rows, evaluation.TestRows);
+
+        // The champion's graph was read once in the second run: scored during training, not again at the gate.
+        var championReads = fixture.HostRequests.Sent.Count(r => r.StartsWith("GET ", StringComparison.Ordinal) && r.EndsWith($"/models/{spec.Name}/1/model.onnx", StringComparison.Ordinal));
+        Assert.Equal(1, championReads);
+    }
+
+    [Fact]
     public async Task Run_TrainerFails_EndsTrainingFailedWithTheTrainersReason()
     {
         // Validation would block single-class data; this spec only warns, so the trainer is the one to fail.

@@ -34,7 +34,8 @@ public sealed class StartTrainingJobActivity(TrainingJobStore jobs, ITrainingDis
             CallbackUrl(settings, job),
             System.Diagnostics.Activity.Current?.Id,
             settings.CallbackBaseUrl is null ? null : settings.CallbackAudience,
-            job.Split.Counts.TrainLabels);
+            job.Split.Counts.TrainLabels,
+            job.ScoreTest ? job.Split.TestPath : null);
         var stored = await jobs.WriteSpecOnceAsync(spec, CancellationToken.None);
         string? executionId = null;
         if (await jobs.TryReadResultAsync(job.RunId, job.JobId, CancellationToken.None) is null)
