@@ -3,6 +3,7 @@
 # (default 1,000,000), and how its wall time splits between the trainer's own training and
 # everything else (orchestration, dispatch, blob transfer, validation, evaluation, registration).
 #   benchmarks/pipeline.sh [rows] [numberOfIterations]   (default 120)
+# It ends with the validate step's parts measured alone on the same Azurite (data-pass).
 # The figures in docs/benchmarks.md were taken with these LightGBM hyperparameters (16 leaves,
 # 120 iterations, learning rate 0.05, 20 rows per leaf): the product's defaults, which the sample
 # spec once set itself. They are set here so a change of defaults does not change the benchmark.
@@ -49,3 +50,6 @@ for(const s of run.steps){
 row("**all but the trainer's fit**",wall-fit);
 console.log(`| **wall time** | ${wall.toFixed(2)} | 100% |`);
 JS
+# What the validate step is made of on this emulator: the file's bytes in and out of Azurite alone,
+# the one pass (validation, profile, SHA-256, split) reading from a blob, and the partitions' upload.
+dotnet benchmarks/Serverless.Benchmarks.Serving/bin/Release/net10.0/Serverless.Benchmarks.Serving.dll data-pass "$Storage__ConnectionString" "$work/data.csv" "$work/spec.json"

@@ -30,6 +30,8 @@ using Serverless.Trainer;
 return args switch
 {
     ["engine"] => Engine(),
+    ["evaluate", var rows] => Evaluate(int.Parse(rows, CultureInfo.InvariantCulture)),
+    ["data-pass", var connection, var file, var specFile] => await DataPass(connection, file, specFile),
     ["batch", var url, var model, var rows, var connection] => await Batch(new Uri(url), model, int.Parse(rows, CultureInfo.InvariantCulture), connection),
     ["coldstart", var hostDll, var connection, .. var models] when models.Length > 0 => await ColdStart(hostDll, connection, models),
     ["session", var onnxPath, var specPath] => Session(onnxPath, specPath),
@@ -214,6 +216,110 @@ static async Task<int> Batch(Uri baseUrl, string model, int rows, string connect
     Console.WriteLine("|---|---|---|---|---|---|");
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {scored:N0} | {rawRowsPerSecond:F0} | {scoring:F2} | {scored / scoring:F0} | {scored / scoring / rawRowsPerSecond:F2} | {seen:F2} |"));
     return 0;
+}
+
+// What scoring a test split costs, phase by phase: reading the CSV into a labelled batch, ONNX
+// Runtime's predictions, and the task's metrics (as the evaluate step and the trainer's job do).
+static int Evaluate(int rows)
+{
+    var folder = Directory.CreateTempSubdirectory("evaluate-bench");
+    try
+    {
+        var spec = ModelSpecValidator.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "churn.spec.json"))).Spec!;
+        var train = Path.Combine(folder.FullName, "train.csv");
+        var validation = Path.Combine(folder.FullName, "validation.csv");
+        File.WriteAllText(train, ChurnDataGenerator.Generate(20_000, seed: 1));
+        File.WriteAllText(validation, ChurnDataGenerator.Generate(5_000, seed: 2));
+        var onnx = TabularTrainer.Train(spec, train, validation).Onnx;
+        var test = Path.Combine(folder.FullName, "test.csv");
+        File.WriteAllText(test, ChurnDataGenerator.Generate(rows, seed: 3));
+        for (var round = 0; round < 3; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            LabeledBatch batch;
+            using (var reader = new StreamReader(test))
+            {
+                batch = LabeledBatch.ReadCsv(reader, spec);
+            }
+
+            var read = clock.Elapsed.TotalSeconds;
+            using var model = new OnnxModel(onnx, spec);
+            clock.Restart();
+            var predictions = model.Predict(batch.Features);
+            var predict = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var parallel = ModelEvaluator.Predict(model, batch.Features);
+            var parts = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var metrics = TaskMetrics.Compute(spec.Task, batch, predictions, model.Classes, [.. Enumerable.Range(0, batch.Rows)]);
+            var compute = clock.Elapsed.TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows} rows: read {read:F2} s, predict in one call {predict:F2} s, in a part per core {parts:F2} s ({(parallel.SequenceEqual(predictions) ? "the same" : "DIFFERENT")} predictions), metrics {compute:F2} s (auc {metrics[MetricNames.Auc]:F4})"));
+        }
+
+        return 0;
+    }
+    finally
+    {
+        folder.Delete(recursive: true);
+    }
+}
+
+// The validate step's parts on the emulator: moving the file's bytes in and out of Azurite alone, and
+// the one pass (validation, profile, SHA-256 and split) reading from a blob, with its partitions' uploads.
+static async Task<int> DataPass(string connection, string file, string specFile)
+{
+    var spec = ModelSpecValidator.Parse(File.ReadAllText(specFile)).Spec!;
+    var container = new Azure.Storage.Blobs.BlobServiceClient(connection).GetBlobContainerClient("bench-data-pass");
+    await container.CreateIfNotExistsAsync();
+    var blob = container.GetBlobClient("data.csv");
+    var clock = Stopwatch.StartNew();
+    await blob.UploadAsync(file, overwrite: true);
+    var upload = clock.Elapsed.TotalSeconds;
+    clock.Restart();
+    await using (var stream = await blob.OpenReadAsync())
+    {
+        await stream.CopyToAsync(Stream.Null);
+    }
+
+    var read = clock.Elapsed.TotalSeconds;
+    var folder = Directory.CreateTempSubdirectory("data-pass-");
+    try
+    {
+        string[] files = [Path.Combine(folder.FullName, "train.csv"), Path.Combine(folder.FullName, "validation.csv"), Path.Combine(folder.FullName, "test.csv")];
+        clock.Restart();
+        using (var train = new StreamWriter(files[0]))
+        using (var validation = new StreamWriter(files[1]))
+        using (var test = new StreamWriter(files[2]))
+        await using (var stream = await blob.OpenReadAsync())
+        {
+            await DatasetValidator.ValidateAsync(stream, spec, null, CancellationToken.None, partitions: new PartitionWriter(spec.Split, train, validation, test));
+        }
+
+        var pass = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var local = Path.Combine(folder.FullName, "data.csv");
+        await blob.DownloadToAsync(local);
+        using (var train = new StreamWriter(files[0]))
+        using (var validation = new StreamWriter(files[1]))
+        using (var test = new StreamWriter(files[2]))
+        await using (var stream = File.OpenRead(local))
+        {
+            await DatasetValidator.ValidateAsync(stream, spec, null, CancellationToken.None, partitions: new PartitionWriter(spec.Split, train, validation, test));
+        }
+
+        var downloaded = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        await Task.WhenAll(files.Select((f, i) => container.GetBlobClient($"split-{i}.csv").UploadAsync(f, overwrite: true)));
+        var partitions = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{new FileInfo(file).Length / 1e6:F0} MB: upload alone {upload:F2} s, read alone {read:F2} s, one pass from the blob {pass:F2} s, download to a file then one pass {downloaded:F2} s, partitions' upload {partitions:F2} s"));
+        return 0;
+    }
+    finally
+    {
+        folder.Delete(recursive: true);
+        await container.DeleteIfExistsAsync();
+    }
 }
 
 static int Engine()

@@ -388,7 +388,7 @@ public static class DatasetValidator
             }
         }
 
-        /// <summary>The same as <see cref="Add(SepReader.Row)"/> for a row already split into fields (Parquet).</summary>
+        /// <summary>The same as <see cref="Add(SepReader.Row, SplitSpec?)"/> for a row already split into fields (Parquet).</summary>
         public void AddFields(string?[] fields, int line, DatasetSplitter.Partition? partition)
         {
             Rows++;
@@ -414,7 +414,6 @@ public static class DatasetValidator
 
         private void AddLabel(ReadOnlySpan<char> label, int line, bool inTraining)
         {
-            string? value = null;
             if (label.Trim().IsEmpty)
             {
                 labelMissing.Add(line);
@@ -422,14 +421,25 @@ public static class DatasetValidator
             else if (classes is not null)
             {
                 classes.Add(label, line);
-                value = inTraining ? label.Trim().ToString() : null;
+                if (inTraining)
+                {
+                    AddTrainLabel(label.Trim());
+                    return;
+                }
             }
             else if (targets is not null)
             {
                 if (LabelValues.TryParseValue(label, out var target))
                 {
                     targets.Add(target, line);
-                    value = inTraining ? target.ToString("R", CultureInfo.InvariantCulture) : null;
+                    if (inTraining)
+                    {
+                        // The value as the shortest text that reads back to it: equal texts, equal values.
+                        Span<char> text = stackalloc char[32];
+                        target.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture);
+                        AddTrainLabel(text[..written]);
+                        return;
+                    }
                 }
                 else
                 {
@@ -440,36 +450,41 @@ public static class DatasetValidator
             {
                 labelInvalid.Add(line);
             }
-            else if (positive)
-            {
-                positives++;
-                value = "1";
-            }
             else
             {
-                negatives++;
-                value = "0";
+                if (positive)
+                {
+                    positives++;
+                }
+                else
+                {
+                    negatives++;
+                }
+
+                if (inTraining)
+                {
+                    AddTrainLabel(positive ? "1" : "0");
+                    return;
+                }
             }
 
             if (inTraining)
             {
-                AddTrainLabel(value);
+                // Missing, or not a label the task reads.
+                trainRows++;
+                trainNotUsable++;
             }
         }
 
-        /// <summary>Counts a training row's label: its value as the task reads it, or null when it is not usable.</summary>
-        private void AddTrainLabel(string? value)
+        /// <summary>Counts a usable training label, by its value as the task reads it (a string only for the first).</summary>
+        private void AddTrainLabel(ReadOnlySpan<char> value)
         {
             trainRows++;
-            if (value is null)
+            if (trainFirstValue is null)
             {
-                trainNotUsable++;
+                trainFirstValue = value.ToString();
             }
-            else if (trainFirstValue is null)
-            {
-                trainFirstValue = value;
-            }
-            else if (!trainSeveralValues && !string.Equals(trainFirstValue, value, StringComparison.Ordinal))
+            else if (!trainSeveralValues && !value.SequenceEqual(trainFirstValue))
             {
                 trainSeveralValues = true;
             }

@@ -58,6 +58,25 @@ public sealed class FeatureBatch
         }
     }
 
+    /// <summary>A batch of the same spec with a copy of <paramref name="count"/> rows from <paramref name="start"/>.</summary>
+    public FeatureBatch Slice(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, Rows);
+        var slice = new FeatureBatch(spec, count);
+        foreach (var (name, values) in numeric)
+        {
+            Array.Copy(values, start, slice.numeric[name], 0, count);
+        }
+
+        foreach (var (name, values) in categorical)
+        {
+            Array.Copy(values, start, slice.categorical[name], 0, count);
+        }
+
+        return slice;
+    }
+
     /// <summary>A one-row batch with a copy of row <paramref name="row"/>.</summary>
     public FeatureBatch Row(int row)
     {

@@ -67,10 +67,15 @@ internal static class ChampionScoring
         }
     }
 
-    /// <summary>The test split (its first <paramref name="maxRows"/> rows) read against <paramref name="spec"/>.</summary>
+    /// <summary>
+    /// The test split (its first <paramref name="maxRows"/> rows) read against <paramref name="spec"/>:
+    /// all of it is downloaded at once (the batch holds every row anyway, and reading a blob's stream
+    /// row by row waits on storage for each block); a few rows are read from the stream's first block.
+    /// </summary>
     public static async Task<LabeledBatch> ReadTestAsync(LifecycleStorage storage, string testPath, ModelSpec spec, int maxRows = int.MaxValue)
     {
-        await using var stream = await storage.Blob(BlobPath.Parse(testPath)).OpenReadAsync();
+        var blob = storage.Blob(BlobPath.Parse(testPath));
+        await using var stream = maxRows == int.MaxValue ? (await blob.DownloadContentAsync()).Value.Content.ToStream() : await blob.OpenReadAsync();
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return LabeledBatch.ReadCsv(reader, spec, maxRows);
     }

@@ -22,14 +22,9 @@ public sealed class SplitDatasetActivity(LifecycleStorage storage) : TaskActivit
     internal static DatasetSplit Paths(string runId, SplitCounts counts) =>
         new(RunPaths.Split(runId, Partitions[0]).ToString(), RunPaths.Split(runId, Partitions[1]).ToString(), RunPaths.Split(runId, Partitions[2]).ToString(), counts);
 
-    /// <summary>Uploads the partition files (train, validation, test) to the run's split folder.</summary>
-    internal static async Task UploadAsync(LifecycleStorage storage, string runId, string[] files)
-    {
-        for (var i = 0; i < Partitions.Length; i++)
-        {
-            await storage.Blob(RunPaths.Split(runId, Partitions[i])).UploadAsync(files[i], overwrite: true);
-        }
-    }
+    /// <summary>Uploads the partition files (train, validation, test) to the run's split folder, all three at once.</summary>
+    internal static Task UploadAsync(LifecycleStorage storage, string runId, string[] files) =>
+        Task.WhenAll(Partitions.Select((partition, i) => storage.Blob(RunPaths.Split(runId, partition)).UploadAsync(files[i], overwrite: true)));
 
     public override async Task<DatasetSplit> RunAsync(TaskActivityContext context, DatasetStepInput input)
     {
