@@ -218,6 +218,17 @@ static async Task<int> Batch(Uri baseUrl, string model, int rows, string connect
     return 0;
 }
 
+// The sample churn model trained on 20,000 generated rows in the folder: its spec and ONNX bytes.
+static (ModelSpec Spec, byte[] Onnx) TrainSample(DirectoryInfo folder)
+{
+    var spec = ModelSpecValidator.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "churn.spec.json"))).Spec!;
+    var train = Path.Combine(folder.FullName, "train.csv");
+    var validation = Path.Combine(folder.FullName, "validation.csv");
+    File.WriteAllText(train, ChurnDataGenerator.Generate(20_000, seed: 1));
+    File.WriteAllText(validation, ChurnDataGenerator.Generate(5_000, seed: 2));
+    return (spec, TabularTrainer.Train(spec, train, validation).Onnx);
+}
+
 // What scoring a test split costs, phase by phase: reading the CSV into a labelled batch, ONNX
 // Runtime's predictions, and the task's metrics (as the evaluate step and the trainer's job do).
 static int Evaluate(int rows)
@@ -225,12 +236,7 @@ static int Evaluate(int rows)
     var folder = Directory.CreateTempSubdirectory("evaluate-bench");
     try
     {
-        var spec = ModelSpecValidator.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "churn.spec.json"))).Spec!;
-        var train = Path.Combine(folder.FullName, "train.csv");
-        var validation = Path.Combine(folder.FullName, "validation.csv");
-        File.WriteAllText(train, ChurnDataGenerator.Generate(20_000, seed: 1));
-        File.WriteAllText(validation, ChurnDataGenerator.Generate(5_000, seed: 2));
-        var onnx = TabularTrainer.Train(spec, train, validation).Onnx;
+        var (spec, onnx) = TrainSample(folder);
         var test = Path.Combine(folder.FullName, "test.csv");
         File.WriteAllText(test, ChurnDataGenerator.Generate(rows, seed: 3));
         for (var round = 0; round < 3; round++)
@@ -327,12 +333,7 @@ static int Engine()
     var folder = Directory.CreateTempSubdirectory("serving-bench");
     try
     {
-        var spec = ModelSpecValidator.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "churn.spec.json"))).Spec!;
-        var train = Path.Combine(folder.FullName, "train.csv");
-        var validation = Path.Combine(folder.FullName, "validation.csv");
-        File.WriteAllText(train, ChurnDataGenerator.Generate(20_000, seed: 1));
-        File.WriteAllText(validation, ChurnDataGenerator.Generate(5_000, seed: 2));
-        var onnx = TabularTrainer.Train(spec, train, validation).Onnx;
+        var (spec, onnx) = TrainSample(folder);
         var batch = LabeledBatch.ReadCsv(new StringReader(ChurnDataGenerator.Generate(1024, seed: 3)), spec, readLabels: false).Features;
 
         using var engine = new OnnxModel(onnx, spec);
