@@ -168,13 +168,7 @@ static async Task<int> Batch(Uri baseUrl, string model, int rows, string connect
         for (var start = 0; start < all.Rows; start += BatchScorer.ChunkRows)
         {
             var size = Math.Min(BatchScorer.ChunkRows, all.Rows - start);
-            var part = new FeatureBatch(spec, size);
-            for (var i = 0; i < size; i++)
-            {
-                all.CopyRowTo(start + i, part, i);
-            }
-
-            inputs.Add(OnnxModel.CreateInputs(part, spec.Features.Select(f => f.Name).ToArray()));
+            inputs.Add(OnnxModel.CreateInputs(all.Slice(start, size), spec.Features.Select(f => f.Name).ToArray()));
         }
 
         raw.Run(inputs[0]);

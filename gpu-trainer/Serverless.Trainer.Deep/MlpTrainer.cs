@@ -198,11 +198,7 @@ public sealed class MlpTrainer : IAlgorithmTrainer
     private static OnnxParity CheckParity(ModelSpec spec, byte[] onnx, LabeledBatch validation, IReadOnlyList<ModelPrediction> expected)
     {
         var rows = Math.Min(validation.Rows, TabularTrainer.ParitySampleRows);
-        var sample = new FeatureBatch(spec, rows);
-        for (var row = 0; row < rows; row++)
-        {
-            validation.Features.CopyRowTo(row, sample, row);
-        }
+        var sample = validation.Features.Slice(0, rows);
 
         using var model = new OnnxModel(onnx, spec);
         var actual = model.Predict(sample);

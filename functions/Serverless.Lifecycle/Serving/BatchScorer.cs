@@ -6,6 +6,7 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using nietras.SeparatedValues;
+using Serverless.Lifecycle.Data;
 using Serverless.Lifecycle.Registry;
 using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
@@ -164,7 +165,7 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
 
         await using var target = await storage.Blob(output).OpenWriteAsync(overwrite: true, cancellationToken: cancellationToken);
         await using var writer = new StreamWriter(target, new UTF8Encoding(false), bufferSize: 1 << 16);
-        await writer.WriteLineAsync(string.Join(',', header.Concat(predictionColumns).Append(ErrorColumn).Select(Escape)));
+        await writer.WriteLineAsync(DatasetSplitter.Line(header.Concat(predictionColumns).Append(ErrorColumn)));
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // A few chunks of slack on each side, so the writer's block uploads and the reader's downloads do not stall the model.
@@ -364,25 +365,15 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
                 return;
             }
 
-            // A full chunk of valid rows is scored as it is; otherwise its valid rows are copied out first.
-            var scoring = batch;
-            if (validCount < ChunkRows)
-            {
-                scoring = new FeatureBatch(model.Spec, validCount);
-                for (var j = 0; j < validCount; j++)
-                {
-                    batch.CopyRowTo(j, scoring, j);
-                }
-            }
-
-            predictions = [.. model.Predict(scoring)];
+            // The valid rows fill the batch from its start: a full chunk is scored as it is, otherwise those rows are copied out.
+            predictions = [.. model.Predict(validCount < ChunkRows ? batch.Slice(0, validCount) : batch)];
         }
 
         public void AppendRow(int i, StringBuilder line, string task, int predictionColumns)
         {
             if (padded.Length > 0 && padded[i] is { } fields)
             {
-                line.AppendJoin(',', fields.Select(Escape));
+                line.Append(DatasetSplitter.Line(fields));
             }
             else
             {
@@ -398,7 +389,7 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
                 line.Append(',', predictionColumns);
             }
 
-            line.Append(',').Append(Errors[i] is { } error ? Escape(error) : "");
+            line.Append(',').Append(Errors[i] is { } error ? DatasetSplitter.Quote(error) : "");
         }
     }
 
@@ -409,7 +400,7 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
         switch (task)
         {
             case ModelTasks.Multiclass:
-                line.Append(',').Append(Escape(p.Class!)).Append(invariant, $",{p.Probability:R}");
+                line.Append(',').Append(DatasetSplitter.Quote(p.Class!)).Append(invariant, $",{p.Probability:R}");
                 foreach (var probability in p.Probabilities!)
                 {
                     line.Append(invariant, $",{probability:R}");
@@ -424,10 +415,6 @@ public sealed partial class BatchScorer(LifecycleStorage storage, ModelServer se
                 break;
         }
     }
-
-    /// <summary>A CSV field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, a quote or a line break.</summary>
-    private static string Escape(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>The columns batch output adds for a task (before <see cref="ErrorColumn"/>).</summary>
     public static IReadOnlyList<string> PredictionColumns(string task, IReadOnlyList<string> classes) => task switch
