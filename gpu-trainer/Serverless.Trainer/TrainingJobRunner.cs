@@ -126,7 +126,7 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
             using var reader = new StreamReader(file);
             using var model = new OnnxModel(onnx, job.Model);
             var test = LabeledBatch.ReadCsv(reader, job.Model);
-            evaluation = new TestEvaluation(test.Rows, ModelEvaluator.Evaluate(model, test, job.Model.Evaluation.Gate.Slices));
+            evaluation = new TestEvaluation(test.Rows, ModelEvaluator.EvaluateCandidate(model, test));
         }
 #pragma warning disable CA1031 // Not scoring here is never a failure of the job: the evaluate step scores instead.
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -54,6 +54,11 @@ public static class EvaluationGate
             }
         }
 
+        if (gate.MaxFeatureShare is { } maxShare)
+        {
+            checks.Add(ShareCheck(candidate.Importance, maxShare));
+        }
+
         checks.AddRange(serving);
         return new GateVerdict(checks.TrueForAll(c => c.Passed), checks, champion?.Version);
     }
@@ -125,6 +130,23 @@ public static class EvaluationGate
             _ => $"{Prefix(scope)}{metric} = {F(observed!.Value)} vs {versus} {F(before!.Value)}: {comparison[..^3]} {F(change!.Value)} ({better} is better) {(passed ? "meets" : "fails")} >= {F(threshold)}",
         };
         return new GateCheck(metric, observed, comparison, threshold, passed, reason, scope, GateCheckKinds.Change, before);
+    }
+
+    /// <summary>No single feature may carry more than <paramref name="maxShare"/> of the candidate's importance.</summary>
+    private static GateCheck ShareCheck(ImportanceReport? importance, double maxShare)
+    {
+        const string Metric = "featureShare";
+        if (importance is not { Features.Count: > 0 })
+        {
+            return new GateCheck(Metric, null, "<=", maxShare, false, $"the candidate's feature importance was not measured, so a largest share <= {F(maxShare)} cannot be shown", Kind: GateCheckKinds.Importance);
+        }
+
+        var top = importance.Features[0];
+        var passed = top.Share <= maxShare;
+        var reason = string.Create(
+            CultureInfo.InvariantCulture,
+            $"largest share of the importance: {top.Feature} carries {ImportanceReport.Percent(top.Share)} ({importance.Metric} drops {top.Drop:G4} when it is shuffled), {(passed ? "meets" : "fails")} <= {ImportanceReport.Percent(maxShare)}");
+        return new GateCheck(Metric, top.Share, "<=", maxShare, passed, reason, Kind: GateCheckKinds.Importance);
     }
 
     private static string Prefix(string scope) => scope == GateScopes.Overall ? "" : $"[{scope}] ";

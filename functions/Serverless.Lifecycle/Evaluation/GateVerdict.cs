@@ -14,6 +14,9 @@ public static class GateCheckKinds
     public const string Value = "value";
     public const string Change = "change";
     public const string Serving = "serving";
+
+    /// <summary>How the candidate's permutation importance is spread over its features.</summary>
+    public const string Importance = "importance";
 }
 
 /// <summary>
@@ -48,8 +51,11 @@ public sealed record SliceMetrics(string Feature, string Value, int Rows, IReadO
 /// <see cref="Error"/> says why it could not be scored. <see cref="Unservable"/> says its own files are
 /// bad (they fail their SHA-256 check, are missing, or ONNX Runtime will not load them), so it cannot
 /// serve either; otherwise it could not be scored on this split (its inputs are not in this data).
+/// <see cref="Importance"/> is the candidate's permutation feature importance (null for a champion, and
+/// when the spec turns it off or the metric is undefined on the split).
 /// </remarks>
-public sealed record EvaluatedModel(int? Version, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SliceMetrics> Slices, string? Error = null, bool Unservable = false);
+public sealed record EvaluatedModel(
+    int? Version, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<SliceMetrics> Slices, string? Error = null, bool Unservable = false, ImportanceReport? Importance = null);
 
 /// <summary>
 /// The candidate scored on the test split by the built-in trainer in its own job, where the split

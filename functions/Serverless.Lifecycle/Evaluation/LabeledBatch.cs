@@ -15,6 +15,20 @@ public sealed record LabeledBatch(FeatureBatch Features, bool[] Labels, string[]
 {
     public int Rows => Features.Rows;
 
+    /// <summary>A copy of the given rows (in that order) with their labels.</summary>
+    public LabeledBatch Subset(IReadOnlyList<int> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var features = new FeatureBatch(Features.Spec, rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Features.CopyRowTo(rows[i], features, i);
+        }
+
+        T[] Pick<T>(T[] labels) => labels.Length == 0 ? labels : [.. rows.Select(r => labels[r])];
+        return new LabeledBatch(features, Pick(Labels), Pick(Classes), Pick(Values));
+    }
+
     /// <summary>
     /// Reads the split's rows, or only its first <paramref name="maxRows"/> when given. Labels are
     /// parsed unless <paramref name="readLabels"/> is false (the trainer's parity check needs the

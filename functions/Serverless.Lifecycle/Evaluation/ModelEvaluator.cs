@@ -12,6 +12,20 @@ public static class ModelEvaluator
     /// <summary>Single-row predictions timed for the latency check, after a few warm-up calls.</summary>
     public const int LatencySamples = 200;
 
+    /// <summary>
+    /// A candidate on its run's test split: its metrics overall and per slice under the spec's gate,
+    /// and its permutation feature importance unless the spec turns that off.
+    /// </summary>
+    public static EvaluatedModel EvaluateCandidate(OnnxModel model, LabeledBatch test)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var spec = model.Spec;
+        var evaluated = Evaluate(model, test, spec.Evaluation.Gate.Slices);
+        return spec.Evaluation.Importance.Enabled
+            ? evaluated with { Importance = PermutationImportance.Compute(model, test, spec.Evaluation.Importance, spec.Trainer.Seed) }
+            : evaluated;
+    }
+
     public static EvaluatedModel Evaluate(OnnxModel model, LabeledBatch test, SliceGateSpec? slices, int? version = null)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -56,7 +56,8 @@ public sealed record ScoreChampionInput(string RunId, ModelSpec Spec, string Tes
 
 /// <summary>
 /// The evaluation of a candidate: its test metrics, slices and serving measurements, the champion
-/// it was compared with (scored on the same split), and the gate's verdict.
+/// it was compared with (scored on the same split), the gate's verdict, and what the candidate
+/// relies on (its permutation feature importance).
 /// </summary>
 public sealed record EvaluationResult(
     IReadOnlyDictionary<string, double> Metrics,
@@ -65,7 +66,8 @@ public sealed record EvaluationResult(
     IReadOnlyList<SliceMetrics>? Slices = null,
     EvaluatedModel? Champion = null,
     double? LoadMs = null,
-    double? LatencyP99Ms = null);
+    double? LatencyP99Ms = null,
+    ImportanceReport? Importance = null);
 
 public sealed record RegisterInput(
     string RunId,

@@ -7,7 +7,8 @@ namespace Serverless.Lifecycle.Registry;
 
 /// <summary>
 /// Everything needed to explain a model version: the spec it was trained under, the data, the
-/// trainer, the metrics and the gate's verdict, and the SHA-256 of the ONNX file. Stored as
+/// trainer, the metrics and the gate's verdict, what the model relies on (its permutation feature
+/// importance on the test split), and the SHA-256 of the ONNX file. Stored as
 /// <c>models/{model}/{version}/card.json</c> next to the model.
 /// </summary>
 public sealed record ModelCard(
@@ -32,7 +33,8 @@ public sealed record ModelCard(
     CardLineage? Lineage = null,
     string? Device = null,
     double? TrainingRowsPerSecond = null,
-    ImportedModel? Imported = null);
+    ImportedModel? Imported = null,
+    ImportanceReport? Importance = null);
 
 /// <summary>
 /// What produced the version beyond its data and trainer: why the run started, the spec's

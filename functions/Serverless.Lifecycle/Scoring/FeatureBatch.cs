@@ -33,6 +33,9 @@ public sealed class FeatureBatch
 
     public int Rows { get; }
 
+    /// <summary>The spec whose features the batch holds.</summary>
+    public ModelSpec Spec => spec;
+
     public IReadOnlyDictionary<string, float[]> Numeric => numeric;
 
     public IReadOnlyDictionary<string, string[]> Categorical => categorical;
@@ -75,6 +78,40 @@ public sealed class FeatureBatch
         }
 
         return slice;
+    }
+
+    /// <summary>
+    /// The same rows with one feature's values reordered: row i takes the value of row
+    /// <paramref name="order"/>[i]. The other columns are this batch's own arrays, shared, not copied
+    /// (the shuffled batch is only scored); permutation importance scores one of these per shuffle.
+    /// </summary>
+    public FeatureBatch WithShuffled(string feature, int[] order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(order.Length, Rows);
+        var shuffled = new FeatureBatch(spec, Rows, numeric, categorical);
+        if (numeric.TryGetValue(feature, out var values))
+        {
+            shuffled.numeric[feature] = [.. order.Select(i => values[i])];
+        }
+        else if (categorical.TryGetValue(feature, out var categories))
+        {
+            shuffled.categorical[feature] = [.. order.Select(i => categories[i])];
+        }
+        else
+        {
+            throw new ArgumentException($"'{feature}' is not a feature of model {spec.Name}.", nameof(feature));
+        }
+
+        return shuffled;
+    }
+
+    private FeatureBatch(ModelSpec spec, int rows, Dictionary<string, float[]> numeric, Dictionary<string, string[]> categorical)
+    {
+        this.spec = spec;
+        Rows = rows;
+        this.numeric = new(numeric, StringComparer.Ordinal);
+        this.categorical = new(categorical, StringComparer.Ordinal);
     }
 
     /// <summary>A one-row batch with a copy of row <paramref name="row"/>.</summary>

@@ -32,6 +32,14 @@ public static class MetricNames
         _ => [Auc, Accuracy, LogLoss],
     };
 
+    /// <summary>The metric permutation importance measures by default: the task's ranking or probability-quality metric, which moves with every feature the model uses.</summary>
+    public static string Importance(string task) => task switch
+    {
+        ModelTasks.Multiclass => LogLoss,
+        ModelTasks.Regression => Rmse,
+        _ => Auc,
+    };
+
     /// <summary>True when a larger value is better (AUC, accuracy); false for losses and errors.</summary>
     public static bool HigherIsBetter(string metric) => metric is not (LogLoss or Rmse or Mae);
 }

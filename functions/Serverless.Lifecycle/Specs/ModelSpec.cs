@@ -382,6 +382,30 @@ public sealed record EvaluationSpec
 
     /// <summary>A person's approval after the gate passes and before the candidate is registered.</summary>
     public ApprovalSpec? Approval { get; init; }
+
+    /// <summary>Permutation feature importance of every candidate on the test split, kept on its card.</summary>
+    public ImportanceSpec Importance { get; init; } = new();
+}
+
+/// <summary>
+/// How the evaluate step measures which features a candidate relies on: each feature's values are
+/// shuffled across the rows (<see cref="Repeats"/> times, seeded), the candidate is scored again, and
+/// the drop of <see cref="Metric"/> is the feature's importance; the spread of the drops says how sure
+/// that is. Works on any ONNX graph the product serves, imported ones included.
+/// </summary>
+public sealed record ImportanceSpec
+{
+    /// <summary>Off: no importance on the card, no importance-weighted drift, and a gate's <c>maxFeatureShare</c> fails as not measured.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>The metric whose drop is measured; null for the task's default (<see cref="MetricNames.Importance"/>: auc, logLoss, rmse).</summary>
+    public string? Metric { get; init; }
+
+    /// <summary>Shuffles per feature: the importance is their mean drop, the spread their standard deviation.</summary>
+    public int Repeats { get; init; } = 3;
+
+    /// <summary>A larger test split is measured on a seeded sample of this many rows (the ranking is stable long before; the cost grows with rows × features × repeats).</summary>
+    public int MaxRows { get; init; } = 10_000;
 }
 
 /// <summary>
@@ -407,6 +431,12 @@ public sealed record GateSpec
     public IReadOnlyList<ChangeThresholdSpec> Changes { get; init; } = [];
 
     public SliceGateSpec? Slices { get; init; }
+
+    /// <summary>
+    /// Optional: the most of the candidate's permutation importance one feature may carry (0 to 1),
+    /// for a team that does not want a model leaning on a single input; null (the default) checks nothing.
+    /// </summary>
+    public double? MaxFeatureShare { get; init; }
 }
 
 /// <summary>A value threshold: the metric must be at least <see cref="Min"/> and at most <see cref="Max"/>.</summary>
@@ -500,6 +530,15 @@ public sealed record DriftSpec
     /// <summary>Share of features that must drift for the dataset to drift.</summary>
     public double DriftedShare { get; init; } = 0.3;
 
+    /// <summary>
+    /// What <see cref="DriftedShare"/> is a share of: <c>features</c> (the default: each feature counts
+    /// the same) or <c>importance</c> (each feature counts by its share of the champion's permutation
+    /// importance, so drift in an input the model ignores does not retrain it, and drift in the one it
+    /// relies on does). A champion without importance on its card falls back to <c>features</c>, and the
+    /// report says so.
+    /// </summary>
+    public string ShareOf { get; init; } = DriftShares.Features;
+
     /// <summary>Windows in a row that must drift before monitoring acts.</summary>
     public int ConsecutiveWindows { get; init; } = 2;
 
@@ -511,6 +550,15 @@ public sealed record DriftSpec
         Features.TryGetValue(feature, out var own) && own.TryGetValue(test, out var value) ? value
         : Thresholds.TryGetValue(test, out var global) ? global
         : DriftTests.DefaultThresholds[test];
+}
+
+/// <summary>What a drift policy's <see cref="DriftSpec.DriftedShare"/> counts.</summary>
+public static class DriftShares
+{
+    public const string Features = "features";
+    public const string Importance = "importance";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Features, Importance };
 }
 
 public static class DriftTests

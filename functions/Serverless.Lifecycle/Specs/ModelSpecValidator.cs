@@ -13,6 +13,10 @@ public static partial class ModelSpecValidator
     /// <summary>The longest drift window and cooldown a spec may give: a year.</summary>
     public const int MaxWindowMinutes = 366 * 24 * 60;
 
+    private const int MaxImportanceRepeats = 20;
+    private const int MinImportanceRows = 100;
+    private const int MaxImportanceRows = 1_000_000;
+
     /// <summary>Metrics each task produces, and whether the metric is a share in [0, 1].</summary>
     public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, bool>> MetricsByTask =
         new Dictionary<string, IReadOnlyDictionary<string, bool>>(StringComparer.Ordinal)
@@ -553,6 +557,11 @@ public static partial class ModelSpecValidator
             add("$.drift.driftedShare", "Expected a share above 0 and at most 1.");
         }
 
+        if (!DriftShares.All.Contains(drift.ShareOf ?? ""))
+        {
+            add("$.drift.shareOf", $"Unknown share '{drift.ShareOf}'; expected one of: {string.Join(", ", DriftShares.All)}.");
+        }
+
         if (drift.ConsecutiveWindows < 1)
         {
             add("$.drift.consecutiveWindows", "Expected at least 1.");
@@ -694,6 +703,37 @@ public static partial class ModelSpecValidator
         if (spec.Evaluation is { } evaluation && (!(evaluation.LatencyBudgetMs > 0) || double.IsInfinity(evaluation.LatencyBudgetMs)))
         {
             add("$.evaluation.latencyBudgetMs", $"Must be a positive number of milliseconds; got {Format(evaluation.LatencyBudgetMs)}.");
+        }
+
+        if (gate?.MaxFeatureShare is { } share && !(share > 0 && share <= 1))
+        {
+            add("$.evaluation.gate.maxFeatureShare", $"Expected a share above 0 and at most 1; got {Format(share)}.");
+        }
+
+        ValidateImportance(task, spec.Evaluation?.Importance, add);
+    }
+
+    private static void ValidateImportance(string task, ImportanceSpec? importance, Action<string, string> add)
+    {
+        if (importance is null)
+        {
+            return;
+        }
+
+        if (importance.Metric is { } metric && !MetricsByTask[task].ContainsKey(metric))
+        {
+            add("$.evaluation.importance.metric", $"Unknown metric '{metric}' for task {task}; expected one of: {string.Join(", ", MetricsByTask[task].Keys)}.");
+        }
+
+        // Bounded: every repeat scores the sample once per feature.
+        if (importance.Repeats is < 1 or > MaxImportanceRepeats)
+        {
+            add("$.evaluation.importance.repeats", $"Expected 1 to {MaxImportanceRepeats} shuffles per feature; got {importance.Repeats}.");
+        }
+
+        if (importance.MaxRows is < MinImportanceRows or > MaxImportanceRows)
+        {
+            add("$.evaluation.importance.maxRows", $"Expected {MinImportanceRows} to {MaxImportanceRows} rows; got {importance.MaxRows}.");
         }
     }
 

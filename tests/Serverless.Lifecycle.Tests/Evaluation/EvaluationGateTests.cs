@@ -33,6 +33,42 @@ public sealed class EvaluationGateTests
         Assert.Contains("fails <= 0.9", failed.Reason, StringComparison.Ordinal);
     }
 
+    private static ImportanceReport Importance(params (string Feature, double Drop)[] drops)
+    {
+        var total = drops.Sum(d => Math.Max(d.Drop, 0));
+        return new ImportanceReport("auc", 0.8, 1000, 3, [.. drops.Select(d => new FeatureImportance(d.Feature, d.Drop, 0.001, Math.Max(d.Drop, 0) / total)).OrderByDescending(f => f.Drop)]);
+    }
+
+    [Theory]
+    [InlineData(0.5, true)]
+    [InlineData(0.4, false)]
+    public void Decide_MaxFeatureShare_ChecksTheLargestShare(double maxShare, bool passes)
+    {
+        var gate = Gate with { MaxFeatureShare = maxShare };
+        var candidate = new EvaluatedModel(null, new Dictionary<string, double> { ["auc"] = 0.8, ["logLoss"] = 0.7 }, [], Importance: Importance(("tenure", 0.1), ("calls", 0.06), ("charges", 0.04), ("plan", -0.01)));
+
+        var verdict = EvaluationGate.Decide(gate, candidate, champion: null, serving: []);
+
+        Assert.Equal(passes, verdict.Passed);
+        var check = Assert.Single(verdict.Checks, c => c.Kind == GateCheckKinds.Importance);
+        Assert.Equal(("featureShare", 0.5, passes), (check.Metric, check.Observed!.Value, check.Passed));
+        Assert.Contains("tenure carries 50%", check.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decide_MaxFeatureShareWithoutImportance_FailsAsNotMeasured_AndWithoutTheOption_ChecksNothing()
+    {
+        var metrics = new Dictionary<string, double> { ["auc"] = 0.8, ["logLoss"] = 0.7 };
+
+        var unmeasured = EvaluationGate.Decide(Gate with { MaxFeatureShare = 0.9 }, new EvaluatedModel(null, metrics, []), null, []);
+        var off = EvaluationGate.Decide(Gate, new EvaluatedModel(null, metrics, [], Importance: Importance(("tenure", 1))), null, []);
+
+        Assert.False(unmeasured.Passed);
+        Assert.Contains("was not measured", Assert.Single(unmeasured.Checks, c => !c.Passed).Reason, StringComparison.Ordinal);
+        Assert.True(off.Passed);
+        Assert.DoesNotContain(off.Checks, c => c.Kind == GateCheckKinds.Importance);
+    }
+
     [Fact]
     public void Decide_ValueOnTheBound_Passes()
     {

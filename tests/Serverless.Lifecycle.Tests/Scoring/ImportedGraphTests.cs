@@ -52,6 +52,21 @@ public sealed class ImportedGraphTests
     }
 
     [Fact]
+    public void TheScikitLearnGraph_HasAPermutationImportance_ForEveryFeature()
+    {
+        var spec = SampleSpec();
+        using var model = new OnnxModel(Mapped("churn-sklearn.onnx"), spec);
+        using var reader = new StreamReader(Path.Combine(RepoPaths.Root, "samples", "churn", "churn.csv"));
+
+        var report = PermutationImportance.Compute(model, LabeledBatch.ReadCsv(reader, spec), new ImportanceSpec(), seed: 1)!;
+
+        Assert.Equal(spec.Features.Select(f => f.Name).Order(), report.Features.Select(f => f.Feature).Order());
+        Assert.Equal(1.0, report.Features.Sum(f => f.Share), 6);
+        Assert.True(report.Features[0].Drop > 0.01, report.Describe());
+        Assert.Equal(report.Features.OrderByDescending(f => f.Drop).Select(f => f.Feature), report.Features.Select(f => f.Feature));
+    }
+
+    [Fact]
     public void TheScikitLearnGraph_IsGoodOnTheSample_ByTheProductsOwnEvaluator()
     {
         var spec = SampleSpec();

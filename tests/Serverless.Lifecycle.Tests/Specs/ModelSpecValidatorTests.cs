@@ -124,6 +124,49 @@ public sealed class ModelSpecValidatorTests
         Assert.Contains("hiddenLayer3Units must be 0", problem.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"gate":{"maxFeatureShare":1.5}}""", "$.evaluation.gate.maxFeatureShare", "at most 1")]
+    [InlineData("""{"gate":{"maxFeatureShare":0}}""", "$.evaluation.gate.maxFeatureShare", "above 0")]
+    [InlineData("""{"importance":{"metric":"rmse"}}""", "$.evaluation.importance.metric", "Unknown metric 'rmse' for task binary")]
+    [InlineData("""{"importance":{"repeats":0}}""", "$.evaluation.importance.repeats", "1 to 20")]
+    [InlineData("""{"importance":{"maxRows":10}}""", "$.evaluation.importance.maxRows", "100 to 1000000")]
+    public void Parse_ImportanceOptionsOutOfRange_AreNamedByTheirPath(string evaluation, string path, string message)
+    {
+        var json = Sample();
+        json["evaluation"] = JsonNode.Parse(evaluation);
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal(path, problem.Path);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ImportanceOptionsAndImportanceWeightedDrift_AreRead()
+    {
+        var json = Sample();
+        json["evaluation"] = JsonNode.Parse("""{"gate":{"maxFeatureShare":0.6},"importance":{"metric":"logLoss","repeats":5,"maxRows":2000}}""");
+        json["drift"] = JsonNode.Parse("""{"shareOf":"importance","driftedShare":0.5}""");
+
+        var parsed = ModelSpecValidator.Parse(json.ToJsonString());
+
+        Assert.Empty(parsed.Problems);
+        var spec = parsed.Spec!;
+        Assert.Equal((0.6, "logLoss", 5, 2000), (spec.Evaluation.Gate.MaxFeatureShare, spec.Evaluation.Importance.Metric, spec.Evaluation.Importance.Repeats, spec.Evaluation.Importance.MaxRows));
+        Assert.Equal((DriftShares.Importance, 0.5), (spec.Drift.ShareOf, spec.Drift.DriftedShare));
+        Assert.Equal((true, DriftShares.Features, (double?)null), (new EvaluationSpec().Importance.Enabled, new DriftSpec().ShareOf, new GateSpec().MaxFeatureShare));
+    }
+
+    [Fact]
+    public void Parse_UnknownDriftShare_IsNamed()
+    {
+        var json = Sample();
+        json["drift"] = JsonNode.Parse("""{"shareOf":"weights"}""");
+
+        var problem = Assert.Single(ProblemsOf(json));
+        Assert.Equal("$.drift.shareOf", problem.Path);
+        Assert.Contains("features, importance", problem.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_UnknownTask_NamesTheTaskPath()
     {

@@ -39,7 +39,7 @@ public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifac
         var loading = Stopwatch.StartNew();
         using var model = new OnnxModel(bytes, spec);
         var loadMs = loading.Elapsed.TotalMilliseconds;
-        var candidate = scored?.Candidate ?? ModelEvaluator.Evaluate(model, test, spec.Evaluation.Gate.Slices);
+        var candidate = scored?.Candidate ?? ModelEvaluator.EvaluateCandidate(model, test);
         var latency = ModelEvaluator.SingleRowLatencyP99Ms(model, test.Features);
         var budget = spec.Evaluation.LatencyBudgetMs;
         GateCheck[] serving =
@@ -53,7 +53,7 @@ public sealed class EvaluateModelActivity(LifecycleStorage storage, ModelArtifac
 
         var champion = await ChampionScoring.ScoreAsync(storage, artifacts, registry, spec, input.Split.TestPath, input.Champion);
         var verdict = EvaluationGate.Decide(spec.Evaluation.Gate, candidate, champion, serving);
-        var result = new EvaluationResult(candidate.Metrics, verdict, scored?.Rows ?? test.Rows, candidate.Slices, champion, loadMs, latency);
+        var result = new EvaluationResult(candidate.Metrics, verdict, scored?.Rows ?? test.Rows, candidate.Slices, champion, loadMs, latency, candidate.Importance);
         await storage.Blob(RunPaths.Evaluation(input.RunId)).UploadAsync(BinaryData.FromObjectAsJson(result, SpecJson.Options), overwrite: true);
         return result;
     }

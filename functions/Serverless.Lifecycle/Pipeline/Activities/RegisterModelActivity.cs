@@ -58,7 +58,8 @@ public sealed class RegisterModelActivity(ModelRegistry registry, ModelArtifactS
                 input.Evaluation.LatencyP99Ms),
             input.Job.Device,
             input.Job.TrainingRowsPerSecond,
-            input.Imported);
+            input.Imported,
+            input.Evaluation.Importance);
         var cardSha = await artifacts.WriteCardAsync(reserved, card, CancellationToken.None);
         var ready = await registry.CompleteVersionAsync(reserved, sha, cardSha, input.Evaluation.Metrics, CancellationToken.None);
         return new RegisteredVersion(ready.Model, ready.Version, sha);
