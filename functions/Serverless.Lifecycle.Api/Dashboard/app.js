@@ -275,7 +275,20 @@ async function versionPage(name, version) {
       { title: "Slice", cell: (s) => `${s.feature}=${s.value}` }, { title: "Rows", num: true, cell: (s) => fmt(s.rows) },
       ...Object.keys(lineage.slices[0].metrics ?? {}).map((m) => ({ title: m, num: true, cell: (s) => fmt(s.metrics?.[m]) })),
     ], lineage.slices)] : null,
+    card.importance ? importanceView(card.importance) : null,
     baseline ? [h("h2", {}, "Baseline profile"), profileView(baseline, [])] : null,
+  ];
+}
+
+function importanceView(importance) {
+  return [
+    h("h2", {}, "Feature importance"),
+    table([
+      { title: "Feature", cell: (f) => f.feature },
+      { title: `${importance.metric} drop`, num: true, cell: (f) => fmt(f.drop, 4) },
+      { title: "Spread", num: true, cell: (f) => `± ${fmt(f.spread, 4)}` },
+      { title: "Share", cell: (f) => h("span", {}, `${(100 * f.share).toFixed(1)}%`, h("div", { class: "bar", "aria-hidden": "true", style: `width:${Math.max(0.5, 100 * f.share).toFixed(1)}%` })) },
+    ], importance.features, { caption: `How much ${importance.metric} drops when a feature's values are shuffled: ${fmt(importance.rows)} test rows, ${importance.repeats} shuffles each (baseline ${fmt(importance.baseline, 4)}).` }),
   ];
 }
 

@@ -37,7 +37,17 @@ public sealed record MonitoringDecision(string Action, string Reason, string? Ru
 /// report is; <see cref="UnreadableLines"/> counts the log lines the pass could not read and left out.
 /// </summary>
 public sealed record MonitoringEntry(
-    string Model, int Version, DateTimeOffset At, string Status, double DriftedShare, string Summary, MonitoringDecision Decision, string ReportPath, LiveQuality? Quality = null, int UnreadableLines = 0);
+    string Model,
+    int Version,
+    DateTimeOffset At,
+    string Status,
+    double DriftedShare,
+    string Summary,
+    MonitoringDecision Decision,
+    string ReportPath,
+    LiveQuality? Quality = null,
+    int UnreadableLines = 0,
+    double? ImportanceDriftedShare = null);
 
 /// <summary>
 /// One monitoring pass for a model: the window of logged predictions against the champion's
@@ -94,13 +104,13 @@ public sealed class DriftMonitor(
             }
         }
 
-        var report = window.Report(champion.Version, from, to);
+        var report = window.Report(champion.Version, from, to, card.Importance);
         var quality = LiveQuality.Compute(spec, champion.Version, card.TestMetrics, labelled);
         var decision = await DecideAsync(spec, report, quality, runs, cancellationToken);
         var path = new BlobPath(StorageNames.MonitoringContainer, string.Create(CultureInfo.InvariantCulture, $"{model}/{to.UtcDateTime:yyyy/MM/dd/HHmmssfff}.json"));
         var unreadableLines = unreadable.Count == 0 ? null : new { count = unreadable.Count, first = unreadable.First };
         await storage.Blob(path).UploadAsync(BinaryData.FromObjectAsJson(new { report, quality, decision, unreadableLines }, SpecJson.Options), overwrite: true, cancellationToken);
-        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, unreadable.AppendTo(report.Summary), decision, path.ToString(), quality, unreadable.Count);
+        var entry = new MonitoringEntry(model, champion.Version, to, report.Status, report.DriftedShare, unreadable.AppendTo(report.Summary), decision, path.ToString(), quality, unreadable.Count, report.ImportanceDriftedShare);
         await Table.UpsertEntityAsync(
             new TableEntity(model, RowKeys.NewestFirst(to))
             {

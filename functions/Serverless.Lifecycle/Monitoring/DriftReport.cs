@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
 using Serverless.Lifecycle.Data.Profiling;
+using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Serving;
 using Serverless.Lifecycle.Specs;
 using Serverless.Lifecycle.Statistics;
@@ -38,6 +39,9 @@ public sealed record DriftBins(IReadOnlyList<double>? Edges, IReadOnlyList<strin
 /// <summary>
 /// What one monitoring window found against the training profile: every feature's tests and
 /// data quality, the predictions' drift against the training labels, and the verdict.
+/// <see cref="DriftedShare"/> is the share of features that drifted; <see cref="ImportanceDriftedShare"/>
+/// the share of the champion's permutation importance they carry (null when its card has none);
+/// <see cref="ShareOf"/> says which of the two the policy judged by.
 /// </summary>
 public sealed record DriftReport(
     string Model,
@@ -49,7 +53,9 @@ public sealed record DriftReport(
     double DriftedShare,
     IReadOnlyList<FeatureDrift> Features,
     FeatureDrift? Prediction,
-    string Summary);
+    string Summary,
+    double? ImportanceDriftedShare = null,
+    string ShareOf = DriftShares.Features);
 
 /// <summary>
 /// The window's data, accumulated one prediction at a time in bounded memory: per numeric feature
@@ -180,14 +186,18 @@ public sealed class DriftWindow
         return slots;
     }
 
-    /// <summary>The report for this window against the baseline, under the spec's drift policy.</summary>
-    public DriftReport Report(int version, DateTimeOffset from, DateTimeOffset to)
+    /// <summary>
+    /// The report for this window against the baseline, under the spec's drift policy; with the
+    /// version's <paramref name="importance"/>, also the share of it the drifted features carry, which
+    /// decides instead of the share of features when the policy says <c>shareOf: importance</c>.
+    /// </summary>
+    public DriftReport Report(int version, DateTimeOffset from, DateTimeOffset to, ImportanceReport? importance = null)
     {
         var policy = spec.Drift;
         if (Count < policy.MinSamples)
         {
             return new DriftReport(spec.Name, version, from, to, Count, DriftStatuses.InsufficientData, 0, [], null,
-                $"{Count} prediction(s) in the window; {policy.MinSamples} are needed to judge drift.");
+                $"{Count} prediction(s) in the window; {policy.MinSamples} are needed to judge drift.", ShareOf: policy.ShareOf);
         }
 
         var features = new List<FeatureDrift>();
@@ -205,14 +215,23 @@ public sealed class DriftWindow
         }
 
         var prediction = PredictionDrift(policy);
-        var drifted = features.Count(f => f.Drifted);
-        var share = features.Count == 0 ? 0 : drifted / (double)features.Count;
-        var status = features.Count > 0 && share >= policy.DriftedShare ? DriftStatuses.Drift : DriftStatuses.NoDrift;
         var names = features.Where(f => f.Drifted).Select(f => f.Feature).ToList();
+        var share = features.Count == 0 ? 0 : names.Count / (double)features.Count;
+        double? weighted = importance is null ? null : importance.ShareOf(names);
+        var shareOf = policy.ShareOf == DriftShares.Importance && weighted is not null ? DriftShares.Importance : DriftShares.Features;
+        var decisive = shareOf == DriftShares.Importance ? weighted!.Value : share;
+        var status = features.Count > 0 && decisive >= policy.DriftedShare ? DriftStatuses.Drift : DriftStatuses.NoDrift;
+        var carrying = weighted is { } w ? $", carrying {ImportanceReport.Percent(w)} of the model's importance" : "";
+        var below = status == DriftStatuses.Drift ? ""
+            : shareOf == DriftShares.Importance ? $", below the {ImportanceReport.Percent(policy.DriftedShare)} of the importance that makes the dataset drift"
+            : $", below the {ImportanceReport.Percent(policy.DriftedShare)} of features that makes the dataset drift";
+        var fallback = policy.ShareOf == DriftShares.Importance && weighted is null
+            ? " The champion's card has no feature importance, so the share of features decided."
+            : "";
         var summary = names.Count == 0
-            ? $"No feature drifted over {Count} prediction(s)."
-            : $"{names.Count} of {features.Count} feature(s) drifted ({string.Join(", ", names)}) over {Count} prediction(s){(status == DriftStatuses.Drift ? "" : string.Create(CultureInfo.InvariantCulture, $", below the {policy.DriftedShare * 100:0.#}% that makes the dataset drift"))}.";
-        return new DriftReport(spec.Name, version, from, to, Count, status, share, features, prediction, summary);
+            ? $"No feature drifted over {Count} prediction(s).{fallback}"
+            : $"{names.Count} of {features.Count} feature(s) drifted ({string.Join(", ", names)}){carrying} over {Count} prediction(s){below}.{fallback}";
+        return new DriftReport(spec.Name, version, from, to, Count, status, share, features, prediction, summary, weighted, shareOf);
     }
 
     /// <summary>The sampled rows' values of one column, missing ones left out.</summary>

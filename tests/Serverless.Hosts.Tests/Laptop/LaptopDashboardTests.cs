@@ -179,6 +179,14 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
 
         await Assertions.Expect(page.GetByText("Dataset SHA-256")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "auc", Exact = true })).ToBeVisibleAsync();
+
+        // What the version relies on, most important first, as the card has it.
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Feature importance" })).ToBeVisibleAsync();
+        var card = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}/versions/1"))!["card"]!;
+        var top = (string)card["importance"]!["features"]![0]!["feature"]!;
+        var importance = page.GetByRole(AriaRole.Table).Filter(new() { HasText = "auc drop" });
+        await Assertions.Expect(importance.GetByRole(AriaRole.Row).Nth(1).GetByRole(AriaRole.Cell).First).ToHaveTextAsync(top);
+        await Assertions.Expect(importance.GetByRole(AriaRole.Row)).ToHaveCountAsync(7);
         await AssertAccessibleAsync(page, errors);
 
         // The download is the registered file: its SHA-256 is the version's.

@@ -77,6 +77,15 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
         Assert.Equal((string)run["profilePath"]!, (string)version["card"]!["profilePath"]!);
         Assert.Equal(2500, (int)version["baseline"]!["rows"]!);
 
+        // What the version relies on: every feature's permutation importance on the test split, most important first.
+        var importance = version["card"]!["importance"]!;
+        Assert.Equal("auc", (string)importance["metric"]!);
+        var features = importance["features"]!.AsArray();
+        Assert.Equal(["contract", "internet_service", "monthly_charges", "payment_method", "support_calls", "tenure_months"], features.Select(f => (string)f!["feature"]!).Order(StringComparer.Ordinal));
+        Assert.Equal(features.Select(f => (double)f!["drop"]!).OrderDescending(), features.Select(f => (double)f!["drop"]!));
+        Assert.Equal(1.0, features.Sum(f => (double)f!["share"]!), 6);
+        Assert.All(features, f => Assert.True((double)f!["spread"]! >= 0));
+
         var model = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}"))!;
         Assert.Equal(1, (int)model["aliases"]!["champion"]!);
         Assert.Equal(1, (int)model["versions"]!);

@@ -90,6 +90,10 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
         Assert.EndsWith("(laptop)", (string)lineage["actor"]!, StringComparison.Ordinal);
         Assert.Equal("tests/Fixtures/imported/make_churn_sklearn.py", (string)lineage["source"]!);
 
+        // Measured by the evaluate step on the graph itself, as for a model trained here.
+        Assert.Equal(6, card["importance"]!["features"]!.AsArray().Count);
+        Assert.True((double)card["importance"]!["features"]![0]!["drop"]! > 0);
+
         // Both prediction APIs score it as scikit-learn does.
         var (instances, expected) = SampleRows(3);
         var predict = await http.PostAsync($"/api/models/{name}/predict", Json(new JsonObject { ["instances"] = instances }.ToJsonString()));

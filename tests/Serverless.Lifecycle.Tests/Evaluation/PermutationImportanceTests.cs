@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Serverless.Lifecycle.Evaluation;
 using Serverless.Lifecycle.Scoring;
 using Serverless.Lifecycle.Specs;
@@ -11,7 +9,7 @@ using Serverless.Trainer;
 namespace Serverless.Lifecycle.Tests.Evaluation;
 
 /// <summary>
-/// Permutation feature importance over ONNX Runtime, on data where one feature (<c>signal</c>)
+/// Permutation feature importance over ONNX Runtime, on <see cref="SignalData"/>, where one feature
 /// decides the label and two others are noise: for every task and every algorithm that trains it,
 /// the signal is ranked first and carries most of the importance.
 /// </summary>
@@ -21,49 +19,19 @@ public sealed class PermutationImportanceTests : IDisposable
 
     public void Dispose() => folder.Delete(recursive: true);
 
-    /// <summary>A model whose label is decided by <c>signal</c>; <c>noise</c> and <c>color</c> are drawn independently of it.</summary>
-    private static ModelSpec Spec(string task, string algorithm) => new()
-    {
-        Name = "signal-" + task,
-        Task = task,
-        Label = "label",
-        Features =
-        [
-            new FeatureSpec { Name = "noise", Type = FeatureTypes.Numeric },
-            new FeatureSpec { Name = "signal", Type = FeatureTypes.Numeric },
-            new FeatureSpec { Name = "color", Type = FeatureTypes.Categorical, Categories = ["red", "green", "blue"] },
-        ],
-        Trainer = new TrainerSpec { Algorithm = algorithm, Seed = 7, Hyperparameters = algorithm == TrainerAlgorithms.Mlp ? new Dictionary<string, double> { [MlpHyperparameters.Epochs] = 30 } : new Dictionary<string, double>() },
-    };
+    private static ModelSpec Spec(string task, string algorithm) => SignalData.Spec(task, algorithm);
 
     /// <summary>Writes train, validation and test CSV files of <paramref name="rows"/> each; returns their paths.</summary>
     private (string Train, string Validation, string Test) WriteData(string task, int rows = 1500)
     {
-        var random = new Random(3);
-        string File(string name)
+        string Write(string name, int seed)
         {
-            var csv = new StringBuilder("noise,signal,color,label\n");
-            for (var i = 0; i < rows; i++)
-            {
-                var signal = random.NextDouble() * 10;
-                var noise = random.NextDouble() * 10;
-                var color = new[] { "red", "green", "blue" }[random.Next(3)];
-                var flip = random.NextDouble() < 0.03;
-                string label = task switch
-                {
-                    ModelTasks.Multiclass => signal < 3.3 ? "low" : signal < 6.6 ? "mid" : "high",
-                    ModelTasks.Regression => (3 * signal + (random.NextDouble() - 0.5)).ToString("F3", CultureInfo.InvariantCulture),
-                    _ => (signal > 5) ^ flip ? "1" : "0",
-                };
-                csv.Append(CultureInfo.InvariantCulture, $"{noise:F3},{signal:F3},{color},{label}\n");
-            }
-
             var path = Path.Combine(folder.FullName, $"{task}-{name}.csv");
-            System.IO.File.WriteAllText(path, csv.ToString());
+            File.WriteAllText(path, SignalData.Csv(task, rows, seed));
             return path;
         }
 
-        return (File("train"), File("validation"), File("test"));
+        return (Write("train", 3), Write("validation", 4), Write("test", 5));
     }
 
     private static LabeledBatch Read(string path, ModelSpec spec)

@@ -46,6 +46,8 @@ public sealed class TrainingPipelineOrchestratorTests(PipelineHostFixture fixtur
         Assert.NotNull(await new ModelArtifactStore(fixture.Storage).ReadJsonAsync(card.ProfilePath!, CancellationToken.None));
         Assert.Equal((RunTriggers.Manual, 64, 1), (card.Lineage!.Trigger, card.Lineage.SpecSha256.Length, card.Lineage.Trials.Count));
         Assert.Null(card.Lineage.Champion);
+        Assert.Equal(spec.Features.Count, card.Importance!.Features.Count);
+        Assert.True(card.Importance.Features[0].Share > 0, card.Importance.Describe());
         Assert.NotEmpty(await new ModelArtifactStore(fixture.Storage).ReadModelAsync(champion, CancellationToken.None));
 
         // The status check waits 10 minutes in this host: the run went on because the trainer's callback came.
