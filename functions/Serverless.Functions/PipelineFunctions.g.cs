@@ -29,6 +29,10 @@ public static class PipelineFunctions
     public static Task<RolloutState> RunRollout([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new RolloutOrchestrator().RunAsync(context, context.GetInput<RolloutInput>()!);
 
+    [Function(nameof(CheckLineageActivity))]
+    public static Task<LineageCheck> CheckLineage([ActivityTrigger] LineageInput input, string instanceId, FunctionContext executionContext) =>
+        Resolve<CheckLineageActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(CheckLineageActivity), instanceId), input);
+
     [Function(nameof(ValidateDatasetActivity))]
     public static Task<ValidationReport> ValidateDataset([ActivityTrigger] DatasetStepInput input, string instanceId, FunctionContext executionContext) =>
         Resolve<ValidateDatasetActivity>(executionContext).RunAsync(new FunctionActivityContext(nameof(ValidateDatasetActivity), instanceId), input);

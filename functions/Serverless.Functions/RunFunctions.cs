@@ -23,6 +23,14 @@ public sealed class RunFunctions(RunsApi api)
         string name) =>
         api.StartRunAsync(name, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
+    [Function("ReproduceVersion")]
+    public Task<IResult> ReproduceVersion(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Reproduce)] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string name,
+        string version) =>
+        api.ReproduceAsync(name, version, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
+
     [Function("ListRuns")]
     public Task<IResult> ListRuns(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Runs)] HttpRequest request,

@@ -24,6 +24,7 @@ public static class ApiRoutes
     public const string Alias = "models/{name}/aliases/{alias}";
     public const string Rollback = "models/{name}/rollback";
     public const string Archive = "models/{name}/versions/{version}/archive";
+    public const string Reproduce = "models/{name}/versions/{version}/reproduce";
     public const string Audit = "models/{name}/audit";
     public const string Rollout = "models/{name}/rollout";
     public const string Monitoring = "models/{name}/monitoring";
@@ -85,6 +86,7 @@ public static class ApiRoutes
         ("DELETE", Alias),
         ("POST", Rollback),
         ("POST", Archive),
+        ("POST", Reproduce),
         ("GET", Audit),
         ("GET", Rollout),
         ("GET", Monitoring),

@@ -9,7 +9,8 @@ using Serverless.Lifecycle.Training;
 namespace Serverless.Lifecycle.Api;
 
 /// <summary>Dataset uploads and training runs over HTTP.</summary>
-public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunController runs, Storage.LifecycleStorage storage, TrainingJobStore jobs, ApprovalDecisions decisions)
+public sealed class RunsApi(
+    ModelRegistry registry, DatasetStore datasets, RunController runs, Storage.LifecycleStorage storage, TrainingJobStore jobs, ApprovalDecisions decisions, ModelArtifactStore artifacts)
 {
     /// <summary>
     /// POST /models/{name}/datasets: stores the CSV or Parquet body as a new dataset version and, unless
@@ -68,6 +69,51 @@ public sealed class RunsApi(ModelRegistry registry, DatasetStore datasets, RunCo
 
         var runId = (await runs.StartAsync(new RunRequest(spec, RunTriggers.Manual, $"asked for on the runs route, on {dataset.Path}", dataset), pipeline, cancellationToken)).RunId;
         return Accepted(runId, new { dataset, runId, statusUrl = ApiRoutes.RunUrl(runId) });
+    });
+
+    /// <summary>
+    /// POST /models/{name}/versions/{version}/reproduce: starts a run that trains the version again from
+    /// what its card recorded (the dataset by path and SHA-256, the spec by its SHA-256, the algorithm,
+    /// hyperparameters and seed, with the trainer the spec names) and ends <c>reproduced</c> when the new
+    /// ONNX file has the version's SHA-256, or <c>notReproduced</c> naming what differs. It registers nothing.
+    /// 409 for a version with nothing recorded to retrain (an imported one) or whose card cannot be read.
+    /// </summary>
+    public Task<IResult> ReproduceAsync(string name, string version, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _)))
+        {
+            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
+        }
+
+        await registry.GetSpecAsync(name, cancellationToken);
+        var entry = await registry.ResolveAsync(name, version, cancellationToken);
+        if (entry.Status == ModelVersionStatus.Pending)
+        {
+            return ApiResults.NotFound($"Version {entry.Version} of '{name}' is still being registered.");
+        }
+
+        ModelCard card;
+        try
+        {
+            card = await artifacts.ReadCardAsync(entry, cancellationToken);
+        }
+        catch (Exception ex) when (ModelArtifactStore.ArtifactFault(ex) is { } fault)
+        {
+            return ApiResults.Conflict($"Version {entry.Version} of '{name}' cannot be reproduced: {fault}, so what it recorded cannot be read.");
+        }
+
+        string runId;
+        try
+        {
+            runId = (await runs.ReproduceAsync(card, pipeline, cancellationToken)).RunId;
+        }
+        catch (NotReproducibleException ex)
+        {
+            return ApiResults.Conflict(ex.Message);
+        }
+
+        return Accepted(runId, new { model = name, version = entry.Version, onnxSha256 = card.OnnxSha256, runId, statusUrl = ApiRoutes.RunUrl(runId) });
     });
 
     /// <summary>The most runs one page lists.</summary>

@@ -27,6 +27,9 @@ public static class RunTriggers
     /// <summary>A model trained elsewhere, imported through the versions route.</summary>
     public const string Import = "import";
 
+    /// <summary>A person asked to rebuild a registered version from its recorded lineage (the version's reproduce route).</summary>
+    public const string Reproduce = "reproduce";
+
     /// <summary>Triggers a person or a data pipeline fires on purpose: their run always starts, never coalesced into another.</summary>
     public static bool IsExplicit(string trigger) => trigger is Upload or Manual or Import;
 }

@@ -9,6 +9,7 @@ public static class PipelineTypes
 
     public static readonly IReadOnlyList<Type> Activities =
     [
+        typeof(CheckLineageActivity),
         typeof(ValidateDatasetActivity),
         typeof(SplitDatasetActivity),
         typeof(StartTrainingJobActivity),

@@ -66,6 +66,35 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
         return await TriggerAsync(spec, trigger, reason, dataset, runId, pipeline, !RunTriggers.IsExplicit(trigger), cancellationToken, request.Import);
     }
 
+    /// <summary>
+    /// Starts a run that rebuilds a registered version from what its card recorded
+    /// (<see cref="TrainingRunRequest.Reproduce"/>): its dataset, its spec, and the algorithm,
+    /// hyperparameters and seed of the job that made it (a search's best trial), trained as one job. It
+    /// registers and promotes nothing, so it neither takes the model's active-run mark nor is coalesced
+    /// into the active run: it runs beside whatever else runs, and is recorded like every other request,
+    /// so the model's run list shows it. An imported version recorded no training: <see cref="NotReproducibleException"/>.
+    /// </summary>
+    public async Task<TriggerRecord> ReproduceAsync(ModelCard card, IPipelineClient pipeline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (card.Imported is { } imported)
+        {
+            throw new NotReproducibleException(
+                card.Model, card.Version, $"Version {card.Version} of '{card.Model}' was imported ({imported.Producer}, by {imported.Actor}): it was trained elsewhere, so this product recorded no training to reproduce.");
+        }
+
+        var spec = card.Spec with { Trainer = card.Spec.Trainer with { Algorithm = card.Algorithm, Hyperparameters = card.Hyperparameters, Seed = card.Seed, Search = null } };
+        var target = new ReproduceTarget(card.Version, card.OnnxSha256, card.TrainerVersion);
+        var (dataset, reason) = (card.Dataset, $"reproduce version {card.Version} from {card.Dataset.Path} (SHA-256 {card.Dataset.Sha256}), seed {card.Seed}, trainer {card.TrainerVersion}");
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var runId = RunIds.ForReproduce(spec.Name, target.Version);
+        var now = clock.GetUtcNow().UtcTicks;
+        var at = new DateTimeOffset(now - (now % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, RunTriggers.Reproduce, reason, Reproduce: target), cancellationToken);
+        return await RecordStartedOnceAsync(new TriggerRecord(spec.Name, RunTriggers.Reproduce, reason, at, TriggerOutcomes.Started, runId), checkHistory: false, cancellationToken);
+    }
+
     /// <summary>The controller bound to one Durable engine's client, as monitoring asks for runs.</summary>
     public IRunRequests For(IPipelineClient pipeline) => new BoundRequests(this, pipeline);
 

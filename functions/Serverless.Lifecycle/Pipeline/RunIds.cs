@@ -9,9 +9,9 @@ namespace Serverless.Lifecycle.Pipeline;
 /// <summary>
 /// The one format of run ids: <c>{model}-{origin}-{key}</c>. The origin is what asked for the run
 /// (<c>data</c> for a dataset, from the upload route or a blob written straight to storage;
-/// <c>import</c>, <c>manual</c>, <c>schedule</c>, <c>drift</c>, <c>quality</c>), and the key is what makes asking twice
+/// <c>import</c>, <c>manual</c>, <c>schedule</c>, <c>drift</c>, <c>quality</c>, <c>reproduce</c>), and the key is what makes asking twice
 /// the same run: the dataset's path and ETag (and an imported graph's SHA-256), the schedule's due minute, the monitoring window's end.
-/// Only a manual run is new each time it is asked for (its key is random).
+/// Only a manual run and a reproduce run are new each time they are asked for (their key is random).
 /// </summary>
 public static class RunIds
 {
@@ -32,6 +32,10 @@ public static class RunIds
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{sha256}|{dataset.Path}|{dataset.ETag}"));
         return Make(model, RunTriggers.Import, Convert.ToHexStringLower(hash)[..24]);
     }
+
+    /// <summary>A run that rebuilds version <paramref name="version"/>: a new one each time it is asked for (the dataset may have been restored since).</summary>
+    public static string ForReproduce(string model, int version) =>
+        Make(model, RunTriggers.Reproduce, string.Create(CultureInfo.InvariantCulture, $"v{version}-{Guid.NewGuid():N}"));
 
     /// <summary>A run a person asked for on the runs route: a new one each time.</summary>
     public static string ForManual(string model) => Make(model, RunTriggers.Manual, Guid.NewGuid().ToString("N"));

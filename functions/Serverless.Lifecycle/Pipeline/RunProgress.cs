@@ -50,6 +50,8 @@ internal sealed class RunProgress(TaskOrchestrationContext context, string runId
 
     public void Registered(int version) => known = known with { Version = version };
 
+    public void Reproduced(Reproduction reproduction) => known = known with { Reproduction = reproduction };
+
     /// <summary>Keeps the evaluation (the latest, after a re-gate) and counts the gate's verdict, with the first failed check (metric and scope) when it failed.</summary>
     public void Evaluated(EvaluationResult evaluation)
     {

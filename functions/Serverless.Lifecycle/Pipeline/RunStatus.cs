@@ -6,7 +6,8 @@ namespace Serverless.Lifecycle.Pipeline;
 
 /// <summary>
 /// What <c>GET /runs/{runId}</c> answers. <see cref="Status"/> is one of: pending, running,
-/// succeeded, rejected, gateFailed, trainingFailed, cancelled, notApproved, rolledBack, superseded, failed (an infrastructure failure), terminated.
+/// succeeded, rejected, gateFailed, trainingFailed, cancelled, notApproved, rolledBack, superseded,
+/// reproduced, notReproduced (a reproduce run), failed (an infrastructure failure), terminated.
 /// </summary>
 public sealed record RunStatus(
     string RunId,
@@ -30,6 +31,9 @@ public sealed record RunStatus(
     /// added by the API from the jobs' <c>progress.json</c>, so it shows while the run is running.
     /// </summary>
     public IReadOnlyList<TrainingProgress>? Training { get; init; }
+
+    /// <summary>A reproduce run's finding: the version, both SHA-256 digests and trainer versions, and what differs.</summary>
+    public Reproduction? Reproduction { get; init; }
 
     /// <summary>Where the API serves the run's dataset profile (<c>GET /api/runs/{runId}/profile</c>), once validation has written it.</summary>
     public string? ProfileUrl => ProfilePath is null ? null : $"/api/runs/{RunId}/profile";
@@ -72,6 +76,8 @@ public sealed record RunStatus(
                 RunOutcome.NotApproved => "notApproved",
                 RunOutcome.RolledBack => "rolledBack",
                 RunOutcome.Superseded => "superseded",
+                RunOutcome.Reproduced => "reproduced",
+                RunOutcome.NotReproduced => "notReproduced",
                 _ => "failed",
             },
             "Pending" => "pending",
@@ -94,6 +100,9 @@ public sealed record RunStatus(
             result?.Verdict,
             result?.Version,
             result?.Error ?? failure,
-            result?.Trials);
+            result?.Trials)
+        {
+            Reproduction = result?.Reproduction,
+        };
     }
 }

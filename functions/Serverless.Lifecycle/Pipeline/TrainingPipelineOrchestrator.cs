@@ -15,7 +15,8 @@ namespace Serverless.Lifecycle.Pipeline;
 /// sub-orchestrations (one job, or the trials of a search) and fans in to the best candidate; a
 /// staged rollout is a <see cref="RolloutOrchestrator"/> sub-orchestration.
 /// <see cref="PipelineEvents.CancelRequested"/> stops the run between steps and is passed on to its
-/// jobs and its rollout.
+/// jobs and its rollout. A reproduce run (<see cref="TrainingRunRequest.Reproduce"/>) checks the
+/// version's lineage, validates, splits and trains as recorded, and compares bytes instead.
 /// </summary>
 public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunRequest, TrainingRunResult>
 {
@@ -47,6 +48,10 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
         TrainingRunResult Cancelled(CancelRequest request) => run.Finish(RunOutcome.Cancelled, $"Cancelled by {request.Actor}: {request.Reason}");
         var step = new DatasetStepInput(input.RunId, input.Spec, input.Dataset);
         PipelineLog.RunStarted(logger, input.RunId, input.Spec.Name, input.Trigger);
+        if (input.Reproduce is { } target)
+        {
+            return await ReproduceAsync(context, input, target, run, cancel);
+        }
 
         var report = await run.StepAsync(
             "validate",
@@ -189,6 +194,67 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
 
         PipelineLog.RunSucceeded(logger, input.RunId, input.Spec.Name, registered.Version);
         return run.Finish(RunOutcome.Succeeded);
+    }
+
+    /// <summary>
+    /// A reproduce run: the version's recorded lineage is checked, its dataset validated (which
+    /// compares the bytes' SHA-256 with the recorded one) and split again, one job trained with the
+    /// recorded algorithm, hyperparameters and seed, and the new ONNX file's SHA-256 compared with the
+    /// version's. It ends reproduced or notReproduced with every difference named, and registers nothing.
+    /// </summary>
+    private static async Task<TrainingRunResult> ReproduceAsync(TaskOrchestrationContext context, TrainingRunRequest input, ReproduceTarget target, RunProgress run, Task<CancelRequest> cancel)
+    {
+        TrainingRunResult NotReproduced(IReadOnlyList<ReproductionDifference> differences)
+        {
+            run.Reproduced(Reproduction.Failed(target, differences));
+            return run.Finish(RunOutcome.NotReproduced, $"Version {target.Version} was not reproduced: {Reproduction.Describe(differences)}.");
+        }
+
+        var lineage = await run.StepAsync(
+            "lineage",
+            () => context.CallActivityAsync<LineageCheck>(nameof(CheckLineageActivity), new LineageInput(input.RunId, input.Spec.Name, target.Version, input.Dataset), PipelineRetry.Storage),
+            l => l.Differences.Count == 0 ? ("holds", $"the spec hashes as recorded; {input.Dataset.Path} is there") : ("differs", Reproduction.Describe(l.Differences)));
+        if (lineage.Differences.Count > 0)
+        {
+            return NotReproduced(lineage.Differences);
+        }
+
+        var report = await run.StepAsync(
+            "validate",
+            () => context.CallActivityAsync<ValidationReport>(nameof(ValidateDatasetActivity), new DatasetStepInput(input.RunId, input.Spec, input.Dataset), PipelineRetry.Storage),
+            r => (r.IsValid ? "passed" : "rejected", Describe(r)));
+        run.Validated(report);
+        if (!report.IsValid || report.Split is not { } counts)
+        {
+            return NotReproduced([.. report.Findings.Where(f => f.IsBlocking).Select(f => new ReproductionDifference(
+                ReproductionDifferences.Dataset,
+                f.Rule == DataRules.Identity ? $"{input.Dataset.Path} changed since version {target.Version} was trained: {f.Message}" : $"{input.Dataset.Path} no longer validates under the recorded spec: {f.Column}: {f.Message}"))]);
+        }
+
+        var split = await run.StepAsync(
+            "split",
+            () => Task.FromResult(SplitDatasetActivity.Paths(input.RunId, counts)),
+            s => ("done", $"train {s.Counts.Train}, validation {s.Counts.Validation}, test {s.Counts.Test} rows"));
+        var training = await run.StepAsync("train", () => TrialFanOut.TrainAsync(context, input, split, cancel), t => (t.Outcome, t.Detail));
+        run.Trained(training.Trials);
+        if (training.Cancelled is { } cancelled)
+        {
+            return run.Finish(RunOutcome.Cancelled, $"Cancelled by {cancelled.Actor}: {cancelled.Reason}");
+        }
+
+        if (training.Best is not { } job)
+        {
+            return NotReproduced([new ReproductionDifference(ReproductionDifferences.Training, training.Detail)]);
+        }
+
+        var reproduction = await run.StepAsync(
+            "compare",
+            () => Task.FromResult(Reproduction.Compare(target, job)),
+            r => r.Reproduced ? ("reproduced", $"SHA-256 {r.Sha256} is version {target.Version}'s") : ("differs", Reproduction.Describe(r.Differences)));
+        run.Reproduced(reproduction);
+        return reproduction.Reproduced
+            ? run.Finish(RunOutcome.Reproduced)
+            : run.Finish(RunOutcome.NotReproduced, $"Version {target.Version} was not reproduced: {Reproduction.Describe(reproduction.Differences)}.");
     }
 
     /// <summary>An imported graph as the candidate a training job would have reported.</summary>

@@ -33,12 +33,23 @@ public enum RunOutcome
     /// run promoted first), so it was not promoted; the audit trail records it. It can be promoted by hand.
     /// </summary>
     Superseded,
+
+    /// <summary>A reproduce run trained the version again from its recorded lineage and got the same ONNX bytes; nothing was registered.</summary>
+    Reproduced,
+
+    /// <summary>A reproduce run could not rebuild the version's bytes; its result names what differs. Nothing was registered.</summary>
+    NotReproduced,
 }
 
 /// <summary>The input of one pipeline run; the run id is the orchestration instance id.</summary>
 /// <param name="Reason">Why the trigger fired, in a person's words (for example the drift that caused a retraining).</param>
 /// <param name="Import">A model trained elsewhere: the run checks and gates it on the dataset in place of training one.</param>
-public sealed record TrainingRunRequest(string RunId, ModelSpec Spec, DatasetVersion Dataset, string Trigger, string? Reason = null, Registry.ImportedModel? Import = null);
+/// <param name="Reproduce">
+/// A registered version to rebuild: <see cref="Spec"/> and <see cref="Dataset"/> are the ones its card
+/// recorded (the trainer's algorithm, hyperparameters and seed included), and the run compares the
+/// bytes it trains with the version's instead of evaluating and registering.
+/// </param>
+public sealed record TrainingRunRequest(string RunId, ModelSpec Spec, DatasetVersion Dataset, string Trigger, string? Reason = null, Registry.ImportedModel? Import = null, ReproduceTarget? Reproduce = null);
 
 /// <summary>One step of a run with its timing and outcome, as shown by <c>GET /runs/{runId}</c>.</summary>
 public sealed record RunStep(string Name, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string Outcome, string? Detail);
@@ -55,4 +66,5 @@ public sealed record TrainingRunResult(
     GateVerdict? Verdict = null,
     int? Version = null,
     string? Error = null,
-    IReadOnlyList<TrialRecord>? Trials = null);
+    IReadOnlyList<TrialRecord>? Trials = null,
+    Reproduction? Reproduction = null);

@@ -45,15 +45,29 @@ public sealed class ModelArtifactStore(LifecycleStorage storage)
     /// spec drives serving). A version registered before cards were hashed has none recorded: its card
     /// is read unchecked.
     /// </summary>
-    public async Task<ModelCard> ReadCardAsync(ModelVersion version, CancellationToken cancellationToken)
+    public async Task<ModelCard> ReadCardAsync(ModelVersion version, CancellationToken cancellationToken) =>
+        JsonSerializer.Deserialize<ModelCard>(await ReadCardBytesAsync(version, cancellationToken), SpecJson.Options)
+            ?? throw new InvalidDataException($"Card {version.CardPath} is empty.");
+
+    /// <summary>The version's card.json as stored, checked as <see cref="ReadCardAsync"/> checks it.</summary>
+    public async Task<byte[]> ReadCardBytesAsync(ModelVersion version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(version);
         var path = BlobPath.Parse(version.CardPath);
-        var bytes = version.CardSha256 is { } recorded
+        return version.CardSha256 is { } recorded
             ? await ReadVerifiedAsync(path, recorded, cancellationToken)
             : (await storage.Blob(path).DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
-        return JsonSerializer.Deserialize<ModelCard>(bytes, SpecJson.Options)
-            ?? throw new InvalidDataException($"Card {version.CardPath} is empty.");
+    }
+
+    /// <summary>
+    /// The SHA-256 of the spec as a card stores it: the bytes of its <c>spec</c> property as written, so a
+    /// card written by an earlier version of the product (with fewer spec options) hashes as it did then.
+    /// Registration records the same digest of the spec it writes (<see cref="CardLineage.SpecSha256"/>).
+    /// </summary>
+    public static string StoredSpecSha256(byte[] cardJson)
+    {
+        using var card = JsonDocument.Parse(cardJson);
+        return Sha256Hex(System.Text.Encoding.UTF8.GetBytes(card.RootElement.GetProperty("spec").GetRawText()));
     }
 
     /// <summary>Downloads a ready version's ONNX bytes and verifies them against the registry.</summary>

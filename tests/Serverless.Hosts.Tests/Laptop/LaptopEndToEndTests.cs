@@ -503,6 +503,35 @@ public sealed class LaptopEndToEndTests(LaptopHostProcess host) : IClassFixture<
     }
 
     [Fact]
+    public async Task Reproduce_AVersionTheTrainerProcessTrained_GivesItsBytesAgain_AndBadRequestsGetClearErrors()
+    {
+        var http = host.Http;
+        var name = Azurite.UniqueModelName("repro");
+        await host.RegisterSampleAsync(name);
+        Assert.Equal("succeeded", (string)(await host.UploadAndWaitAsync(name))["status"]!);
+        var version = (await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}/versions/1"))!;
+
+        var reproduce = await http.PostAsync($"/api/models/{name}/versions/v1/reproduce", null);
+
+        Assert.True(reproduce.StatusCode == HttpStatusCode.Accepted, await reproduce.Content.ReadAsStringAsync());
+        var accepted = (await reproduce.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(((string)accepted["statusUrl"]!, 1), (reproduce.Headers.Location?.OriginalString, (int)accepted["version"]!));
+        var run = await host.WaitForRunAsync((string)accepted["statusUrl"]!, TimeSpan.FromMinutes(3));
+        Assert.True((string)run["status"]! == "reproduced", $"run ended {run}\n{host.Log}");
+        Assert.Equal("reproduce", (string)run["trigger"]!);
+        Assert.Equal((string)version["sha256"]!, (string)run["reproduction"]!["sha256"]!);
+        Assert.Equal((string)version["card"]!["trainerVersion"]!, (string)run["reproduction"]!["trainerVersion"]!);
+        Assert.Equal(1, (int)(await http.GetFromJsonAsync<JsonObject>($"/api/models/{name}"))!["versions"]!);
+
+        // An unknown version, a malformed one, an unknown model.
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/api/models/{name}/versions/9/reproduce", null)).StatusCode);
+        var malformed = await http.PostAsync($"/api/models/{name}/versions/v0/reproduce", null);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("'v0' is not a version number", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/api/models/{Azurite.UniqueModelName("none")}/versions/1/reproduce", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task ParquetUpload_TrainsAndServes()
     {
         var http = host.Http;

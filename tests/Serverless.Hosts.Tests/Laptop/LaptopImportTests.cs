@@ -94,6 +94,11 @@ public sealed class LaptopImportTests(MonitoringLaptopHostProcess host) : IClass
         Assert.Equal(6, card["importance"]!["features"]!.AsArray().Count);
         Assert.True((double)card["importance"]!["features"]![0]!["drop"]! > 0);
 
+        // Trained elsewhere: nothing recorded here to reproduce it from.
+        var reproduce = await http.PostAsync($"/api/models/{name}/versions/2/reproduce", null);
+        Assert.Equal(HttpStatusCode.Conflict, reproduce.StatusCode);
+        Assert.Contains("was imported", await reproduce.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         // Both prediction APIs score it as scikit-learn does.
         var (instances, expected) = SampleRows(3);
         var predict = await http.PostAsync($"/api/models/{name}/predict", Json(new JsonObject { ["instances"] = instances }.ToJsonString()));

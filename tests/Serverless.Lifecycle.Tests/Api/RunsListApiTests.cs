@@ -37,7 +37,7 @@ public sealed class RunsListApiTests : IDisposable
         var datasets = new DatasetStore(storage, clock);
         var reader = new PredictionLogReader(storage);
         controller = new RunController(storage, registry, new TrainingDataPolicy(datasets, reader, new FeedbackStore(storage), storage, clock), new NoLifecycleEvents(), clock);
-        api = new RunsApi(registry, datasets, controller, storage, new TrainingJobStore(storage), new ApprovalDecisions(storage, clock));
+        api = new RunsApi(registry, datasets, controller, storage, new TrainingJobStore(storage), new ApprovalDecisions(storage, clock), new ModelArtifactStore(storage));
     }
 
     public void Dispose() => storage.Dispose();
