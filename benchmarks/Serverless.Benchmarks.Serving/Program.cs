@@ -23,6 +23,8 @@ using Serverless.Trainer;
 //                                           per model, a fresh laptop host: process start to health, to the first prediction,
 //                                           the load phases it reports, against session creation and warm-up alone (a fresh process)
 //   session <model.onnx> <spec.json>        (for coldstart) one fresh process's session creation and warm-up, in ms
+//   importance <dataset rows>               permutation feature importance of the sample model on the test split of a dataset
+//                                           of that many rows (15%), with the spec's defaults and on the whole split
 //   batch <baseUrl> <model> <rows> <storage connection string>
 //                                           batch scoring in laptop mode: a generated CSV of <rows> uploaded to batch-input/,
 //                                           scored by the host into batch-output/, against raw ONNX Runtime on the same rows
@@ -31,6 +33,7 @@ return args switch
 {
     ["engine"] => Engine(),
     ["evaluate", var rows] => Evaluate(int.Parse(rows, CultureInfo.InvariantCulture)),
+    ["importance", var rows] => Importance(int.Parse(rows, CultureInfo.InvariantCulture)),
     ["data-pass", var connection, var file, var specFile] => await DataPass(connection, file, specFile),
     ["batch", var url, var model, var rows, var connection] => await Batch(new Uri(url), model, int.Parse(rows, CultureInfo.InvariantCulture), connection),
     ["coldstart", var hostDll, var connection, .. var models] when models.Length > 0 => await ColdStart(hostDll, connection, models),
@@ -262,6 +265,56 @@ static int Evaluate(int rows)
     {
         folder.Delete(recursive: true);
     }
+}
+
+// What permutation importance adds to scoring a candidate on its test split: the test split of a
+// dataset of <rows> rows (the sample spec's 15%), scored as the evaluate step scores it, then its
+// importance with the spec's defaults (a seeded sample of maxRows rows, 3 shuffles per feature) and
+// on the whole split.
+static int Importance(int rows)
+{
+    var folder = Directory.CreateTempSubdirectory("importance-bench");
+    try
+    {
+        var (spec, onnx) = TrainSample(folder);
+        var test = Path.Combine(folder.FullName, "test.csv");
+        var testRows = (int)(rows * spec.Split.Test);
+        File.WriteAllText(test, ChurnDataGenerator.Generate(testRows, seed: 3));
+        LabeledBatch batch;
+        using (var reader = new StreamReader(test))
+        {
+            batch = LabeledBatch.ReadCsv(reader, spec);
+        }
+
+        using var model = new OnnxModel(onnx, spec);
+        Console.WriteLine("| dataset rows | test rows | evaluate (metrics, slices) s | importance, defaults (rows x shuffles) s | importance, whole split s | top feature (share), defaults | top feature (share), whole split |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        for (var round = 0; round < 3; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            ModelEvaluator.Evaluate(model, batch, spec.Evaluation.Gate.Slices);
+            var evaluate = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var defaults = PermutationImportance.Compute(model, batch, spec.Evaluation.Importance, spec.Trainer.Seed)!;
+            var sampled = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var whole = PermutationImportance.Compute(model, batch, spec.Evaluation.Importance with { MaxRows = batch.Rows }, spec.Trainer.Seed)!;
+            var all = clock.Elapsed.TotalSeconds;
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {rows:N0} | {batch.Rows:N0} | {evaluate:F2} | {sampled:F2} ({defaults.Rows:N0} x {defaults.Repeats}) | {all:F2} | {defaults.Features[0].Feature} ({ImportanceReport.Percent(defaults.Features[0].Share)}) | {whole.Features[0].Feature} ({ImportanceReport.Percent(whole.Features[0].Share)}) |"));
+        }
+
+        Console.WriteLine($"ranking, defaults:    {Ranking(PermutationImportance.Compute(model, batch, spec.Evaluation.Importance, spec.Trainer.Seed)!)}");
+        Console.WriteLine($"ranking, whole split: {Ranking(PermutationImportance.Compute(model, batch, spec.Evaluation.Importance with { MaxRows = batch.Rows }, spec.Trainer.Seed)!)}");
+        return 0;
+    }
+    finally
+    {
+        folder.Delete(recursive: true);
+    }
+
+    static string Ranking(ImportanceReport report) => report.Describe(top: report.Features.Count);
 }
 
 // The validate step's parts on the emulator: moving the file's bytes in and out of Azurite alone, and

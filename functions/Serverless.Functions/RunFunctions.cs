@@ -29,7 +29,7 @@ public sealed class RunFunctions(RunsApi api)
         [DurableClient] DurableTaskClient client,
         string name,
         string version) =>
-        api.ReproduceAsync(name, version, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
+        api.ReproduceAsync(request, name, version, DurableTaskEngine.Client(client), request.HttpContext.RequestAborted);
 
     [Function("ListRuns")]
     public Task<IResult> ListRuns(

@@ -17,7 +17,7 @@ public static class LifecycleEndpoints
         api.MapPost(ApiRoutes.Datasets, (HttpRequest request, string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.UploadDatasetAsync(request, name, pipeline, ct));
         api.MapPost(ApiRoutes.Runs, (string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.StartRunAsync(name, pipeline, ct));
         api.MapGet(ApiRoutes.Runs, (HttpRequest request, string name, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.ListRunsAsync(request, name, pipeline, ct));
-        api.MapPost(ApiRoutes.Reproduce, (string name, string version, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.ReproduceAsync(name, version, pipeline, ct));
+        api.MapPost(ApiRoutes.Reproduce, (HttpRequest request, string name, string version, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.ReproduceAsync(request, name, version, pipeline, ct));
         api.MapGet(ApiRoutes.Run, (string runId, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.GetRunAsync(runId, pipeline, ct));
         api.MapPost(ApiRoutes.RunCancel, (HttpRequest request, string runId, IPipelineClient pipeline, CancellationToken ct) => RunsApi.CancelRunAsync(request, runId, pipeline, ct));
         api.MapPost(ApiRoutes.RunApprove, (HttpRequest request, string runId, RunsApi runs, IPipelineClient pipeline, CancellationToken ct) => runs.DecideAsync(request, runId, approve: true, pipeline, ct));

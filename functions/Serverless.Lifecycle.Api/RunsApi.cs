@@ -76,11 +76,19 @@ public sealed class RunsApi(
     /// what its card recorded (the dataset by path and SHA-256, the spec by its SHA-256, the algorithm,
     /// hyperparameters and seed, with the trainer the spec names) and ends <c>reproduced</c> when the new
     /// ONNX file has the version's SHA-256, or <c>notReproduced</c> naming what differs. It registers nothing.
-    /// 409 for a version with nothing recorded to retrain (an imported one) or whose card cannot be read.
+    /// An optional body <c>{"reason": "..."}</c> is kept with who asked in the run's reason. 409 for a
+    /// version with nothing recorded to retrain (an imported one) or whose card cannot be read.
     /// </summary>
-    public Task<IResult> ReproduceAsync(string name, string version, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
+    public Task<IResult> ReproduceAsync(HttpRequest request, string name, string version, IPipelineClient pipeline, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(pipeline);
+        var (why, error) = await RequestBodies.ReadReasonAsync(request, "no reason given", cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
         if (string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _)))
         {
             return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
@@ -106,7 +114,7 @@ public sealed class RunsApi(
         string runId;
         try
         {
-            runId = (await runs.ReproduceAsync(card, pipeline, cancellationToken)).RunId;
+            runId = (await runs.ReproduceAsync(card, $"asked by {Actor(request)}: {why}", pipeline, cancellationToken)).RunId;
         }
         catch (NotReproducibleException ex)
         {

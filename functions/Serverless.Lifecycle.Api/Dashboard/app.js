@@ -47,7 +47,7 @@ const enc = encodeURIComponent;
 const fmt = (value, digits = 4) => typeof value === "number" ? (Number.isInteger(value) ? value.toLocaleString("en") : value.toFixed(digits)) : value ?? "–";
 const when = (iso) => iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium" }) : "–";
 const seconds = (from, to) => from && to ? ((new Date(to) - new Date(from)) / 1000).toFixed(1) + " s" : "running";
-const statusBadge = (status) => h("span", { class: `badge ${/succeeded|passed|noDrift|ready|completed/i.test(status) ? "ok" : /fail|reject|drift|cancel|rolledBack|terminated/i.test(status) ? "bad" : "warn"}` }, status ?? "–");
+const statusBadge = (status) => h("span", { class: `badge ${/succeeded|passed|noDrift|ready|completed|^reproduced$/i.test(status) ? "ok" : /fail|reject|drift|cancel|rolledBack|terminated|notReproduced/i.test(status) ? "bad" : "warn"}` }, status ?? "–");
 
 function table(columns, rows, { caption, sortable = false } = {}) {
   let sortBy = null, ascending = true;
@@ -186,6 +186,7 @@ async function modelPage(name) {
       table([
         { title: "Window end", cell: (p) => link(`#/models/${enc(name)}/drift/${enc(p.id)}`, when(p.at)) }, { title: "Version", cell: (p) => `v${p.version}` },
         { title: "Status", cell: (p) => statusBadge(p.status) }, { title: "Drifted share", num: true, cell: (p) => fmt(p.driftedShare, 2) },
+        { title: "Share of importance", num: true, cell: (p) => fmt(p.importanceDriftedShare, 2) },
         { title: "Decision", cell: (p) => p.decision?.action ?? p.decision?.kind ?? JSON.stringify(p.decision) }, { title: "Summary", cell: (p) => p.summary },
       ], passes.slice(0, 20), { caption: passes.length > 20 ? `The newest 20 of ${passes.length} windows in the last 7 days.` : "Windows of the last 7 days." }),
     ] : h("p", {}, "No monitoring window in the last 7 days."),
@@ -245,6 +246,13 @@ async function runPage(runId) {
       { title: "Result", cell: (c) => statusBadge(c.passed ? "passed" : "failed") },
     ], run.verdict.checks));
   }
+  if (run.reproduction) {
+    const r = run.reproduction;
+    content.push(h("h2", {}, `Reproduction of v${r.version} `, statusBadge(r.reproduced ? "reproduced" : "notReproduced")),
+      h("dl", {}, [["Recorded SHA-256", r.recordedSha256], ["New SHA-256", r.sha256], ["Recorded trainer", r.recordedTrainerVersion], ["Trainer now", r.trainerVersion]]
+        .flatMap(([k, value]) => [h("dt", {}, k), h("dd", {}, value ?? "–")])),
+      r.differences.length ? table([{ title: "What differs", cell: (d) => d.what }, { title: "How", cell: (d) => d.detail }], r.differences) : null);
+  }
   if (run.status === "running" || run.status === "pending") {
     setTimeout(() => { if (location.hash === `#/runs/${enc(runId)}`) route(); }, 2000);
   }
@@ -266,6 +274,8 @@ async function versionPage(name, version) {
     h("h1", {}, `${name} v${v.version}`),
     h("p", {}, downloadLink(`models/${enc(name)}/versions/${v.version}/model.onnx`, `${name}-v${v.version}.onnx`, "Download the ONNX file"),
       " · ", link(`#/runs/${enc(v.runId)}`, "its run")),
+    card.imported ? null : h("div", { class: "actions" }, h("button", { type: "button", onclick: () => act(`Train ${name} v${v.version} again from its recorded dataset, spec and seed, and compare the bytes? Nothing is registered.`,
+      async (reason) => { location.hash = `#/runs/${enc((await send("POST", `models/${enc(name)}/versions/${v.version}/reproduce`, { reason })).body.runId)}`; }) }, "Reproduce")),
     h("h2", {}, "Lineage"),
     h("dl", {}, facts.flatMap(([k, value]) => [h("dt", {}, k), h("dd", {}, value ?? "–")])),
     h("h2", {}, "Metrics"),
@@ -329,7 +339,7 @@ async function driftPage(name, reportId) {
   const features = [...report.features, ...(report.prediction ? [report.prediction] : [])];
   return [
     h("h1", {}, `Drift: ${name}`),
-    h("p", {}, statusBadge(report.status), ` v${report.version} · ${when(report.from)} – ${when(report.to)} · ${fmt(report.samples)} predictions · drifted share ${fmt(report.driftedShare, 2)}`),
+    h("p", {}, statusBadge(report.status), ` v${report.version} · ${when(report.from)} – ${when(report.to)} · ${fmt(report.samples)} predictions · drifted share ${fmt(report.driftedShare, 2)}${report.importanceDriftedShare != null ? `, of the model's importance ${fmt(report.importanceDriftedShare, 2)}` : ""}${report.shareOf === "importance" ? " (judged by importance)" : ""}`),
     h("p", {}, report.summary),
     h("div", { class: "grid2" }, features.map((f) => h("section", { class: "card", "aria-label": `${f.feature} drift` },
       h("h3", {}, f.feature, " ", f.drifted ? h("span", { class: "badge bad" }, "drifted") : h("span", { class: "badge ok" }, "stable")),

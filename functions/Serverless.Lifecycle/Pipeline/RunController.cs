@@ -74,7 +74,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
     /// into the active run: it runs beside whatever else runs, and is recorded like every other request,
     /// so the model's run list shows it. An imported version recorded no training: <see cref="NotReproducibleException"/>.
     /// </summary>
-    public async Task<TriggerRecord> ReproduceAsync(ModelCard card, IPipelineClient pipeline, CancellationToken cancellationToken)
+    public async Task<TriggerRecord> ReproduceAsync(ModelCard card, string asked, IPipelineClient pipeline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(card);
         ArgumentNullException.ThrowIfNull(pipeline);
@@ -86,7 +86,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
 
         var spec = card.Spec with { Trainer = card.Spec.Trainer with { Algorithm = card.Algorithm, Hyperparameters = card.Hyperparameters, Seed = card.Seed, Search = null } };
         var target = new ReproduceTarget(card.Version, card.OnnxSha256, card.TrainerVersion);
-        var (dataset, reason) = (card.Dataset, $"reproduce version {card.Version} from {card.Dataset.Path} (SHA-256 {card.Dataset.Sha256}), seed {card.Seed}, trainer {card.TrainerVersion}");
+        var (dataset, reason) = (card.Dataset, $"reproduce version {card.Version} from {card.Dataset.Path} (SHA-256 {card.Dataset.Sha256}), seed {card.Seed}, trainer {card.TrainerVersion}; {asked}");
         await storage.EnsureCreatedAsync(cancellationToken);
         var runId = RunIds.ForReproduce(spec.Name, target.Version);
         var now = clock.GetUtcNow().UtcTicks;

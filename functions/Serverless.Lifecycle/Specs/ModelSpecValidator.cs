@@ -710,13 +710,19 @@ public static partial class ModelSpecValidator
             add("$.evaluation.gate.maxFeatureShare", $"Expected a share above 0 and at most 1; got {Format(share)}.");
         }
 
-        ValidateImportance(task, spec.Evaluation?.Importance, add);
+        ValidateImportance(task, spec.Evaluation, add);
     }
 
-    private static void ValidateImportance(string task, ImportanceSpec? importance, Action<string, string> add)
+    private static void ValidateImportance(string task, EvaluationSpec? evaluation, Action<string, string> add)
     {
-        if (importance is null)
+        if (evaluation is null)
         {
+            return;
+        }
+
+        if (evaluation.Importance is not { } importance)
+        {
+            add("$.evaluation.importance", "Cannot be null; leave it out for the defaults, or set \"enabled\": false.");
             return;
         }
 

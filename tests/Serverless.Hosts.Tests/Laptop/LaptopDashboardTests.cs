@@ -196,6 +196,25 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         Assert.Equal((string)version["sha256"]!, await Sha256Async(download));
     }
 
+    [Fact]
+    public async Task VersionPage_Reproduce_StartsARun_AndTheRunPageShowsTheVersionReproduced()
+    {
+        var (page, errors) = await OpenAsync($"#/models/{host.Model}/versions/1", $"{host.Model} v1");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reproduce" }).ClickAsync();
+        await page.GetByLabel("Reason (recorded in the audit trail)").FillAsync("audit of v1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+
+        // The page goes to the reproduce run, which follows it to its end.
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reproduction of v1 reproduced" })).ToBeVisibleAsync(new() { Timeout = 120_000 });
+        var runId = Uri.UnescapeDataString(new Uri(page.Url).Fragment["#/runs/".Length..]);
+        var run = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}"))!;
+        Assert.Equal(("reproduced", "reproduce"), ((string)run["status"]!, (string)run["trigger"]!));
+        var listed = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}/runs"))!["runs"]!.AsArray().Single(r => (string)r!["runId"]! == runId)!;
+        Assert.EndsWith("(laptop): audit of v1", (string)listed["reason"]!, StringComparison.Ordinal);
+        await AssertAccessibleAsync(page, errors);
+    }
+
     private static async Task<string> Sha256Async(IDownload download)
     {
         await using var stream = await download.CreateReadStreamAsync();
@@ -208,6 +227,8 @@ public sealed class LaptopDashboardTests(DashboardHostProcess host) : IClassFixt
         var report = (await host.Http.GetFromJsonAsync<JsonObject>($"/api/models/{host.Model}/monitoring"))!["latest"]!["report"]!;
         var features = report["features"]!.AsArray().ToDictionary(f => (string)f!["feature"]!, f => (bool)f!["drifted"]!);
         Assert.True(features["monthly_charges"], report.ToJsonString());
+        Assert.InRange((double)report["importanceDriftedShare"]!, 0.0, 1.0);
+        Assert.Equal("features", (string)report["shareOf"]!);
         Assert.Contains(features, f => !f.Value);
 
         var (page, errors) = await OpenAsync($"#/models/{host.Model}/drift", $"Drift: {host.Model}");

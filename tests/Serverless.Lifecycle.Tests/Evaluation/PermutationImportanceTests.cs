@@ -129,6 +129,25 @@ public sealed class PermutationImportanceTests : IDisposable
     }
 
     [Fact]
+    public void EvaluateCandidate_MeasuresImportanceUnlessTheSpecTurnsItOff()
+    {
+        var spec = Spec(ModelTasks.Regression, TrainerAlgorithms.LightGbm);
+        var (train, validation, test) = WriteData(ModelTasks.Regression);
+        var onnx = TabularTrainer.Train(spec, train, validation).Onnx;
+        var off = spec with { Evaluation = spec.Evaluation with { Importance = spec.Evaluation.Importance with { Enabled = false } } };
+        using var model = new OnnxModel(onnx, spec);
+        using var withoutImportance = new OnnxModel(onnx, off);
+
+        var measured = ModelEvaluator.EvaluateCandidate(model, Read(test, spec));
+        var notMeasured = ModelEvaluator.EvaluateCandidate(withoutImportance, Read(test, off));
+
+        Assert.Equal("signal", measured.Importance!.Features[0].Feature);
+        Assert.Equal(MetricNames.Rmse, measured.Importance.Metric);
+        Assert.Null(notMeasured.Importance);
+        Assert.Equal(measured.Metrics, notMeasured.Metrics);
+    }
+
+    [Fact]
     public void Importance_OnASplitWithOneClass_IsNotMeasured()
     {
         var spec = Spec(ModelTasks.Binary, TrainerAlgorithms.LightGbm);

@@ -32,7 +32,7 @@ public sealed class ReproduceTests(PipelineHostFixture fixture) : IClassFixture<
 
     private async Task<RunStatus> ReproduceAsync(ModelCard card)
     {
-        var started = await Runs.ReproduceAsync(card, fixture.Client, CancellationToken.None);
+        var started = await Runs.ReproduceAsync(card, "asked by a test", fixture.Client, CancellationToken.None);
         Assert.Equal((RunTriggers.Reproduce, TriggerOutcomes.Started), (started.Trigger, started.Outcome));
         return await fixture.WaitAsync(started.RunId);
     }
@@ -121,13 +121,31 @@ public sealed class ReproduceTests(PipelineHostFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Reproduce_WhenTheCardWasAlteredAfterRegistration_IsNotReproduced_NamingTheSpec()
+    {
+        var spec = PipelineHostFixture.SampleSpec("repro-card");
+        var card = await TrainAsync(spec);
+        var version = await fixture.Registry.GetVersionAsync(spec.Name, 1, CancellationToken.None);
+        var stored = (await fixture.Storage.Blob(BlobPath.Parse(version.CardPath)).DownloadContentAsync()).Value.Content.ToString();
+        await fixture.Storage.Blob(BlobPath.Parse(version.CardPath)).UploadAsync(BinaryData.FromString(stored.Replace("\"seed\":42", "\"seed\":43", StringComparison.Ordinal)), overwrite: true);
+
+        var run = await ReproduceAsync(card);
+
+        Assert.Equal("notReproduced", run.Status);
+        Assert.Equal(["lineage"], run.Steps.Select(s => s.Name));
+        var difference = Assert.Single(run.Reproduction!.Differences);
+        Assert.Equal(ReproductionDifferences.Spec, difference.What);
+        Assert.Contains("card.json does not match the SHA-256 the registry recorded", difference.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reproduce_AnImportedVersion_StartsNothing()
     {
         var spec = PipelineHostFixture.SampleSpec("repro-imported");
         var card = await TrainAsync(spec);
         var imported = card with { Imported = new ImportedModel("models/x/import.onnx", new string('a', 64), 10, new string('a', 64), null, "skl2onnx 1.17", "alice", DateTimeOffset.UnixEpoch) };
 
-        var refused = await Assert.ThrowsAsync<NotReproducibleException>(() => Runs.ReproduceAsync(imported, fixture.Client, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<NotReproducibleException>(() => Runs.ReproduceAsync(imported, "asked by a test", fixture.Client, CancellationToken.None));
 
         Assert.Contains("was imported (skl2onnx 1.17, by alice)", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(await Runs.ListAsync(spec.Name, CancellationToken.None), r => r.Trigger == RunTriggers.Reproduce);

@@ -130,6 +130,7 @@ public sealed class ModelSpecValidatorTests
     [InlineData("""{"importance":{"metric":"rmse"}}""", "$.evaluation.importance.metric", "Unknown metric 'rmse' for task binary")]
     [InlineData("""{"importance":{"repeats":0}}""", "$.evaluation.importance.repeats", "1 to 20")]
     [InlineData("""{"importance":{"maxRows":10}}""", "$.evaluation.importance.maxRows", "100 to 1000000")]
+    [InlineData("""{"importance":null}""", "$.evaluation.importance", "Cannot be null")]
     public void Parse_ImportanceOptionsOutOfRange_AreNamedByTheirPath(string evaluation, string path, string message)
     {
         var json = Sample();
