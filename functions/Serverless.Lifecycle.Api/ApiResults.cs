@@ -17,6 +17,15 @@ public static class ApiResults
     public static IResult BadRequest(string field, string message) =>
         BadRequest("The request is not valid.", new Dictionary<string, string[]> { [field] = [message] });
 
+    /// <summary>
+    /// 400 for a <c>{version}</c> route value that can never name a version (empty, <c>0</c>, <c>v0</c>, too
+    /// large); null for a number, <c>v&lt;number&gt;</c>, <c>latest</c> or an alias, which the registry resolves.
+    /// </summary>
+    public static IResult? BadVersionReference(string version) =>
+        string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _))
+            ? BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.")
+            : null;
+
     public static IResult NotFound(string detail) =>
         Results.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found.");
 

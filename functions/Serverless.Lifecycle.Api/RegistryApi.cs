@@ -104,9 +104,9 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
     public Task<IResult> GetVersionAsync(string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
         // A number, v<number>, latest, or an alias (champion, staging...).
-        if (string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _)))
+        if (ApiResults.BadVersionReference(version) is { } badVersion)
         {
-            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
+            return badVersion;
         }
 
         await registry.GetSpecAsync(name, cancellationToken);
@@ -157,9 +157,9 @@ public sealed class RegistryApi(ModelRegistry registry, ModelArtifactStore artif
     /// </summary>
     public Task<IResult> GetModelFileAsync(string name, string version, CancellationToken cancellationToken) => ApiResults.HandleAsync(async () =>
     {
-        if (string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _)))
+        if (ApiResults.BadVersionReference(version) is { } badVersion)
         {
-            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
+            return badVersion;
         }
 
         await registry.GetSpecAsync(name, cancellationToken);

@@ -89,9 +89,9 @@ public sealed class RunsApi(
             return error;
         }
 
-        if (string.IsNullOrWhiteSpace(version) || (ModelReference.IsVersion(version) && !ModelReference.TryParseVersion(version, out _)))
+        if (ApiResults.BadVersionReference(version) is { } badVersion)
         {
-            return ApiResults.BadRequest("version", $"'{version}' is not a version number (1, 2, 3...), v<number>, latest or an alias.");
+            return badVersion;
         }
 
         await registry.GetSpecAsync(name, cancellationToken);
