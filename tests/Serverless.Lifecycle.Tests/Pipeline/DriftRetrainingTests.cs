@@ -14,7 +14,8 @@ namespace Serverless.Lifecycle.Tests.Pipeline;
 /// The retraining loop: production traffic in the prediction log, the monitor's report against
 /// the champion's training profile, and its decision: nothing for undrifted traffic; for drifted
 /// traffic, wait for the second drifted window, then a retraining run with the drift as its
-/// reason, then a cooldown.
+/// reason, then a cooldown. With <c>drift.shareOf: importance</c>, the share of the champion's
+/// importance on the drifted features decides instead of their number.
 /// </summary>
 public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFixture<PipelineHostFixture>
 {
@@ -23,8 +24,11 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
         Drift = new DriftSpec { WindowMinutes = 60, MinSamples = 200, ConsecutiveWindows = 2, CooldownHours = 24 },
     };
 
-    /// <summary>Logs generated rows as served predictions of version 1, and waits until the log has written them.</summary>
-    private async Task LogTrafficAsync(ModelSpec spec, int rows, int seed, bool drifted)
+    /// <summary>
+    /// Logs generated rows as served predictions of version 1, and waits until the log has written them;
+    /// <paramref name="overrides"/> gives every row the same value of the features it names.
+    /// </summary>
+    private async Task LogTrafficAsync(ModelSpec spec, int rows, int seed, bool drifted, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var lines = ChurnDataGenerator.Generate(rows, seed, drifted).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var header = lines[0].Split(',');
@@ -34,7 +38,7 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
             var fields = line.Split(',');
             var inputs = spec.Features.ToDictionary(
                 f => f.Name,
-                f => fields[Array.IndexOf(header, f.Name)] is var text && f.IsNumeric ? (text.Length == 0 ? null : (object?)double.Parse(text, CultureInfo.InvariantCulture)) : text);
+                f => (overrides?.GetValueOrDefault(f.Name) ?? fields[Array.IndexOf(header, f.Name)]) is var text && f.IsNumeric ? (text.Length == 0 ? null : (object?)double.Parse(text, CultureInfo.InvariantCulture)) : text);
             return new PredictionRecord($"{spec.Name}-{seed}-{i}", 0, now, spec.Name, 1, "champion", "predict", inputs, fields[^1], 0.5, null, 1);
         }).ToList();
         fixture.Services.GetRequiredService<PredictionLog>().Write(records);
@@ -59,6 +63,45 @@ public sealed class DriftRetrainingTests(PipelineHostFixture fixture) : IClassFi
     private DriftMonitor Monitor => fixture.Services.GetRequiredService<DriftMonitor>();
 
     private IRunRequests Runs => fixture.Services.GetRequiredService<Lifecycle.Pipeline.RunController>().For(fixture.Client);
+
+    [Fact]
+    public async Task ByImportance_DriftInFeaturesTheChampionHardlyUses_StartsNothing_WhereTheShareOfFeaturesWouldRetrain()
+    {
+        // Traffic like the training data but for two inputs the churn model hardly uses, each always one
+        // value: 2 of 6 features drift, the 30% that makes a window drift by count, but little of the importance.
+        var spec = Monitored("weighted") with { Drift = new DriftSpec { MinSamples = 200, ConsecutiveWindows = 1, DriftedShare = 0.3, ShareOf = DriftShares.Importance } };
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        var champion = await fixture.Registry.ResolveAsync(spec.Name, ReservedAliases.Champion, CancellationToken.None);
+        var importance = (await new ModelArtifactStore(fixture.Storage).ReadCardAsync(champion, CancellationToken.None)).Importance!;
+        await LogTrafficAsync(spec, 600, seed: 41, drifted: false, new Dictionary<string, string> { ["payment_method"] = "mailed-check", ["internet_service"] = "none" });
+
+        var entry = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
+
+        var report = (await new ModelArtifactStore(fixture.Storage).ReadJsonAsync(entry.ReportPath, CancellationToken.None))!.Value.GetProperty("report");
+        var drifted = report.GetProperty("features").EnumerateArray().Where(f => f.GetProperty("drifted").GetBoolean()).Select(f => f.GetProperty("feature").GetString()!).ToList();
+        Assert.Equal(["internet_service", "payment_method"], drifted.Order(StringComparer.Ordinal));
+        Assert.True(entry.DriftedShare >= 0.3, $"by count {entry.DriftedShare}: the share of features would have drifted");
+        Assert.Equal(importance.ShareOf(drifted), entry.ImportanceDriftedShare!.Value, 9);
+        Assert.True(entry.ImportanceDriftedShare < 0.1, $"{entry.ImportanceDriftedShare} of the importance: {importance.Describe(6)}");
+        Assert.Equal((DriftStatuses.NoDrift, MonitoringActions.None, "importance"), (entry.Status, entry.Decision.Action, report.GetProperty("shareOf").GetString()));
+        Assert.Contains("of the importance that makes the dataset drift", entry.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ByImportance_DriftInTheFeaturesTheChampionReliesOn_Retrains()
+    {
+        var spec = Monitored("weighted-on") with { Drift = new DriftSpec { MinSamples = 200, ConsecutiveWindows = 1, DriftedShare = 0.3, ShareOf = DriftShares.Importance } };
+        Assert.Equal("succeeded", (await fixture.RunAsync(spec, ChurnDataGenerator.Generate(2500, seed: 21))).Status);
+        await LogTrafficAsync(spec, 600, seed: 41, drifted: true);
+
+        var entry = (await Monitor.RunAsync(spec.Name, Runs, CancellationToken.None))!;
+
+        Assert.True(entry.ImportanceDriftedShare > 0.5, $"{entry.ImportanceDriftedShare} of the importance");
+        Assert.Equal((DriftStatuses.Drift, MonitoringActions.Retrain), (entry.Status, entry.Decision.Action));
+        Assert.Contains("of the model's importance", entry.Decision.Reason, StringComparison.Ordinal);
+        var run = await fixture.WaitAsync(entry.Decision.RunId!);
+        Assert.Equal(("succeeded", RunTriggers.Drift), (run.Status, run.Trigger));
+    }
 
     [Fact]
     public async Task UndriftedTraffic_IsReportedAndStartsNothing()
