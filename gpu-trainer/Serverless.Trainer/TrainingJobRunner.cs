@@ -22,8 +22,20 @@ public sealed class TrainingJobRunner(LifecycleStorage storage, TrainingJobStore
 {
     private readonly IReadOnlyList<IAlgorithmTrainer> trainers = trainers ?? [new MlNetTrainer()];
 
-    public static string TrainerVersion { get; } =
-        typeof(TrainingJobRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    /// <summary>
+    /// The trainer's version and, when it was built from a git checkout, the commit it was built from
+    /// (<c>0.1.0+6852497a60c5</c>): what a card records, and what a reproduce run names when the bytes
+    /// differ and the trainer that ran is another build. An image built without the repository's history
+    /// has the version alone.
+    /// </summary>
+    public static string TrainerVersion { get; } = Describe(typeof(TrainingJobRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
+
+    private static string Describe(string? informational) => informational?.Split('+') switch
+    {
+        [var version, { Length: > 0 } commit, ..] => $"{version}+{commit[..Math.Min(12, commit.Length)]}",
+        [var version, ..] when version.Length > 0 => version,
+        _ => "0.0.0",
+    };
 
     public async Task<TrainingJobResult> RunAsync(BlobPath specPath, CancellationToken cancellationToken)
     {

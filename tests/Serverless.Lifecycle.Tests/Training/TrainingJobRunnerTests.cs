@@ -53,6 +53,9 @@ public sealed class TrainingJobRunnerTests : IDisposable
         Assert.Equal(etag, (await onnx.GetPropertiesAsync()).Value.ETag);
         Assert.Equal((job.Algorithm, job.Seed), (first.Algorithm, first.Seed));
         Assert.Contains("CPU", first.Hardware, StringComparison.Ordinal);
+
+        // The version and, built from a git checkout as here, the commit: what a reproduce run names when bytes differ.
+        Assert.Matches("^0\\.1\\.0\\+[0-9a-f]{12}$", first.TrainerVersion);
     }
 
     [Fact]
