@@ -32,7 +32,17 @@ public sealed class LocalProcessTrainingDispatcherTests : IDisposable
     private string Script(string name, string body)
     {
         var path = Path.Combine(folder.FullName, name);
-        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        var text = "#!/bin/sh\n" + body + "\n";
+
+        // The same script is not written again: a "restarted host" must not truncate the file under a
+        // trainer the "dead host" started, which may not have read it yet on a busy machine (it would
+        // then run an empty script and exit, and look like a trainer that ended).
+        if (File.Exists(path) && File.ReadAllText(path) == text)
+        {
+            return path;
+        }
+
+        File.WriteAllText(path, text);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
