@@ -130,6 +130,13 @@ public sealed class ModelServerTests : IAsyncLifetime
 
         Assert.Empty(failures);
         Assert.True(served[1] > 0 && served[2] > 0, $"served v1 {served[1]}, v2 {served[2]}");
-        Assert.Single(server.Loaded);
+
+        // The champion ends on version 1; once it is served again, that is the one session left. (With no
+        // idle time, a session nobody asked for since a later request began may already be gone, so the
+        // count right after the load depends on how the workers were scheduled.)
+        using (await server.AcquireAsync(model, ReservedAliases.Champion, CancellationToken.None))
+        {
+            Assert.Equal([(model, 1)], server.Loaded);
+        }
     }
 }
