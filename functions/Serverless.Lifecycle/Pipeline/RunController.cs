@@ -89,8 +89,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
         var (dataset, reason) = (card.Dataset, $"reproduce version {card.Version} from {card.Dataset.Path} (SHA-256 {card.Dataset.Sha256}), seed {card.Seed}, trainer {card.TrainerVersion}; {asked}");
         await storage.EnsureCreatedAsync(cancellationToken);
         var runId = RunIds.ForReproduce(spec.Name, target.Version);
-        var now = clock.GetUtcNow().UtcTicks;
-        var at = new DateTimeOffset(now - (now % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        var at = NowToTheMillisecond();
         await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, RunTriggers.Reproduce, reason, Reproduce: target), cancellationToken);
         return await RecordStartedOnceAsync(new TriggerRecord(spec.Name, RunTriggers.Reproduce, reason, at, TriggerOutcomes.Started, runId), checkHistory: false, cancellationToken);
     }
@@ -164,8 +163,7 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
             }
 
             // To the millisecond: later deliveries read it back from the table and must derive the same record key.
-            var now = clock.GetUtcNow().UtcTicks;
-            var claimTime = new DateTimeOffset(now - (now % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+            var claimTime = NowToTheMillisecond();
             try
             {
                 var claim = new TableEntity(model, ActiveRow) { ["RunId"] = runId, ["ClaimedAt"] = claimTime, ["Displaced"] = displaced };
@@ -190,6 +188,13 @@ public sealed class RunController(LifecycleStorage storage, ModelRegistry regist
             var created = await pipeline.StartRunAsync(new TrainingRunRequest(runId, spec, dataset, trigger, reason, import), cancellationToken);
             return await RecordStartedOnceAsync(new TriggerRecord(model, trigger, reason, claimTime, TriggerOutcomes.Started, runId), checkHistory: !created, cancellationToken);
         }
+    }
+
+    /// <summary>Now, cut to the millisecond: the precision a table keeps, so a time read back gives the same record key.</summary>
+    private DateTimeOffset NowToTheMillisecond()
+    {
+        var now = clock.GetUtcNow().UtcTicks;
+        return new DateTimeOffset(now - (now % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
     }
 
     /// <summary>

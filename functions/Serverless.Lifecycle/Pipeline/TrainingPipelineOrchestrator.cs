@@ -204,11 +204,15 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
     /// </summary>
     private static async Task<TrainingRunResult> ReproduceAsync(TaskOrchestrationContext context, TrainingRunRequest input, ReproduceTarget target, RunProgress run, Task<CancelRequest> cancel)
     {
-        TrainingRunResult NotReproduced(IReadOnlyList<ReproductionDifference> differences)
+        TrainingRunResult Ended(Reproduction reproduction)
         {
-            run.Reproduced(Reproduction.Failed(target, differences));
-            return run.Finish(RunOutcome.NotReproduced, $"Version {target.Version} was not reproduced: {Reproduction.Describe(differences)}.");
+            run.Reproduced(reproduction);
+            return reproduction.Reproduced
+                ? run.Finish(RunOutcome.Reproduced)
+                : run.Finish(RunOutcome.NotReproduced, $"Version {target.Version} was not reproduced: {Reproduction.Describe(reproduction.Differences)}.");
         }
+
+        TrainingRunResult NotReproduced(IReadOnlyList<ReproductionDifference> differences) => Ended(Reproduction.Failed(target, differences));
 
         var lineage = await run.StepAsync(
             "lineage",
@@ -254,10 +258,7 @@ public sealed class TrainingPipelineOrchestrator : TaskOrchestrator<TrainingRunR
             "compare",
             () => Task.FromResult(Reproduction.Compare(target, job)),
             r => r.Reproduced ? ("reproduced", $"SHA-256 {r.Sha256} is version {target.Version}'s") : ("differs", Reproduction.Describe(r.Differences)));
-        run.Reproduced(reproduction);
-        return reproduction.Reproduced
-            ? run.Finish(RunOutcome.Reproduced)
-            : run.Finish(RunOutcome.NotReproduced, $"Version {target.Version} was not reproduced: {Reproduction.Describe(reproduction.Differences)}.");
+        return Ended(reproduction);
     }
 
     /// <summary>An imported graph as the candidate a training job would have reported.</summary>
